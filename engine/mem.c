@@ -1,0 +1,118 @@
+#include "engine/mem.h"
+
+#include <jemalloc/jemalloc.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+static atomic_size_t live_bytes;
+static atomic_size_t peak_bytes;
+static atomic_long fail_after = -1;
+
+static int should_fail(void)
+{
+    long f = atomic_load(&fail_after);
+    if (f < 0)
+        return 0;
+    if (f == 0) {
+        atomic_store(&fail_after, -1);
+        return 1;
+    }
+    atomic_fetch_sub(&fail_after, 1);
+    return 0;
+}
+
+static void count(size_t add, size_t sub)
+{
+    size_t now = atomic_fetch_add(&live_bytes, add) + add;
+    atomic_fetch_sub(&live_bytes, sub);
+    now -= sub;
+    size_t peak = atomic_load(&peak_bytes);
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+    }
+}
+
+void *norn_malloc(size_t bytes)
+{
+    if (should_fail())
+        return NULL;
+    void *p = mallocx(bytes ? bytes : 1, 0);
+    if (p)
+        count(sallocx(p, 0), 0);
+    return p;
+}
+
+void *norn_malloc_n(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    return norn_malloc(n * size);
+}
+
+void *norn_calloc_n(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    if (should_fail())
+        return NULL;
+    size_t bytes = n * size;
+    void *p = mallocx(bytes ? bytes : 1, MALLOCX_ZERO);
+    if (p)
+        count(sallocx(p, 0), 0);
+    return p;
+}
+
+void *norn_realloc_n(void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    if (p == NULL)
+        return norn_malloc(n * size);
+    if (should_fail())
+        return NULL;
+    size_t old = sallocx(p, 0);
+    size_t bytes = n * size;
+    void *q = rallocx(p, bytes ? bytes : 1, 0);
+    if (q)
+        count(sallocx(q, 0), old);
+    return q;
+}
+
+void norn_free(void *p)
+{
+    if (p == NULL)
+        return;
+    count(0, sallocx(p, 0));
+    dallocx(p, 0);
+}
+
+char *norn_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = norn_malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+size_t norn_mem_live(void) { return atomic_load(&live_bytes); }
+size_t norn_mem_peak(void) { return atomic_load(&peak_bytes); }
+
+size_t norn_mem_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    size_t kb = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            sscanf(line + 6, "%zu", &kb);
+            break;
+        }
+    }
+    fclose(f);
+    return kb * 1024;
+}
+
+void norn_mem_fail_after(long after) { atomic_store(&fail_after, after); }

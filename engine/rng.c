@@ -1,0 +1,47 @@
+#include "engine/rng.h"
+
+uint64_t norn_rng_binomial(norn_rng *r, uint64_t n, double p)
+{
+    if (n == 0 || p <= 0.0)
+        return 0;
+    if (p >= 1.0)
+        return n;
+    int flip = p > 0.5;
+    double q = flip ? 1.0 - p : p;
+    /* Geometric skips: the gap to the next success is floor(log U / log(1-q)). */
+    double lq = log1p(-q);
+    uint64_t k = 0, pos = 0;
+    for (;;) {
+        double g = floor(log(norn_rng_uniform_pos(r)) / lq);
+        if (g >= (double)(n - pos))
+            break;
+        pos += (uint64_t)g + 1;
+        k++;
+        if (pos >= n)
+            break;
+    }
+    return flip ? n - k : k;
+}
+
+uint64_t norn_rng_poisson(norn_rng *r, double lambda)
+{
+    uint64_t total = 0;
+    while (lambda > 500.0) {
+        /* Poisson(a+b) = Poisson(a) + Poisson(b). */
+        total += norn_rng_poisson(r, 500.0);
+        lambda -= 500.0;
+    }
+    if (lambda <= 0.0)
+        return total;
+    double u = norn_rng_uniform(r);
+    double pk = exp(-lambda), cdf = pk;
+    uint64_t k = 0;
+    while (u >= cdf && k < 10000) {
+        k++;
+        pk *= lambda / (double)k;
+        cdf += pk;
+        if (pk == 0.0 && cdf < u)
+            break;
+    }
+    return total + k;
+}

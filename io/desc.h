@@ -1,0 +1,130 @@
+/* io/desc.h - a network description, parsed from YAML or JSON (libfyaml).
+ *
+ * norn_desc_load() reads a file and returns a fully validated, plain-data
+ * description: every name resolved to an index, every number in norn's
+ * units (ms, mV, pA, pF, nS, Hz), every file path resolved relative to the
+ * description's directory and checked to exist. Anything wrong gives
+ * NORN_EPARSE or NORN_EINVAL (NORN_EIO for an unreadable description) with
+ * err->where = "file:line:col" of the offending node and err->msg naming
+ * the field path and the problem, e.g.
+ *   where "net.yaml:7:25"  msg "populations.exc.params.tau_m: must be > 0, got -2"
+ * Nothing is built here; io/build.c turns a description into a network.
+ *
+ * Numbers may carry a unit as a string ("20 ms", "1.5ms", "20 kHz",
+ * "250 pF", "0.1 mV"); the unit must match the field's dimension and is
+ * converted (s, ms, us; V, mV, uV; nA, pA; nF, pF; uS, nS; Hz, kHz).
+ * Unknown keys are errors ("unknown key 'tau'; known: ...").
+ *
+ * Every item keeps where[] ("file:line:col" of its node) so later stages
+ * can report errors at the right place. Owns all its memory; free with
+ * norn_desc_free().
+ */
+#ifndef NORN_DESC_H
+#define NORN_DESC_H
+
+#include <stdint.h>
+
+#include "connectivity/csr.h"
+#include "connectivity/dist.h"
+#include "engine/err.h"
+#include "models/model.h"
+
+#define NORN_WHERE_LEN 300
+
+/* A weight, delay or initial value: a distribution, or a .npy file. */
+typedef struct {
+    norn_dist dist;        /* kind ARRAY when file != NULL (array filled by build) */
+    char *file;            /* resolved path of a .npy file, or NULL */
+    char where[NORN_WHERE_LEN];
+} norn_desc_value;
+
+typedef struct {
+    char *name;
+    const norn_model_type *model;
+    uint32_t size;                 /* > 0 */
+    double params[NORN_MAX_PARAMS];/* table order: defaults, overridden */
+    int param_given[NORN_MAX_PARAMS];
+    /* initial[v] for each state variable v of the model; has_initial[v] = 0
+       means the model's default (init_param or 0). */
+    norn_desc_value initial[NORN_MAX_STATE];
+    int has_initial[NORN_MAX_STATE];
+    char where[NORN_WHERE_LEN];
+} norn_desc_pop;
+
+typedef enum {
+    NORN_STIM_POISSON = 0,  /* rate_hz, start_ms, stop_ms */
+    NORN_STIM_DC,           /* n_steps (times_ms[k], amplitudes_pA[k]); a constant
+                               amplitude A with start/stop is stored as steps
+                               (start, A), (stop, 0) */
+    NORN_STIM_SPIKE_TIMES   /* spikes (time_ms[k], neuron[k]); neuron is the
+                               index in the concatenated target list, or
+                               UINT32_MAX for "every target" */
+} norn_stim_type;
+
+typedef struct {
+    norn_stim_type type;
+    uint32_t *to;           /* population indices */
+    uint32_t n_to;
+    double weight;          /* mV (delta models) or pA (current models); default 1 */
+    double delay_ms;        /* 0 when not given: acts at its own times */
+    double rate_hz, start_ms, stop_ms; /* POISSON: stop INFINITY when absent */
+    uint64_t n_steps;       /* DC */
+    double *times_ms;       /* DC: step times (ascending); SPIKE_TIMES: spike times */
+    double *amplitudes_pA;  /* DC */
+    uint64_t n_spikes;      /* SPIKE_TIMES */
+    uint32_t *neuron;       /* SPIKE_TIMES: [n_spikes] */
+    char *file;             /* SPIKE_TIMES loaded from this file (resolved), or NULL */
+    char where[NORN_WHERE_LEN];
+} norn_desc_stim;
+
+typedef struct {
+    char *name;             /* given or "proj<k>" */
+    uint32_t from;          /* population index */
+    uint32_t *to;           /* population indices */
+    uint32_t n_to;
+    norn_conn_spec conn;
+    int conn_given;         /* 0: all_to_all, or from_matrix with a weight file */
+    norn_desc_value weight; /* default 1 */
+    norn_desc_value delay;  /* ms; default: one resolution step */
+    char where[NORN_WHERE_LEN];
+} norn_desc_proj;
+
+typedef struct {
+    uint32_t pop;
+    int vars[NORN_MAX_STATE];    /* state indices */
+    int n_vars;
+    uint32_t *neurons;           /* indices in the population */
+    uint32_t n_neurons;
+    double interval_ms;          /* default: resolution; multiple of it */
+    char where[NORN_WHERE_LEN];
+} norn_desc_state_rec;
+
+typedef struct {
+    char *path;             /* the description file as given */
+    char *name;             /* simulation.name, or the file's base name without extension */
+    double duration_ms;     /* > 0, required (or overridden on the command line) */
+    double resolution_ms;   /* default 0.1 */
+    norn_mode mode;         /* default grid */
+    uint64_t seed;          /* default 1 */
+    int plot;               /* simulation.plot (for later issues), default 0 */
+
+    norn_desc_pop *pops;   uint32_t n_pops;
+    norn_desc_stim *stims; uint32_t n_stims;
+    norn_desc_proj *projs; uint32_t n_projs;
+    int *record_spikes;     /* [n_pops]: 1 if recorded; default all */
+    norn_desc_state_rec *state_recs; uint32_t n_state_recs;
+    char where[NORN_WHERE_LEN];
+} norn_desc;
+
+/* Parses and validates the file at path. On success *out is a new
+ * description (free with norn_desc_free). */
+norn_status norn_desc_load(const char *path, norn_desc **out, norn_err *err);
+
+/* The same from a string; name is used in messages and for relative paths
+ * (its directory). */
+norn_status norn_desc_parse(const char *text, size_t len, const char *name,
+                            norn_desc **out, norn_err *err);
+
+void norn_desc_free(norn_desc *d);
+
+#endif

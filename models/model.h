@@ -1,0 +1,97 @@
+/* models/model.h - what a neuron model is, for the engine and for io/.
+ * A model is math on structure-of-arrays state: it knows no queue, no
+ * synapse table and no file. Parameters are doubles in fixed units (ms, mV,
+ * pA, pF, nS, Hz) listed in a table with defaults; state variables are
+ * doubles listed in a table (recordable, settable as initial values).
+ * Parameters are homogeneous per population; state is per neuron.
+ *
+ * Time semantics shared by all models (continuous and grid modes):
+ *  - input of weight w arriving at t acts at t (delta: V jumps; exp
+ *    synapses: the current jumps, w > 0 excitatory channel, w < 0 inhibitory,
+ *    as NEST routes by sign);
+ *  - after a spike at t_s the neuron is refractory on (t_s, t_s + t_ref];
+ *  - advance() moves one neuron from its current time to t exactly, and
+ *    stops early at a threshold crossing.
+ */
+#ifndef NORN_MODEL_H
+#define NORN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/err.h"
+
+#define NORN_MAX_PARAMS 24
+#define NORN_MAX_STATE 8
+
+typedef struct {
+    const char *name;  /* NEST spelling: "tau_m" */
+    const char *unit;  /* "ms", "mV", "pA", "pF", "nS", "Hz", "1" */
+    double def;        /* default (may be -INFINITY/INFINITY for "none") */
+    const char *doc;   /* one line */
+} norn_param_info;
+
+typedef struct {
+    const char *name;  /* "V_m" */
+    const char *unit;
+    const char *doc;
+    int init_param;    /* index of the parameter giving its default initial
+                          value (e.g. E_L for V_m), or -1 for 0 */
+} norn_state_info;
+
+typedef enum { NORN_MODE_CONTINUOUS = 0, NORN_MODE_GRID = 1, NORN_MODE_EULER = 2 } norn_mode;
+
+/* Per-population, model-owned data (parameters compiled for a mode and
+ * resolution, propagators). State arrays live in st[var][neuron]. */
+typedef struct norn_model_pop {
+    const struct norn_model_type *type;
+    uint32_t n;
+    double p[NORN_MAX_PARAMS];     /* parameters as used, table order */
+    double *st[NORN_MAX_STATE];    /* state arrays [n] each */
+    double *ref_until;             /* [n] end of refractoriness (ms), -inf */
+    double h;                      /* resolution (ms) */
+    norn_mode mode;
+    double c[32];                  /* model's precomputed constants */
+} norn_model_pop;
+
+typedef struct norn_model_type {
+    const char *name;
+    const char *doc;
+    int n_params;
+    const norn_param_info *params;
+    int n_state;
+    const norn_state_info *state;
+    int v_index;                   /* state index of the membrane potential */
+    /* Validate p (table order) and precompute constants into mp->c.
+     * where: "file:line:col" of the population, for messages. */
+    norn_status (*compile)(norn_model_pop *mp, const char *where, norn_err *err);
+    /* Advance neuron i exactly from t0 to t1 (t0 <= t1) with no input.
+     * continuous mode: if V reaches V_th in (t0, t1], stop there, set
+     * *t_cross and return 1 (state is at *t_cross); else return 0 (state
+     * at t1). grid mode: t0, t1 are on the grid; crossings are tested only
+     * at grid points (V >= V_th at a grid point t) and reported at that t.
+     * Never fires while refractory. */
+    int (*advance)(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross);
+    /* Apply input of weight w at time t (state already at t). */
+    void (*input)(norn_model_pop *mp, uint32_t i, double t, double w);
+    /* 1 if V >= V_th now (state at t) and not refractory at t. */
+    int (*above)(const norn_model_pop *mp, uint32_t i, double t);
+    /* Emit bookkeeping: reset and start refractoriness at spike time t. */
+    void (*fire)(norn_model_pop *mp, uint32_t i, double t);
+    /* 1 if, with no more input from state at t, the neuron could still
+     * reach threshold (a cheap conservative bound; may say 1 wrongly,
+     * never 0 wrongly). */
+    int (*may_fire)(const norn_model_pop *mp, uint32_t i, double t);
+} norn_model_type;
+
+/* Registry (models/registry.c). NULL if unknown. */
+const norn_model_type *norn_model_find(const char *name);
+/* Comma-separated list of known model names, for "known: ..." messages. */
+const char *norn_model_names(void);
+size_t norn_model_count(void);
+const norn_model_type *norn_model_at(size_t k);
+/* Index of a parameter / state variable by name, or -1. */
+int norn_model_param_index(const norn_model_type *t, const char *name);
+int norn_model_state_index(const norn_model_type *t, const char *name);
+
+#endif

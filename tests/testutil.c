@@ -1,0 +1,107 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *tu_src(void)
+{
+    const char *s = getenv("NORN_SRC");
+    return s ? s : ".";
+}
+
+const char *tu_bin(void)
+{
+    const char *s = getenv("NORN_BIN");
+    return s ? s : "./norn";
+}
+
+char *tu_tmpdir(void)
+{
+    char *t = strdup("/tmp/norn-test-XXXXXX");
+    if (!mkdtemp(t)) {
+        perror("mkdtemp");
+        abort();
+    }
+    return t;
+}
+
+char *tu_write(const char *dir, const char *name, const char *text)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    if (!f) {
+        perror(p);
+        abort();
+    }
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = 0;
+    fclose(f);
+    if (len)
+        *len = got;
+    return buf;
+}
+
+int tu_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int tu_run(const char *cmd, char **out, char **err)
+{
+    char *dir = tu_tmpdir();
+    size_t n = strlen(cmd) + 2 * strlen(dir) + 64;
+    char *full = malloc(n);
+    snprintf(full, n, "(%s) >%s/out 2>%s/err", cmd, dir, dir);
+    int rc = system(full);
+    free(full);
+    char path[512];
+    if (out) {
+        snprintf(path, sizeof path, "%s/out", dir);
+        *out = tu_read(path, NULL);
+        if (!*out)
+            *out = strdup("");
+    }
+    if (err) {
+        snprintf(path, sizeof path, "%s/err", dir);
+        *err = tu_read(path, NULL);
+        if (!*err)
+            *err = strdup("");
+    }
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    if (system(path) != 0) {
+    }
+    free(dir);
+    if (rc == -1 || !WIFEXITED(rc))
+        return -1;
+    return WEXITSTATUS(rc);
+}
+
+int tu_main(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
