@@ -1,1 +1,159 @@
-/* placeholder: being written */
+/* models/iaf_delta.c - leaky integrate-and-fire with delta synapses, as
+ * NEST's iaf_psc_delta (grid) and iaf_psc_delta_ps (continuous).
+ *
+ *   dV/dt = -(V - E_L)/tau_m + (I_e + I_dc)/C_m;  an input of weight w (mV)
+ *   makes V jump by w, then V = max(V, V_min). Inputs arriving while
+ *   refractory, on (t_spike, t_spike + t_ref], are dropped (NEST default).
+ *   At V >= V_th: spike, V = V_reset, clamped for t_ref.
+ *
+ * Between events V relaxes exponentially to V_inf = E_L + (I_e+I_dc) tau_m/C_m,
+ * so the drift crossing time is closed form:
+ *   t* = tau_m ln((V0 - V_inf)/(V_th - V_inf))  (only if V_inf > V_th).
+ */
+#include <math.h>
+
+#include "models/model.h"
+
+enum { P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, P_V_MIN, NP };
+enum { S_V, NS };
+enum { C_R }; /* tau_m / C_m: mV per pA */
+
+static const norn_param_info params[NP] = {
+    [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
+    [P_C_M] = {"C_m", "pF", 250.0, "membrane capacitance"},
+    [P_E_L] = {"E_L", "mV", -70.0, "resting potential"},
+    [P_V_TH] = {"V_th", "mV", -55.0, "spike threshold"},
+    [P_V_RESET] = {"V_reset", "mV", -70.0, "reset potential"},
+    [P_T_REF] = {"t_ref", "ms", 2.0, "absolute refractory period"},
+    [P_I_E] = {"I_e", "pA", 0.0, "constant external current"},
+    [P_V_MIN] = {"V_min", "mV", -INFINITY, "lower bound of V (none by default)"},
+};
+
+static const norn_state_info state[NS] = {
+    [S_V] = {"V_m", "mV", "membrane potential", P_E_L},
+};
+
+static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
+{
+    const double *p = mp->p;
+    if (!(p[P_TAU_M] > 0) || !isfinite(p[P_TAU_M]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.tau_m: must be > 0, got %g", p[P_TAU_M]);
+    if (!(p[P_C_M] > 0) || !isfinite(p[P_C_M]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.C_m: must be > 0, got %g", p[P_C_M]);
+    if (!(p[P_T_REF] >= 0) || !isfinite(p[P_T_REF]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.t_ref: must be >= 0, got %g", p[P_T_REF]);
+    if (!isfinite(p[P_E_L]) || !isfinite(p[P_V_TH]) || !isfinite(p[P_V_RESET]) || !isfinite(p[P_I_E]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params: E_L, V_th, V_reset and I_e must be finite");
+    if (!(p[P_V_RESET] < p[P_V_TH]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.V_reset: must be below V_th (%g), got %g",
+                         p[P_V_TH], p[P_V_RESET]);
+    if (!(p[P_V_MIN] <= p[P_V_RESET]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.V_min: must be <= V_reset, got %g", p[P_V_MIN]);
+    if (mp->mode == NORN_MODE_GRID) {
+        double steps = p[P_T_REF] / mp->h;
+        if (fabs(steps - nearbyint(steps)) > 1e-9 * fmax(1.0, steps))
+            return NORN_FAIL(err, NORN_EINVAL, where,
+                             "params.t_ref: %g ms is not a multiple of the resolution %g ms (grid mode)",
+                             p[P_T_REF], mp->h);
+    }
+    mp->c[C_R] = p[P_TAU_M] / p[P_C_M];
+    return NORN_OK;
+}
+
+static inline double v_inf(const norn_model_pop *mp, uint32_t i)
+{
+    double I = mp->p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
+    return mp->p[P_E_L] + I * mp->c[C_R];
+}
+
+/* Grid times are k*h; the first grid point at or after t. */
+static inline double grid_ceil(double t, double h)
+{
+    double k = ceil(t / h - 1e-9);
+    return k * h;
+}
+
+static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
+{
+    double *v = mp->st[S_V];
+    const double tau = mp->p[P_TAU_M], vth = mp->p[P_V_TH];
+    if (mp->ref_until[i] > t0) {
+        if (t1 <= mp->ref_until[i]) {
+            v[i] = mp->p[P_V_RESET];
+            return 0;
+        }
+        t0 = mp->ref_until[i];
+        v[i] = mp->p[P_V_RESET];
+    }
+    if (t1 <= t0)
+        return 0;
+    double vinf = v_inf(mp, i), v0 = v[i];
+    if (vinf > vth && v0 < vth) {
+        double ts = t0 + tau * log((v0 - vinf) / (vth - vinf));
+        if (mp->mode == NORN_MODE_GRID) {
+            /* threshold tested at grid points only, after t0 */
+            double g = grid_ceil(ts, mp->h);
+            if (g <= t0)
+                g = grid_ceil(t0 + 0.5 * mp->h, mp->h);
+            for (;;) {
+                if (g >= t1)
+                    break; /* t1 itself is tested by the engine after its inputs */
+                double vg = vinf + (v0 - vinf) * exp(-(g - t0) / tau);
+                if (vg >= vth) {
+                    v[i] = vg;
+                    *t_cross = g;
+                    return 1;
+                }
+                g = grid_ceil(g + 0.5 * mp->h, mp->h);
+            }
+        } else if (ts <= t1) {
+            v[i] = vth;
+            *t_cross = ts > t0 ? ts : t0;
+            return 1;
+        }
+    }
+    v[i] = vinf + (v0 - vinf) * exp(-(t1 - t0) / tau);
+    return 0;
+}
+
+static void input(norn_model_pop *mp, uint32_t i, double t, double w)
+{
+    if (t <= mp->ref_until[i])
+        return; /* dropped while refractory */
+    double *v = mp->st[S_V];
+    double x = v[i] + w;
+    v[i] = x < mp->p[P_V_MIN] ? mp->p[P_V_MIN] : x;
+}
+
+static int above(const norn_model_pop *mp, uint32_t i, double t)
+{
+    return t > mp->ref_until[i] && mp->st[S_V][i] >= mp->p[P_V_TH];
+}
+
+static void fire(norn_model_pop *mp, uint32_t i, double t)
+{
+    mp->st[S_V][i] = mp->p[P_V_RESET];
+    mp->ref_until[i] = t + mp->p[P_T_REF];
+}
+
+static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
+{
+    (void)t;
+    return v_inf(mp, i) > mp->p[P_V_TH];
+}
+
+const norn_model_type norn_model_iaf_delta = {
+    .name = "iaf_delta",
+    .doc = "leaky integrate-and-fire, delta synapses (weight in mV), as NEST iaf_psc_delta",
+    .n_params = NP,
+    .params = params,
+    .n_state = NS,
+    .state = state,
+    .v_index = S_V,
+    .compile = compile,
+    .advance = advance,
+    .input = input,
+    .above = above,
+    .fire = fire,
+    .may_fire = may_fire,
+};

@@ -49,6 +49,8 @@ typedef struct norn_model_pop {
     double p[NORN_MAX_PARAMS];     /* parameters as used, table order */
     double *st[NORN_MAX_STATE];    /* state arrays [n] each */
     double *ref_until;             /* [n] end of refractoriness (ms), -inf */
+    double *i_dc;                  /* [n] external DC current (pA) from dc
+                                      stimuli, or NULL when there is none */
     double h;                      /* resolution (ms) */
     norn_mode mode;
     double c[32];                  /* model's precomputed constants */
@@ -69,8 +71,9 @@ typedef struct norn_model_type {
      * continuous mode: if V reaches V_th in (t0, t1], stop there, set
      * *t_cross and return 1 (state is at *t_cross); else return 0 (state
      * at t1). grid mode: t0, t1 are on the grid; crossings are tested only
-     * at grid points (V >= V_th at a grid point t) and reported at that t.
-     * Never fires while refractory. */
+     * at grid points strictly inside (t0, t1) (V >= V_th at a grid point t)
+     * and reported at that t; the engine tests t1 itself once every input
+     * arriving at t1 has been applied. Never fires while refractory. */
     int (*advance)(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross);
     /* Apply input of weight w at time t (state already at t). */
     void (*input)(norn_model_pop *mp, uint32_t i, double t, double w);
