@@ -1,1 +1,899 @@
-/* placeholder: being written */
+/* engine/sim.c - the network container and the event loop (see sim.h). */
+#include "engine/sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/mem.h"
+#include "engine/queue.h"
+#include "engine/rng.h"
+
+enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2 };
+#define EV_KIND_BITS 4u
+
+typedef struct {
+    uint32_t pop;
+    double rate_per_ms, weight, start, stop;
+    uint32_t index;  /* stimulus index, for the stream key */
+    double *next_t;  /* [n] next arrival, continuous time */
+    norn_rng *rng;   /* [n] */
+} poisson_stim;
+
+typedef struct {
+    uint32_t pop;
+    uint64_t n;
+    double *times, *amps;
+} dc_stim;
+
+typedef struct {
+    uint32_t pop;
+    uint64_t n;
+    double *times;
+    uint32_t *neuron; /* UINT32_MAX = all */
+    double weight;
+} train_stim;
+
+typedef struct {
+    uint32_t src, tgt;
+    norn_csr csr;
+} table;
+
+typedef struct {
+    uint32_t pop;
+    int n_vars;
+    int vars[NORN_MAX_STATE];
+    uint32_t n_neurons;
+    uint32_t *neurons;
+    double interval;
+    uint64_t n_samples, next;
+    double *times;
+    float *data;
+} recorder;
+
+typedef struct {
+    char *name;
+    norn_model_pop mp;
+    uint32_t first_id;
+    double *t_last;       /* [n] time the neuron was advanced to */
+    uint8_t *in_sweep;    /* [n] */
+    uint32_t *sweep;      /* [n] neurons to advance at the window's end */
+    uint32_t n_sweep;
+    int sweep_all;        /* Poisson-driven: every neuron, every window */
+    uint32_t *poisson;    /* indices into sim->poisson */
+    uint32_t n_poisson;
+    uint32_t *out;        /* tables whose source is this population */
+    uint32_t n_out;
+    int record;
+    uint64_t spikes;
+} population;
+
+typedef struct {
+    double t;
+    uint32_t gid;
+    uint32_t pop;
+} spike_rec;
+
+struct norn_sim {
+    norn_sim_config cfg;
+    population *pops;
+    uint32_t n_pops;
+    uint64_t n_neurons;
+    table *tables;
+    uint32_t n_tables;
+    poisson_stim *poisson;
+    uint32_t n_poisson;
+    dc_stim *dc;
+    uint32_t n_dc;
+    train_stim *trains;
+    uint32_t n_trains;
+    recorder *recs;
+    uint32_t n_recs;
+    norn_queue q;
+    int ran;
+    double duration;
+    /* spikes of the current window */
+    spike_rec *win;
+    uint64_t n_win, cap_win;
+    /* recorded spikes */
+    double *sp_t;
+    uint32_t *sp_gid;
+    uint64_t n_sp, cap_sp;
+    uint64_t events, windows, queue_events;
+    double min_delay_ms;
+    norn_err *err; /* during run */
+    norn_status fail;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
+{
+    if (need <= *cap)
+        return 1;
+    uint64_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = norn_realloc_n(*p, c, size);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+static inline double grid_ceil(double t, double h) { return ceil(t / h - 1e-9) * h; }
+
+/* Effective arrival time of a Poisson arrival at continuous time tc. */
+static inline double arrival(const norn_sim *s, double tc)
+{
+    return s->cfg.mode == NORN_MODE_GRID ? grid_ceil(tc, s->cfg.resolution_ms) : tc;
+}
+
+/* ------------------------------------------------------------------ build */
+
+norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err *err)
+{
+    if (!(cfg->resolution_ms > 0) || !isfinite(cfg->resolution_ms))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "resolution must be > 0, got %g", cfg->resolution_ms);
+    if (cfg->mode != NORN_MODE_CONTINUOUS && cfg->mode != NORN_MODE_GRID)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "mode not supported by this engine");
+    norn_sim *s = norn_calloc_n(1, sizeof *s);
+    if (!s)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate the simulation");
+    s->cfg = *cfg;
+    if (norn_queue_init(&s->q, 1024, err) != NORN_OK) {
+        norn_free(s);
+        return err ? err->code : NORN_ENOMEM;
+    }
+    *out = s;
+    return NORN_OK;
+}
+
+static void free_pop(population *p)
+{
+    norn_free(p->name);
+    for (int v = 0; v < NORN_MAX_STATE; v++)
+        norn_free(p->mp.st[v]);
+    norn_free(p->mp.ref_until);
+    norn_free(p->mp.i_dc);
+    norn_free(p->t_last);
+    norn_free(p->in_sweep);
+    norn_free(p->sweep);
+    norn_free(p->poisson);
+    norn_free(p->out);
+}
+
+void norn_sim_destroy(norn_sim *s)
+{
+    if (!s)
+        return;
+    for (uint32_t k = 0; k < s->n_pops; k++)
+        free_pop(&s->pops[k]);
+    norn_free(s->pops);
+    for (uint32_t k = 0; k < s->n_tables; k++)
+        norn_csr_free(&s->tables[k].csr);
+    norn_free(s->tables);
+    for (uint32_t k = 0; k < s->n_poisson; k++) {
+        norn_free(s->poisson[k].next_t);
+        norn_free(s->poisson[k].rng);
+    }
+    norn_free(s->poisson);
+    for (uint32_t k = 0; k < s->n_dc; k++) {
+        norn_free(s->dc[k].times);
+        norn_free(s->dc[k].amps);
+    }
+    norn_free(s->dc);
+    for (uint32_t k = 0; k < s->n_trains; k++) {
+        norn_free(s->trains[k].times);
+        norn_free(s->trains[k].neuron);
+    }
+    norn_free(s->trains);
+    for (uint32_t k = 0; k < s->n_recs; k++) {
+        norn_free(s->recs[k].neurons);
+        norn_free(s->recs[k].times);
+        norn_free(s->recs[k].data);
+    }
+    norn_free(s->recs);
+    norn_queue_free(&s->q);
+    norn_free(s->win);
+    norn_free(s->sp_t);
+    norn_free(s->sp_gid);
+    norn_free(s);
+}
+
+norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_model_type *type,
+                                    uint32_t n, const double *params, const char *where,
+                                    uint32_t *out_index, norn_err *err)
+{
+    if (n == 0)
+        return NORN_FAIL(err, NORN_EINVAL, where, "population '%s': size must be > 0", name);
+    if (s->n_neurons + n > UINT32_MAX - 1)
+        return NORN_FAIL(err, NORN_EINVAL, where, "more than 2^32-2 neurons in all");
+    population *pops = norn_realloc_n(s->pops, s->n_pops + 1, sizeof *pops);
+    if (!pops)
+        return NORN_FAIL(err, NORN_ENOMEM, where, "cannot allocate population '%s'", name);
+    s->pops = pops;
+    population *p = &pops[s->n_pops];
+    memset(p, 0, sizeof *p);
+    p->mp.type = type;
+    p->mp.n = n;
+    p->mp.h = s->cfg.resolution_ms;
+    p->mp.mode = s->cfg.mode;
+    memcpy(p->mp.p, params, (size_t)type->n_params * sizeof(double));
+    norn_status st = type->compile(&p->mp, where, err);
+    if (st != NORN_OK)
+        return st;
+    p->name = norn_strdup(name);
+    p->t_last = norn_calloc_n(n, sizeof(double));
+    p->mp.ref_until = norn_malloc_n(n, sizeof(double));
+    p->in_sweep = norn_calloc_n(n, 1);
+    p->sweep = norn_malloc_n(n, sizeof(uint32_t));
+    int ok = p->name && p->t_last && p->mp.ref_until && p->in_sweep && p->sweep;
+    for (int v = 0; v < type->n_state && ok; v++) {
+        p->mp.st[v] = norn_malloc_n(n, sizeof(double));
+        ok = p->mp.st[v] != NULL;
+        if (ok) {
+            int ip = type->state[v].init_param;
+            double x = ip >= 0 ? params[ip] : 0.0;
+            for (uint32_t i = 0; i < n; i++)
+                p->mp.st[v][i] = x;
+        }
+    }
+    if (!ok) {
+        free_pop(p);
+        return NORN_FAIL(err, NORN_ENOMEM, where, "cannot allocate %u neurons of '%s'", n, name);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        p->mp.ref_until[i] = -INFINITY;
+    p->first_id = (uint32_t)s->n_neurons;
+    p->record = 1;
+    s->n_neurons += n;
+    *out_index = s->n_pops++;
+    return NORN_OK;
+}
+
+uint32_t norn_sim_n_populations(const norn_sim *s) { return s->n_pops; }
+double *norn_sim_state(norn_sim *s, uint32_t pop, int var) { return s->pops[pop].mp.st[var]; }
+const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop) { return &s->pops[pop].mp; }
+uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop) { return s->pops[pop].first_id; }
+uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop) { return s->pops[pop].mp.n; }
+const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop) { return s->pops[pop].name; }
+
+static int append_u32(uint32_t **arr, uint32_t *n, uint32_t v)
+{
+    uint32_t *a = norn_realloc_n(*arr, *n + 1, sizeof *a);
+    if (!a)
+        return 0;
+    a[(*n)++] = v;
+    *arr = a;
+    return 1;
+}
+
+norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,
+                                  norn_err *err)
+{
+    if (src_pop >= s->n_pops || tgt_pop >= s->n_pops)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "synapses: population index out of range");
+    if (csr->n_src != s->pops[src_pop].mp.n || csr->n_tgt != s->pops[tgt_pop].mp.n)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "synapses: table shape %u x %u does not match %s -> %s",
+                         csr->n_src, csr->n_tgt, s->pops[src_pop].name, s->pops[tgt_pop].name);
+    if (s->n_tables >= (1u << (32 - EV_KIND_BITS)) - 1)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "too many synapse tables");
+    table *t = norn_realloc_n(s->tables, s->n_tables + 1, sizeof *t);
+    if (!t)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a synapse table");
+    s->tables = t;
+    if (!append_u32(&s->pops[src_pop].out, &s->pops[src_pop].n_out, s->n_tables))
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a synapse table");
+    t[s->n_tables].src = src_pop;
+    t[s->n_tables].tgt = tgt_pop;
+    t[s->n_tables].csr = *csr;
+    memset(csr, 0, sizeof *csr);
+    s->n_tables++;
+    return NORN_OK;
+}
+
+norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, double weight,
+                                 double start_ms, double stop_ms, norn_err *err)
+{
+    if (pop >= s->n_pops)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "poisson: population index out of range");
+    if (!(rate_hz >= 0) || !isfinite(rate_hz))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "poisson: rate must be >= 0 Hz, got %g", rate_hz);
+    poisson_stim *ps = norn_realloc_n(s->poisson, s->n_poisson + 1, sizeof *ps);
+    if (!ps)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a poisson stimulus");
+    s->poisson = ps;
+    population *p = &s->pops[pop];
+    poisson_stim *q = &ps[s->n_poisson];
+    memset(q, 0, sizeof *q);
+    q->pop = pop;
+    q->rate_per_ms = rate_hz / 1000.0;
+    q->weight = weight;
+    q->start = start_ms > 0 ? start_ms : 0;
+    q->stop = stop_ms;
+    q->index = s->n_poisson;
+    q->next_t = norn_malloc_n(p->mp.n, sizeof(double));
+    q->rng = norn_malloc_n(p->mp.n, sizeof(norn_rng));
+    if (!q->next_t || !q->rng || !append_u32(&p->poisson, &p->n_poisson, s->n_poisson)) {
+        norn_free(q->next_t);
+        norn_free(q->rng);
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate poisson streams for %u neurons", p->mp.n);
+    }
+    for (uint32_t i = 0; i < p->mp.n; i++) {
+        q->rng[i] = norn_rng_stream(s->cfg.seed, NORN_RNG_POISSON,
+                                    ((uint64_t)q->index << 32) | (p->first_id + i));
+        q->next_t[i] = q->rate_per_ms > 0 ? q->start + norn_rng_exp(&q->rng[i]) / q->rate_per_ms : INFINITY;
+        if (q->next_t[i] >= q->stop)
+            q->next_t[i] = INFINITY;
+    }
+    if (q->rate_per_ms > 0)
+        p->sweep_all = 1;
+    s->n_poisson++;
+    return NORN_OK;
+}
+
+norn_status norn_sim_add_dc(norn_sim *s, uint32_t pop, uint64_t n, const double *times_ms,
+                            const double *amps_pA, norn_err *err)
+{
+    if (pop >= s->n_pops)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "dc: population index out of range");
+    for (uint64_t k = 0; k < n; k++) {
+        if (!isfinite(times_ms[k]) || !isfinite(amps_pA[k]))
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "dc: step %llu is not finite", (unsigned long long)k);
+        if (k && times_ms[k] < times_ms[k - 1])
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "dc: times must be ascending");
+    }
+    dc_stim *d = norn_realloc_n(s->dc, s->n_dc + 1, sizeof *d);
+    if (!d)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a dc stimulus");
+    s->dc = d;
+    population *p = &s->pops[pop];
+    if (!p->mp.i_dc) {
+        p->mp.i_dc = norn_calloc_n(p->mp.n, sizeof(double));
+        if (!p->mp.i_dc)
+            return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate dc currents");
+    }
+    dc_stim *q = &d[s->n_dc];
+    q->pop = pop;
+    q->n = n;
+    q->times = norn_malloc_n(n ? n : 1, sizeof(double));
+    q->amps = norn_malloc_n(n ? n : 1, sizeof(double));
+    if (!q->times || !q->amps) {
+        norn_free(q->times);
+        norn_free(q->amps);
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a dc stimulus");
+    }
+    memcpy(q->times, times_ms, n * sizeof(double));
+    memcpy(q->amps, amps_pA, n * sizeof(double));
+    s->n_dc++;
+    return NORN_OK;
+}
+
+typedef struct {
+    double t;
+    uint32_t neuron;
+    uint64_t k;
+} train_item;
+
+static int cmp_train(const void *a, const void *b)
+{
+    const train_item *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+norn_status norn_sim_add_spike_train(norn_sim *s, uint32_t pop, uint64_t n, const double *times_ms,
+                                     const uint32_t *neuron, double weight, norn_err *err)
+{
+    if (pop >= s->n_pops)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "spike_times: population index out of range");
+    population *p = &s->pops[pop];
+    for (uint64_t k = 0; k < n; k++) {
+        if (!isfinite(times_ms[k]) || times_ms[k] < 0)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "spike_times: time %g ms at index %llu is not a finite time >= 0",
+                             times_ms[k], (unsigned long long)k);
+        if (neuron && neuron[k] != UINT32_MAX && neuron[k] >= p->mp.n)
+            return NORN_FAIL(err, NORN_EINVAL, NULL,
+                             "spike_times: neuron %u at index %llu is out of range (population '%s' has %u)",
+                             neuron[k], (unsigned long long)k, p->name, p->mp.n);
+    }
+    train_stim *tr = norn_realloc_n(s->trains, s->n_trains + 1, sizeof *tr);
+    if (!tr)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a spike train");
+    s->trains = tr;
+    train_item *items = norn_malloc_n(n ? n : 1, sizeof *items);
+    train_stim *q = &tr[s->n_trains];
+    q->pop = pop;
+    q->n = n;
+    q->weight = weight;
+    q->times = norn_malloc_n(n ? n : 1, sizeof(double));
+    q->neuron = norn_malloc_n(n ? n : 1, sizeof(uint32_t));
+    if (!items || !q->times || !q->neuron) {
+        norn_free(items);
+        norn_free(q->times);
+        norn_free(q->neuron);
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a spike train of %llu spikes",
+                         (unsigned long long)n);
+    }
+    double h = s->cfg.resolution_ms;
+    for (uint64_t k = 0; k < n; k++) {
+        /* grid mode: a spike acts at the end of the step it falls in */
+        items[k].t = s->cfg.mode == NORN_MODE_GRID ? grid_ceil(times_ms[k], h) : times_ms[k];
+        items[k].neuron = neuron ? neuron[k] : UINT32_MAX;
+        items[k].k = k;
+    }
+    qsort(items, n, sizeof *items, cmp_train);
+    for (uint64_t k = 0; k < n; k++) {
+        q->times[k] = items[k].t;
+        q->neuron[k] = items[k].neuron;
+    }
+    norn_free(items);
+    s->n_trains++;
+    return NORN_OK;
+}
+
+void norn_sim_record_spikes(norn_sim *s, uint32_t pop, int on)
+{
+    if (pop < s->n_pops)
+        s->pops[pop].record = on;
+}
+
+norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, int n_vars,
+                                  const uint32_t *neurons, uint32_t n_neurons, double interval_ms,
+                                  uint32_t *out_index, norn_err *err)
+{
+    if (pop >= s->n_pops)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record: population index out of range");
+    population *p = &s->pops[pop];
+    if (n_vars <= 0 || n_vars > NORN_MAX_STATE)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record: between 1 and %d variables", NORN_MAX_STATE);
+    for (int v = 0; v < n_vars; v++)
+        if (vars[v] < 0 || vars[v] >= p->mp.type->n_state)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "record: bad variable index %d", vars[v]);
+    for (uint32_t k = 0; k < n_neurons; k++)
+        if (neurons[k] >= p->mp.n)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "record: neuron %u out of range", neurons[k]);
+    double h = s->cfg.resolution_ms, steps = interval_ms / h;
+    if (!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record: interval %g ms must be a positive multiple of the resolution %g ms",
+                         interval_ms, h);
+    recorder *r = norn_realloc_n(s->recs, s->n_recs + 1, sizeof *r);
+    if (!r)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a recorder");
+    s->recs = r;
+    recorder *q = &r[s->n_recs];
+    memset(q, 0, sizeof *q);
+    q->pop = pop;
+    q->n_vars = n_vars;
+    memcpy(q->vars, vars, (size_t)n_vars * sizeof(int));
+    q->n_neurons = n_neurons;
+    q->interval = nearbyint(steps) * h;
+    q->neurons = norn_malloc_n(n_neurons ? n_neurons : 1, sizeof(uint32_t));
+    if (!q->neurons)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a recorder");
+    memcpy(q->neurons, neurons, n_neurons * sizeof(uint32_t));
+    *out_index = s->n_recs++;
+    return NORN_OK;
+}
+
+/* -------------------------------------------------------------------- run */
+
+static inline void touch(population *p, uint32_t i)
+{
+    if (!p->in_sweep[i]) {
+        p->in_sweep[i] = 1;
+        p->sweep[p->n_sweep++] = i;
+    }
+}
+
+static void emit(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    p->mp.type->fire(&p->mp, i, t);
+    p->spikes++;
+    if (s->n_win == s->cap_win && !grow((void **)&s->win, &s->cap_win, s->n_win + 1, sizeof *s->win)) {
+        s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike buffer");
+        return;
+    }
+    s->win[s->n_win].t = t;
+    s->win[s->n_win].gid = p->first_id + i;
+    s->win[s->n_win].pop = pi;
+    s->n_win++;
+}
+
+/* Free evolution of neuron i from t0 to t1, emitting every crossing. */
+static inline void evolve(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t0, double t1)
+{
+    double tc;
+    while (p->mp.type->advance(&p->mp, i, t0, t1, &tc)) {
+        emit(s, p, pi, i, tc);
+        t0 = tc;
+    }
+}
+
+/* Brings neuron i to time t: tests the threshold pending at its last time,
+ * then integrates exactly through its own Poisson arrivals up to and
+ * including t (the test at t itself is left pending). */
+static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    double tl = p->t_last[i];
+    if (t <= tl)
+        return;
+    const norn_model_type *type = p->mp.type;
+    if (type->above(&p->mp, i, tl))
+        emit(s, p, pi, i, tl);
+    for (;;) {
+        double tn = INFINITY;
+        for (uint32_t k = 0; k < p->n_poisson; k++) {
+            double a = arrival(s, s->poisson[p->poisson[k]].next_t[i]);
+            if (a < tn)
+                tn = a;
+        }
+        if (tn > t) {
+            evolve(s, p, pi, i, tl, t);
+            break;
+        }
+        evolve(s, p, pi, i, tl, tn);
+        for (uint32_t k = 0; k < p->n_poisson; k++) {
+            poisson_stim *ps = &s->poisson[p->poisson[k]];
+            while (arrival(s, ps->next_t[i]) == tn) {
+                type->input(&p->mp, i, tn, ps->weight);
+                double nx = ps->next_t[i] + norn_rng_exp(&ps->rng[i]) / ps->rate_per_ms;
+                ps->next_t[i] = nx < ps->stop ? nx : INFINITY;
+            }
+        }
+        tl = tn;
+        if (tn == t)
+            break;
+        if (type->above(&p->mp, i, tn))
+            emit(s, p, pi, i, tn);
+    }
+    p->t_last[i] = t;
+}
+
+static void deliver_segment(norn_sim *s, const norn_event *e)
+{
+    table *tb = &s->tables[e->kind >> EV_KIND_BITS];
+    const norn_csr *c = &tb->csr;
+    uint32_t src = e->a;
+    uint64_t seg = e->b;
+    uint64_t lo = c->seg_start[seg];
+    uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
+    population *p = &s->pops[tb->tgt];
+    const norn_model_type *type = p->mp.type;
+    double t = e->t;
+    for (uint64_t k = lo; k < hi; k++) {
+        uint32_t j = c->target[k];
+        advance_to(s, p, tb->tgt, j, t);
+        type->input(&p->mp, j, t, c->weight[k]);
+        touch(p, j);
+    }
+    s->events += hi - lo;
+}
+
+static void deliver_train(norn_sim *s, const norn_event *e)
+{
+    train_stim *tr = &s->trains[e->a];
+    population *p = &s->pops[tr->pop];
+    uint64_t k = e->b;
+    double t = e->t;
+    uint32_t j = tr->neuron[k];
+    if (j == UINT32_MAX) {
+        for (uint32_t i = 0; i < p->mp.n; i++) {
+            advance_to(s, p, tr->pop, i, t);
+            p->mp.type->input(&p->mp, i, t, tr->weight);
+            touch(p, i);
+        }
+    } else {
+        advance_to(s, p, tr->pop, j, t);
+        p->mp.type->input(&p->mp, j, t, tr->weight);
+        touch(p, j);
+    }
+    if (k + 1 < tr->n) {
+        norn_status st = norn_queue_push(&s->q, tr->times[k + 1], EV_TRAIN, e->a, k + 1, s->err);
+        if (st != NORN_OK)
+            s->fail = st;
+    }
+}
+
+static void apply_dc(norn_sim *s, const norn_event *e)
+{
+    dc_stim *d = &s->dc[e->a];
+    population *p = &s->pops[d->pop];
+    uint64_t k = e->b;
+    double delta = d->amps[k] - (k ? d->amps[k - 1] : 0.0);
+    for (uint32_t i = 0; i < p->mp.n; i++) {
+        advance_to(s, p, d->pop, i, e->t);
+        p->mp.i_dc[i] += delta;
+        touch(p, i);
+    }
+    if (k + 1 < d->n) {
+        norn_status st = norn_queue_push(&s->q, d->times[k + 1], EV_DC, e->a, k + 1, s->err);
+        if (st != NORN_OK)
+            s->fail = st;
+    }
+}
+
+/* Samples every recorder whose next sample time is < t_limit (or <= when
+ * inclusive), after the events at that time. */
+static void sample(norn_sim *s, double t_limit, int inclusive)
+{
+    for (uint32_t r = 0; r < s->n_recs; r++) {
+        recorder *rc = &s->recs[r];
+        population *p = &s->pops[rc->pop];
+        while (rc->next < rc->n_samples) {
+            double ts = rc->times[rc->next];
+            if (inclusive ? ts > t_limit : ts >= t_limit)
+                break;
+            float *row = rc->data + rc->next * (uint64_t)rc->n_vars * rc->n_neurons;
+            for (uint32_t k = 0; k < rc->n_neurons; k++) {
+                uint32_t i = rc->neurons[k];
+                advance_to(s, p, rc->pop, i, ts);
+                if (p->mp.type->above(&p->mp, i, ts))
+                    emit(s, p, rc->pop, i, ts);
+                touch(p, i);
+                for (int v = 0; v < rc->n_vars; v++)
+                    row[(uint64_t)v * rc->n_neurons + k] = (float)p->mp.st[rc->vars[v]][i];
+            }
+            rc->next++;
+        }
+    }
+}
+
+static int cmp_spike(const void *a, const void *b)
+{
+    const spike_rec *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->gid < y->gid ? -1 : x->gid > y->gid;
+}
+
+/* Sorts the window's spikes, records them and queues their deliveries. */
+static norn_status flush_window(norn_sim *s)
+{
+    if (s->n_win > 1)
+        qsort(s->win, s->n_win, sizeof *s->win, cmp_spike);
+    double h = s->cfg.resolution_ms;
+    for (uint64_t k = 0; k < s->n_win; k++) {
+        const spike_rec *sp = &s->win[k];
+        population *p = &s->pops[sp->pop];
+        uint32_t i = sp->gid - p->first_id;
+        if (p->record) {
+            if (s->n_sp == s->cap_sp) {
+                uint64_t cap = s->cap_sp ? 2 * s->cap_sp : 4096;
+                double *t = norn_realloc_n(s->sp_t, cap, sizeof(double));
+                if (t)
+                    s->sp_t = t;
+                uint32_t *g = t ? norn_realloc_n(s->sp_gid, cap, sizeof(uint32_t)) : NULL;
+                if (!g)
+                    return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike record");
+                s->sp_gid = g;
+                s->cap_sp = cap;
+            }
+            s->sp_t[s->n_sp] = sp->t;
+            s->sp_gid[s->n_sp] = sp->gid;
+            s->n_sp++;
+        }
+        for (uint32_t o = 0; o < p->n_out; o++) {
+            uint32_t ti = p->out[o];
+            const norn_csr *c = &s->tables[ti].csr;
+            for (uint64_t seg = c->seg_ptr[i]; seg < c->seg_ptr[i + 1]; seg++) {
+                double ta;
+                if (s->cfg.mode == NORN_MODE_GRID)
+                    ta = (double)(llround(sp->t / h) + (long long)c->seg_delay[seg]) * h;
+                else
+                    ta = sp->t + (double)c->seg_delay[seg] * h;
+                if (ta > s->duration)
+                    continue;
+                norn_status st = norn_queue_push(&s->q, ta, EV_SPIKE | (ti << EV_KIND_BITS), i, seg, s->err);
+                if (st != NORN_OK)
+                    return st;
+            }
+        }
+    }
+    s->n_win = 0;
+    return NORN_OK;
+}
+
+static void sweep(norn_sim *s, double t_end)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        const norn_model_type *type = p->mp.type;
+        if (p->sweep_all) {
+            for (uint32_t i = 0; i < p->mp.n; i++)
+                advance_to(s, p, pi, i, t_end);
+            for (uint32_t k = 0; k < p->n_sweep; k++)
+                p->in_sweep[p->sweep[k]] = 0;
+            p->n_sweep = 0;
+            continue;
+        }
+        uint32_t keep = 0;
+        for (uint32_t k = 0; k < p->n_sweep; k++) {
+            uint32_t i = p->sweep[k];
+            advance_to(s, p, pi, i, t_end);
+            if (type->above(&p->mp, i, t_end) || type->may_fire(&p->mp, i, t_end))
+                p->sweep[keep++] = i;
+            else
+                p->in_sweep[i] = 0;
+        }
+        p->n_sweep = keep;
+    }
+}
+
+/* At the very end: thresholds pending at `duration` itself. */
+static void final_check(norn_sim *s, double t_end)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        const norn_model_type *type = p->mp.type;
+        uint32_t n = p->sweep_all ? p->mp.n : p->n_sweep;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = p->sweep_all ? k : p->sweep[k];
+            if (p->t_last[i] == t_end && type->above(&p->mp, i, t_end))
+                emit(s, p, pi, i, t_end);
+        }
+    }
+}
+
+static norn_status setup_run(norn_sim *s, double duration)
+{
+    double h = s->cfg.resolution_ms;
+    s->duration = duration;
+    uint32_t dmin = 0;
+    for (uint32_t k = 0; k < s->n_tables; k++) {
+        const norn_csr *c = &s->tables[k].csr;
+        if (c->nnz && (dmin == 0 || c->min_delay < dmin))
+            dmin = c->min_delay;
+    }
+    s->min_delay_ms = dmin ? dmin * h : 0;
+    for (uint32_t r = 0; r < s->n_recs; r++) {
+        recorder *rc = &s->recs[r];
+        uint64_t n = (uint64_t)floor(duration / rc->interval + 1e-9);
+        rc->n_samples = n;
+        rc->times = norn_malloc_n(n ? n : 1, sizeof(double));
+        rc->data = norn_malloc_n(n * (uint64_t)rc->n_vars * rc->n_neurons + 1, sizeof(float));
+        if (!rc->times || !rc->data)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate %llu state samples",
+                             (unsigned long long)n);
+        double steps = rc->interval / h;
+        for (uint64_t k = 0; k < n; k++)
+            rc->times[k] = (double)(k + 1) * steps * h;
+    }
+    for (uint32_t k = 0; k < s->n_trains; k++)
+        if (s->trains[k].n) {
+            norn_status st = norn_queue_push(&s->q, s->trains[k].times[0], EV_TRAIN, k, 0, s->err);
+            if (st != NORN_OK)
+                return st;
+        }
+    for (uint32_t k = 0; k < s->n_dc; k++)
+        if (s->dc[k].n) {
+            double t = s->dc[k].times[0];
+            if (s->cfg.mode == NORN_MODE_GRID)
+                t = grid_ceil(t, h);
+            norn_status st = norn_queue_push(&s->q, t, EV_DC, k, 0, s->err);
+            if (st != NORN_OK)
+                return st;
+        }
+    if (s->cfg.mode == NORN_MODE_GRID)
+        for (uint32_t k = 0; k < s->n_dc; k++)
+            for (uint64_t j = 0; j < s->dc[k].n; j++)
+                s->dc[k].times[j] = grid_ceil(s->dc[k].times[j], h);
+    /* every neuron that may fire on its own is swept from the start */
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (p->sweep_all)
+            continue;
+        for (uint32_t i = 0; i < p->mp.n; i++)
+            if (p->mp.type->may_fire(&p->mp, i, 0.0) || p->mp.type->above(&p->mp, i, 0.0))
+                touch(p, i);
+    }
+    return NORN_OK;
+}
+
+norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx,
+                         norn_err *err)
+{
+    if (s->ran)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "a simulation runs once");
+    if (!(duration_ms > 0) || !isfinite(duration_ms))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "duration must be > 0, got %g", duration_ms);
+    s->ran = 1;
+    s->err = err;
+    s->fail = NORN_OK;
+    double h = s->cfg.resolution_ms;
+    if (s->cfg.mode == NORN_MODE_GRID)
+        duration_ms = nearbyint(duration_ms / h) * h;
+    norn_status st = setup_run(s, duration_ms);
+    if (st != NORN_OK)
+        return st;
+    uint64_t wsteps = s->min_delay_ms > 0 ? (uint64_t)llround(s->min_delay_ms / h) : (uint64_t)llround(fmax(1.0, h) / h);
+    if (wsteps == 0)
+        wsteps = 1;
+    for (uint64_t w = 0;; w++) {
+        double t0 = (double)(w * wsteps) * h;
+        if (t0 >= duration_ms)
+            break;
+        double t1 = (double)((w + 1) * wsteps) * h;
+        int last = t1 >= duration_ms;
+        if (last)
+            t1 = duration_ms;
+        norn_event e;
+        for (;;) {
+            double tq = norn_queue_peek_time(&s->q);
+            if (last ? tq > t1 : tq >= t1)
+                break;
+            sample(s, tq, 0);
+            norn_queue_pop(&s->q, &e);
+            s->queue_events++;
+            switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
+            case EV_SPIKE: deliver_segment(s, &e); break;
+            case EV_TRAIN: deliver_train(s, &e); break;
+            case EV_DC: apply_dc(s, &e); break;
+            }
+            if (s->fail != NORN_OK)
+                return s->fail;
+        }
+        sample(s, t1, last);
+        sweep(s, t1);
+        if (last)
+            final_check(s, t1);
+        if (s->fail != NORN_OK)
+            return s->fail;
+        st = flush_window(s);
+        if (st != NORN_OK)
+            return st;
+        s->windows++;
+        if (progress)
+            progress(ctx, t1, duration_ms);
+        if (last)
+            break;
+    }
+    s->err = NULL;
+    return NORN_OK;
+}
+
+/* ---------------------------------------------------------------- results */
+
+uint64_t norn_sim_spikes(const norn_sim *s, const double **time_ms, const uint32_t **gid)
+{
+    *time_ms = s->sp_t;
+    *gid = s->sp_gid;
+    return s->n_sp;
+}
+
+uint64_t norn_sim_pop_spike_count(const norn_sim *s, uint32_t pop) { return s->pops[pop].spikes; }
+
+uint32_t norn_sim_n_recorders(const norn_sim *s) { return s->n_recs; }
+
+void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out)
+{
+    const recorder *r = &s->recs[rec];
+    out->pop = r->pop;
+    out->n_vars = r->n_vars;
+    out->vars = r->vars;
+    out->n_neurons = r->n_neurons;
+    out->neurons = r->neurons;
+    out->n_samples = r->n_samples;
+    out->times_ms = r->times;
+    out->data = r->data;
+}
+
+void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->neurons = s->n_neurons;
+    for (uint32_t k = 0; k < s->n_tables; k++) {
+        out->synapses += s->tables[k].csr.nnz;
+        out->synapse_bytes += norn_csr_bytes(&s->tables[k].csr);
+    }
+    for (uint32_t k = 0; k < s->n_pops; k++)
+        out->spikes += s->pops[k].spikes;
+    out->synaptic_events = s->events;
+    out->windows = s->windows;
+    out->queue_events = s->queue_events;
+    out->duration_ms = s->duration;
+    out->min_delay_ms = s->min_delay_ms;
+}

@@ -1,0 +1,129 @@
+/* engine/sim.h - a network and its simulation.
+ *
+ * Build first, then run. A norn_sim holds populations (structure-of-arrays
+ * state, one model each), static synapse tables (CSR, one per source and
+ * target population), stimuli and recorders. norn_sim_run() then processes
+ * events in time order:
+ *
+ *  - Time advances in windows of length d_min (the smallest synaptic delay;
+ *    1 ms without synapses). A spike emitted inside a window reaches its
+ *    targets no earlier than the window's end, so within a window all
+ *    input is known and each neuron can be integrated alone (the same
+ *    lookahead NEST uses between MPI ranks).
+ *  - The queue (engine/queue.h) holds one entry per (spike, delay segment)
+ *    of a CSR row, plus stimulus events (spike trains, DC steps). Popping a
+ *    segment walks its synapses: each target is advanced lazily to the
+ *    arrival time with its model's exact solution, then receives the weight.
+ *  - Poisson drive is not queued: each (stimulus, neuron) pair has its own
+ *    counter-based random stream and next arrival time, consumed inside the
+ *    neuron's own lazy advance. Neurons with Poisson drive, and neurons whose
+ *    trajectory may still reach threshold without input (may_fire), are
+ *    advanced to every window's end (the sweep), which finds their
+ *    threshold crossings exactly; quiet neurons cost nothing.
+ *  - A neuron's threshold is tested at time t only once every input
+ *    arriving at t has been applied, so inputs arriving together are summed
+ *    first, in both modes (as NEST's grid models do).
+ *  - Spikes of a window are sorted by (time, global id) before they are
+ *    queued and recorded: equal-time events are then processed in an order
+ *    that depends only on the network, never on the visiting order.
+ *  - continuous mode: spike times are real numbers; grid mode: every event
+ *    and spike is on the resolution grid (k * resolution), threshold tested
+ *    at grid points, a spike stamped at the end of the step in which V
+ *    reached threshold (as NEST's iaf_psc_delta / iaf_psc_exp).
+ * The run covers (0, duration]: spikes at exactly `duration` are included.
+ * Deterministic: same network and seed give the same spikes bit for bit.
+ * Single-threaded; no locking. All memory from engine/mem.h.
+ */
+#ifndef NORN_SIM_H
+#define NORN_SIM_H
+
+#include <stdint.h>
+
+#include "connectivity/csr.h"
+#include "engine/err.h"
+#include "models/model.h"
+
+typedef struct norn_sim norn_sim;
+
+typedef struct {
+    double resolution_ms; /* > 0 */
+    norn_mode mode;       /* continuous or grid */
+    uint64_t seed;
+} norn_sim_config;
+
+norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err *err);
+void norn_sim_destroy(norn_sim *s);
+
+/* Adds a population of n neurons; params in the model's table order
+ * (copied). State starts at the model's defaults; set it through
+ * norn_sim_state(). where: "file:line:col" for messages. */
+norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_model_type *type,
+                                    uint32_t n, const double *params, const char *where,
+                                    uint32_t *out_index, norn_err *err);
+uint32_t norn_sim_n_populations(const norn_sim *s);
+/* State array of variable var (the model's state table index), [n]. */
+double *norn_sim_state(norn_sim *s, uint32_t pop, int var);
+const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop);
+uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop);
+uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop);
+const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop);
+
+/* Takes over the table (*csr is zeroed). Delays are in resolution steps. */
+norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,
+                                  norn_err *err);
+
+/* Poisson input to every neuron of pop, independent per neuron: rate in
+ * Hz, weight in the model's input unit, active on [start, stop). */
+norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, double weight,
+                                 double start_ms, double stop_ms, norn_err *err);
+/* Piecewise-constant current (pA) added to every neuron of pop: amps[k]
+ * from times[k] on (times ascending, copied). */
+norn_status norn_sim_add_dc(norn_sim *s, uint32_t pop, uint64_t n, const double *times_ms,
+                            const double *amps_pA, norn_err *err);
+/* Explicit spikes: spike k reaches neuron neuron[k] of pop (or every neuron
+ * if neuron == NULL or neuron[k] == UINT32_MAX) at times_ms[k] with weight.
+ * Copied; sorted here (stable). Neuron indices are checked. */
+norn_status norn_sim_add_spike_train(norn_sim *s, uint32_t pop, uint64_t n, const double *times_ms,
+                                     const uint32_t *neuron, double weight, norn_err *err);
+
+/* Recording. Spikes of pop are kept (time, global id) if on. */
+void norn_sim_record_spikes(norn_sim *s, uint32_t pop, int on);
+/* Samples variables vars[0..n_vars) of the listed neurons of pop every
+ * interval_ms (a multiple of the resolution), at t = interval, 2 interval,
+ * ... <= duration, after all events at that time. Returns a recorder index. */
+norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, int n_vars,
+                                  const uint32_t *neurons, uint32_t n_neurons, double interval_ms,
+                                  uint32_t *out_index, norn_err *err);
+
+typedef void (*norn_progress_fn)(void *ctx, double t_ms, double duration_ms);
+
+/* Runs from 0 to duration_ms (once per sim). progress (may be NULL) is
+ * called after each window. */
+norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx,
+                         norn_err *err);
+
+/* Results (valid until destroy). Spikes are sorted by (time, global id). */
+uint64_t norn_sim_spikes(const norn_sim *s, const double **time_ms, const uint32_t **gid);
+uint64_t norn_sim_pop_spike_count(const norn_sim *s, uint32_t pop);
+/* Recorded samples: data[sample][var][neuron] as float32 of the recorder. */
+uint32_t norn_sim_n_recorders(const norn_sim *s);
+typedef struct {
+    uint32_t pop;
+    int n_vars;
+    const int *vars;
+    uint32_t n_neurons;
+    const uint32_t *neurons;
+    uint64_t n_samples;
+    const double *times_ms;  /* [n_samples] */
+    const float *data;       /* [n_samples][n_vars][n_neurons] */
+} norn_recording;
+void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out);
+
+typedef struct {
+    uint64_t neurons, synapses, synapse_bytes, spikes, synaptic_events;
+    uint64_t windows, queue_events;
+    double duration_ms, min_delay_ms;
+} norn_sim_stats;
+void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out);
+
+#endif

@@ -1,1 +1,303 @@
-/* placeholder: being written */
+/* io/build.c - description -> simulation (see build.h). */
+#include "io/build.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/mem.h"
+#include "engine/rng.h"
+#include "io/csv.h"
+#include "io/npy.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Loads a value's .npy file into a freshly allocated array with the
+ * expected number of elements (rows*cols). */
+static norn_status load_array(const norn_desc_value *v, uint64_t rows, uint64_t cols, const char *what,
+                              norn_npy_array *arr, norn_err *err)
+{
+    norn_status st = norn_npy_read(v->file, arr, err);
+    if (st != NORN_OK) {
+        char msg[800];
+        snprintf(msg, sizeof msg, "%s: %s: %s", what, err->where, err->msg);
+        return NORN_FAIL(err, st, v->where, "%s", msg);
+    }
+    int ok = arr->count == rows * cols &&
+             ((cols == 1 && arr->ndim == 1) || (arr->ndim == 2 && arr->shape[0] == rows && arr->shape[1] == cols) ||
+              (rows == 1 && arr->ndim == 1));
+    if (!ok) {
+        char shape[128] = "(";
+        for (int k = 0; k < arr->ndim; k++) {
+            size_t len = strlen(shape);
+            snprintf(shape + len, sizeof shape - len, "%s%llu", k ? ", " : "", (unsigned long long)arr->shape[k]);
+        }
+        strncat(shape, ")", sizeof shape - strlen(shape) - 1);
+        norn_npy_array_free(arr);
+        if (cols == 1)
+            return NORN_FAIL(err, NORN_EINVAL, v->where, "%s: '%s' has shape %s, expected (%llu,)", what,
+                             v->file, shape, (unsigned long long)rows);
+        return NORN_FAIL(err, NORN_EINVAL, v->where, "%s: '%s' has shape %s, expected (%llu, %llu) = [post, pre]",
+                         what, v->file, shape, (unsigned long long)rows, (unsigned long long)cols);
+    }
+    return NORN_OK;
+}
+
+static norn_status set_initial(norn_sim *s, const norn_desc *d, uint32_t pi, norn_err *err)
+{
+    const norn_desc_pop *dp = &d->pops[pi];
+    uint32_t first = norn_sim_first_id(s, pi);
+    for (int v = 0; v < dp->model->n_state; v++) {
+        if (!dp->has_initial[v])
+            continue;
+        double *x = norn_sim_state(s, pi, v);
+        const norn_desc_value *val = &dp->initial[v];
+        if (val->file) {
+            norn_npy_array arr;
+            char what[200];
+            snprintf(what, sizeof what, "populations.%s.initial.%s", dp->name, dp->model->state[v].name);
+            norn_status st = load_array(val, dp->size, 1, what, &arr, err);
+            if (st != NORN_OK)
+                return st;
+            memcpy(x, arr.data, dp->size * sizeof(double));
+            norn_npy_array_free(&arr);
+            continue;
+        }
+        if (norn_dist_is_const(&val->dist)) {
+            double c = norn_dist_draw(&val->dist, NULL);
+            for (uint32_t i = 0; i < dp->size; i++)
+                x[i] = c;
+            continue;
+        }
+        for (uint32_t i = 0; i < dp->size; i++) {
+            norn_rng r = norn_rng_stream(d->seed, NORN_RNG_INITIAL, ((uint64_t)v << 32) | (first + i));
+            x[i] = norn_dist_draw(&val->dist, &r);
+        }
+    }
+    return NORN_OK;
+}
+
+static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k, uint32_t *pair_index,
+                                    uint64_t *synapses, norn_err *err)
+{
+    const norn_desc_proj *pj = &d->projs[k];
+    uint32_t n_src = d->pops[pj->from].size;
+    uint64_t rows_total = 0;
+    for (uint32_t t = 0; t < pj->n_to; t++)
+        rows_total += d->pops[pj->to[t]].size;
+    norn_npy_array warr = {0}, darr = {0};
+    norn_status st = NORN_OK;
+    char what[300];
+    if (pj->weight.file) {
+        snprintf(what, sizeof what, "projections[%u].weight", k);
+        st = load_array(&pj->weight, rows_total, n_src, what, &warr, err);
+        if (st != NORN_OK)
+            return st;
+    }
+    if (pj->delay.file) {
+        snprintf(what, sizeof what, "projections[%u].delay", k);
+        st = load_array(&pj->delay, rows_total, n_src, what, &darr, err);
+        if (st != NORN_OK) {
+            norn_npy_array_free(&warr);
+            return st;
+        }
+    }
+    uint64_t row0 = 0;
+    for (uint32_t t = 0; t < pj->n_to && st == NORN_OK; t++) {
+        uint32_t tgt = pj->to[t];
+        norn_proj_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.n_src = n_src;
+        spec.n_tgt = d->pops[tgt].size;
+        spec.same_population = tgt == pj->from;
+        spec.proj_index = (*pair_index)++;
+        spec.seed = d->seed;
+        spec.conn = pj->conn;
+        if (!pj->conn_given)
+            spec.conn.rule = pj->weight.file ? NORN_CONN_FROM_MATRIX : NORN_CONN_ALL_TO_ALL;
+        spec.weight = pj->weight.dist;
+        if (pj->weight.file) {
+            spec.weight.kind = NORN_DIST_ARRAY;
+            spec.weight.array = warr.data + row0 * n_src;
+            spec.weight.rows = spec.n_tgt;
+            spec.weight.cols = n_src;
+        }
+        spec.delay_ms = pj->delay.dist;
+        if (pj->delay.file) {
+            spec.delay_ms.kind = NORN_DIST_ARRAY;
+            spec.delay_ms.array = darr.data + row0 * n_src;
+            spec.delay_ms.rows = spec.n_tgt;
+            spec.delay_ms.cols = n_src;
+        }
+        spec.resolution_ms = d->resolution_ms;
+        spec.where = pj->where;
+        norn_csr csr;
+        st = norn_csr_build(&spec, &csr, err);
+        if (st != NORN_OK)
+            break;
+        *synapses += csr.nnz;
+        st = norn_sim_add_synapses(s, pj->from, tgt, &csr, err);
+        norn_csr_free(&csr);
+        row0 += spec.n_tgt;
+    }
+    norn_npy_array_free(&warr);
+    norn_npy_array_free(&darr);
+    return st;
+}
+
+static norn_status add_spike_times(norn_sim *s, const norn_desc *d, const norn_desc_stim *st_d, norn_err *err)
+{
+    double *times = st_d->times_ms;
+    uint32_t *neuron = st_d->neuron;
+    uint64_t n = st_d->n_spikes;
+    double *ftimes = NULL;
+    uint32_t *fneuron = NULL;
+    norn_status st = NORN_OK;
+    if (st_d->file) {
+        st = ends_with(st_d->file, ".csv") ? norn_csv_read_spikes(st_d->file, &ftimes, &fneuron, &n, err)
+                                           : norn_npy_read_spikes(st_d->file, &ftimes, &fneuron, &n, err);
+        if (st != NORN_OK) {
+            char msg[800];
+            snprintf(msg, sizeof msg, "file: %s: %s", err->where, err->msg);
+            return NORN_FAIL(err, st, st_d->where, "%s", msg);
+        }
+        times = ftimes;
+        neuron = fneuron;
+    }
+    uint64_t total = 0;
+    for (uint32_t t = 0; t < st_d->n_to; t++)
+        total += d->pops[st_d->to[t]].size;
+    for (uint64_t k = 0; k < n && neuron; k++)
+        if (neuron[k] != UINT32_MAX && neuron[k] >= total) {
+            st = NORN_FAIL(err, NORN_EINVAL, st_d->where,
+                           "spike_times: neuron %u (spike %llu) is out of range: the targets have %llu neurons",
+                           neuron[k], (unsigned long long)k, (unsigned long long)total);
+            goto done;
+        }
+    double *tt = norn_malloc_n(n ? n : 1, sizeof(double));
+    uint32_t *nn = norn_malloc_n(n ? n : 1, sizeof(uint32_t));
+    if (!tt || !nn) {
+        norn_free(tt);
+        norn_free(nn);
+        st = NORN_FAIL(err, NORN_ENOMEM, st_d->where, "cannot allocate %llu spikes", (unsigned long long)n);
+        goto done;
+    }
+    uint64_t off = 0;
+    for (uint32_t t = 0; t < st_d->n_to && st == NORN_OK; t++) {
+        uint32_t pop = st_d->to[t], size = d->pops[pop].size;
+        uint64_t m = 0;
+        for (uint64_t k = 0; k < n; k++) {
+            uint32_t j = neuron ? neuron[k] : UINT32_MAX;
+            if (j == UINT32_MAX || (j >= off && j < off + size)) {
+                tt[m] = times[k] + st_d->delay_ms;
+                nn[m] = j == UINT32_MAX ? UINT32_MAX : (uint32_t)(j - off);
+                m++;
+            }
+        }
+        if (m) {
+            st = norn_sim_add_spike_train(s, pop, m, tt, nn, st_d->weight, err);
+            if (st != NORN_OK) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s", err->msg);
+                NORN_FAIL(err, st, st_d->where, "%s", msg);
+            }
+        }
+        off += size;
+    }
+    norn_free(tt);
+    norn_free(nn);
+done:
+    norn_free(ftimes);
+    norn_free(fneuron);
+    return st;
+}
+
+static norn_status add_stimulus(norn_sim *s, const norn_desc *d, const norn_desc_stim *sd, norn_err *err)
+{
+    norn_status st = NORN_OK;
+    if (sd->type == NORN_STIM_SPIKE_TIMES)
+        return add_spike_times(s, d, sd, err);
+    for (uint32_t t = 0; t < sd->n_to && st == NORN_OK; t++) {
+        uint32_t pop = sd->to[t];
+        if (sd->type == NORN_STIM_POISSON) {
+            st = norn_sim_add_poisson(s, pop, sd->rate_hz, sd->weight, sd->start_ms + sd->delay_ms,
+                                      sd->stop_ms + sd->delay_ms, err);
+        } else {
+            double *times = norn_malloc_n(sd->n_steps ? sd->n_steps : 1, sizeof(double));
+            double *amps = norn_malloc_n(sd->n_steps ? sd->n_steps : 1, sizeof(double));
+            if (!times || !amps) {
+                norn_free(times);
+                norn_free(amps);
+                return NORN_FAIL(err, NORN_ENOMEM, sd->where, "cannot allocate a dc stimulus");
+            }
+            for (uint64_t k = 0; k < sd->n_steps; k++) {
+                times[k] = sd->times_ms[k] + sd->delay_ms;
+                amps[k] = sd->amplitudes_pA[k] * sd->weight;
+            }
+            st = norn_sim_add_dc(s, pop, sd->n_steps, times, amps, err);
+            norn_free(times);
+            norn_free(amps);
+        }
+        if (st != NORN_OK && err && !err->where[0])
+            snprintf(err->where, sizeof err->where, "%s", sd->where);
+    }
+    return st;
+}
+
+norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info, norn_err *err)
+{
+    double t_start = now_s();
+    norn_sim_config cfg = {.resolution_ms = d->resolution_ms, .mode = d->mode, .seed = d->seed};
+    norn_sim *s = NULL;
+    norn_status st = norn_sim_create(&cfg, &s, err);
+    if (st != NORN_OK)
+        return st;
+    for (uint32_t k = 0; k < d->n_pops && st == NORN_OK; k++) {
+        const norn_desc_pop *p = &d->pops[k];
+        uint32_t idx;
+        st = norn_sim_add_population(s, p->name, p->model, p->size, p->params, p->where, &idx, err);
+        if (st == NORN_OK)
+            st = set_initial(s, d, k, err);
+    }
+    double t_conn = now_s();
+    uint64_t synapses = 0;
+    uint32_t pair_index = 0;
+    for (uint32_t k = 0; k < d->n_projs && st == NORN_OK; k++)
+        st = build_projection(s, d, k, &pair_index, &synapses, err);
+    double connect_s = now_s() - t_conn;
+    for (uint32_t k = 0; k < d->n_stims && st == NORN_OK; k++)
+        st = add_stimulus(s, d, &d->stims[k], err);
+    for (uint32_t k = 0; k < d->n_pops && st == NORN_OK; k++)
+        norn_sim_record_spikes(s, k, d->record_spikes ? d->record_spikes[k] : 1);
+    for (uint32_t k = 0; k < d->n_state_recs && st == NORN_OK; k++) {
+        const norn_desc_state_rec *r = &d->state_recs[k];
+        uint32_t idx;
+        st = norn_sim_record_state(s, r->pop, r->vars, r->n_vars, r->neurons, r->n_neurons, r->interval_ms,
+                                   &idx, err);
+        if (st != NORN_OK && err && !err->where[0])
+            snprintf(err->where, sizeof err->where, "%s", r->where);
+    }
+    if (st != NORN_OK) {
+        norn_sim_destroy(s);
+        return st;
+    }
+    if (info) {
+        info->build_s = now_s() - t_start;
+        info->connect_s = connect_s;
+        info->synapses = synapses;
+    }
+    *out = s;
+    return NORN_OK;
+}

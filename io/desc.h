@@ -29,7 +29,7 @@
 #include "engine/err.h"
 #include "models/model.h"
 
-#define NORN_WHERE_LEN 300
+#define NORN_WHERE_LEN 256
 
 /* A weight, delay or initial value: a distribution, or a .npy file. */
 typedef struct {

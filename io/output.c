@@ -1,1 +1,305 @@
-/* placeholder: being written */
+/* io/output.c - run results to files (see output.h). */
+#include "io/output.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/mem.h"
+#include "io/atomic.h"
+#include "io/csv.h"
+#include "io/npy.h"
+
+#ifndef NORN_VERSION
+#define NORN_VERSION "unknown"
+#endif
+
+norn_status norn_output_mkdir(const char *dir, norn_err *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return NORN_FAIL(err, NORN_EIO, dir, "path too long");
+    for (char *p = path + 1;; p++) {
+        char c = *p;
+        if (c == '/' || c == 0) {
+            *p = 0;
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return NORN_FAIL(err, NORN_EIO, path, "cannot create directory: %s", strerror(errno));
+            *p = c;
+        }
+        if (c == 0)
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NORN_FAIL(err, NORN_EIO, dir, "not a directory");
+    return NORN_OK;
+}
+
+/* ---- JSON through libfyaml's emitter */
+
+typedef struct {
+    struct fy_document *d;
+    int fail;
+} jdoc;
+
+/* A string node that stays a string in JSON (never read as a number or a
+ * boolean): built from a double-quoted YAML scalar. */
+static struct fy_node *jstr(jdoc *j, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    char *q = norn_malloc_n(6 * n + 3, 1);
+    if (!q) {
+        j->fail = 1;
+        return NULL;
+    }
+    size_t o = 0;
+    q[o++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            q[o++] = '\\';
+            q[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)sprintf(q + o, "\\x%02x", c);
+        } else {
+            q[o++] = (char)c;
+        }
+    }
+    q[o++] = '"';
+    q[o] = 0;
+    struct fy_node *node = fy_node_build_from_string(j->d, q, o);
+    norn_free(q);
+    if (!node)
+        j->fail = 1;
+    return node;
+}
+
+static struct fy_node *jnum(jdoc *j, double x)
+{
+    char buf[64];
+    if (isnan(x))
+        snprintf(buf, sizeof buf, "nan");
+    else if (isinf(x))
+        snprintf(buf, sizeof buf, x > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, sizeof buf, "%.17g", x);
+    if (!isfinite(x))
+        return jstr(j, buf);
+    struct fy_node *n = fy_node_create_scalar_copy(j->d, buf, FY_NT);
+    if (!n)
+        j->fail = 1;
+    return n;
+}
+
+static struct fy_node *jint(jdoc *j, unsigned long long x)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", x);
+    struct fy_node *n = fy_node_create_scalar_copy(j->d, buf, FY_NT);
+    if (!n)
+        j->fail = 1;
+    return n;
+}
+
+static void jset(jdoc *j, struct fy_node *map, const char *key, struct fy_node *val)
+{
+    if (!map || !val || fy_node_mapping_append(map, jstr(j, key), val) != 0)
+        j->fail = 1;
+}
+
+static struct fy_node *jmap(jdoc *j)
+{
+    struct fy_node *n = fy_node_create_mapping(j->d);
+    if (!n)
+        j->fail = 1;
+    return n;
+}
+
+static const char *mode_name(norn_mode m)
+{
+    return m == NORN_MODE_CONTINUOUS ? "continuous" : m == NORN_MODE_GRID ? "grid" : "euler";
+}
+
+static norn_status write_json(const char *path, const norn_desc *d, const norn_sim *s,
+                              const norn_run_info *info, norn_err *err)
+{
+    jdoc j = {fy_document_create(NULL), 0};
+    if (!j.d)
+        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot create the JSON document");
+    norn_sim_stats stt;
+    norn_sim_get_stats(s, &stt);
+    double dur_s = stt.duration_ms / 1000.0;
+    struct fy_node *root = jmap(&j);
+    jset(&j, root, "norn_version", jstr(&j, NORN_VERSION));
+    jset(&j, root, "description", jstr(&j, d->path));
+    jset(&j, root, "name", jstr(&j, d->name));
+    if (info->command)
+        jset(&j, root, "command", jstr(&j, info->command));
+    jset(&j, root, "mode", jstr(&j, mode_name(d->mode)));
+    jset(&j, root, "seed", jint(&j, (unsigned long long)d->seed));
+    jset(&j, root, "duration_ms", jnum(&j, stt.duration_ms));
+    jset(&j, root, "resolution_ms", jnum(&j, d->resolution_ms));
+    jset(&j, root, "min_delay_ms", jnum(&j, stt.min_delay_ms));
+    jset(&j, root, "neurons", jint(&j, stt.neurons));
+    jset(&j, root, "synapses", jint(&j, stt.synapses));
+    jset(&j, root, "synapse_bytes", jint(&j, stt.synapse_bytes));
+    jset(&j, root, "bytes_per_synapse", jnum(&j, stt.synapses ? (double)stt.synapse_bytes / (double)stt.synapses : 0));
+    jset(&j, root, "spikes", jint(&j, stt.spikes));
+    jset(&j, root, "synaptic_events", jint(&j, stt.synaptic_events));
+    jset(&j, root, "queue_events", jint(&j, stt.queue_events));
+    jset(&j, root, "windows", jint(&j, stt.windows));
+    jset(&j, root, "build_s", jnum(&j, info->build_s));
+    jset(&j, root, "connect_s", jnum(&j, info->connect_s));
+    jset(&j, root, "synapses_per_s_built", jnum(&j, info->connect_s > 0 ? (double)stt.synapses / info->connect_s : 0));
+    jset(&j, root, "sim_wall_s", jnum(&j, info->sim_wall_s));
+    jset(&j, root, "sim_cpu_s", jnum(&j, info->sim_cpu_s));
+    jset(&j, root, "wall_s", jnum(&j, info->wall_s));
+    jset(&j, root, "cpu_s", jnum(&j, info->cpu_s));
+    jset(&j, root, "realtime_factor", jnum(&j, dur_s > 0 ? info->sim_wall_s / dur_s : 0));
+    jset(&j, root, "events_per_s", jnum(&j, info->sim_wall_s > 0 ? (double)stt.synaptic_events / info->sim_wall_s : 0));
+    jset(&j, root, "peak_rss_bytes", jint(&j, info->peak_rss));
+    jset(&j, root, "peak_heap_bytes", jint(&j, info->peak_heap));
+    struct fy_node *pops = fy_node_create_sequence(j.d);
+    if (!pops)
+        j.fail = 1;
+    for (uint32_t k = 0; k < d->n_pops; k++) {
+        const norn_desc_pop *dp = &d->pops[k];
+        struct fy_node *p = jmap(&j);
+        uint32_t first = norn_sim_first_id(s, k);
+        uint64_t n_sp = norn_sim_pop_spike_count(s, k);
+        jset(&j, p, "name", jstr(&j, dp->name));
+        jset(&j, p, "model", jstr(&j, dp->model->name));
+        jset(&j, p, "size", jint(&j, dp->size));
+        jset(&j, p, "first_id", jint(&j, first));
+        jset(&j, p, "last_id", jint(&j, first + dp->size - 1));
+        jset(&j, p, "spikes", jint(&j, n_sp));
+        jset(&j, p, "rate_hz", jnum(&j, dur_s > 0 ? (double)n_sp / dp->size / dur_s : 0));
+        jset(&j, p, "recorded", jstr(&j, (d->record_spikes ? d->record_spikes[k] : 1) ? "spikes" : "none"));
+        struct fy_node *par = jmap(&j);
+        for (int q = 0; q < dp->model->n_params; q++)
+            jset(&j, par, dp->model->params[q].name, jnum(&j, dp->params[q]));
+        jset(&j, p, "params", par);
+        if (pops && fy_node_sequence_append(pops, p) != 0)
+            j.fail = 1;
+    }
+    jset(&j, root, "populations", pops);
+    if (j.fail || fy_document_set_root(j.d, root) != 0) {
+        fy_document_destroy(j.d);
+        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot build run.json");
+    }
+    char *text = fy_emit_document_to_string(j.d, FYECF_MODE_JSON);
+    fy_document_destroy(j.d);
+    if (!text)
+        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot emit run.json");
+    norn_afile af;
+    norn_status st = norn_afile_open(&af, path, err);
+    if (st == NORN_OK) {
+        fputs(text, af.f);
+        st = norn_afile_commit(&af, err);
+    }
+    free(text);
+    return st;
+}
+
+static norn_status write_spikes(const char *dir, const norn_desc *d, const norn_sim *s, norn_err *err)
+{
+    const double *t;
+    const uint32_t *gid;
+    uint64_t n = norn_sim_spikes(s, &t, &gid);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/spikes.npy", dir);
+    norn_status st = norn_npy_write_spikes(path, t, gid, n, err);
+    if (st != NORN_OK)
+        return st;
+    uint32_t *pop_of = norn_malloc_n(n ? n : 1, sizeof(uint32_t));
+    uint32_t *local = norn_malloc_n(n ? n : 1, sizeof(uint32_t));
+    const char **names = norn_malloc_n(d->n_pops, sizeof(char *));
+    if (!pop_of || !local || !names) {
+        norn_free(pop_of);
+        norn_free(local);
+        norn_free(names);
+        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot allocate the CSV export");
+    }
+    for (uint32_t k = 0; k < d->n_pops; k++)
+        names[k] = d->pops[k].name;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t p = 0;
+        while (p + 1 < d->n_pops && gid[i] >= norn_sim_first_id(s, p + 1))
+            p++;
+        pop_of[i] = p;
+        local[i] = gid[i] - norn_sim_first_id(s, p);
+    }
+    snprintf(path, sizeof path, "%s/spikes.csv", dir);
+    st = norn_csv_write_spikes(path, t, pop_of, local, n, names, err);
+    norn_free(pop_of);
+    norn_free(local);
+    norn_free(names);
+    return st;
+}
+
+static norn_status write_states(const char *dir, const norn_sim *s, norn_err *err)
+{
+    uint32_t nrec = norn_sim_n_recorders(s);
+    char path[4200];
+    norn_recording first;
+    for (uint32_t r = 0; r < nrec; r++) {
+        norn_recording rc;
+        norn_sim_recording(s, r, &rc);
+        const char *pname = norn_sim_pop_name(s, rc.pop);
+        const norn_model_type *type = norn_sim_model_pop(s, rc.pop)->type;
+        float *buf = norn_malloc_n(rc.n_samples * rc.n_neurons + 1, sizeof(float));
+        if (!buf)
+            return NORN_FAIL(err, NORN_ENOMEM, dir, "cannot allocate the state export");
+        for (int v = 0; v < rc.n_vars; v++) {
+            for (uint64_t k = 0; k < rc.n_samples; k++)
+                memcpy(buf + k * rc.n_neurons, rc.data + (k * rc.n_vars + v) * rc.n_neurons,
+                       rc.n_neurons * sizeof(float));
+            snprintf(path, sizeof path, "%s/state_%s_%s.npy", dir, pname, type->state[rc.vars[v]].name);
+            uint64_t shape[2] = {rc.n_samples, rc.n_neurons};
+            norn_status st = norn_npy_write_f32(path, buf, 2, shape, err);
+            if (st != NORN_OK) {
+                norn_free(buf);
+                return st;
+            }
+        }
+        norn_free(buf);
+        uint64_t shape1[1] = {rc.n_samples};
+        if (r == 0) {
+            first = rc;
+            snprintf(path, sizeof path, "%s/state_times.npy", dir);
+            norn_status st = norn_npy_write_f64(path, rc.times_ms, 1, shape1, err);
+            if (st != NORN_OK)
+                return st;
+        } else if (rc.n_samples != first.n_samples ||
+                   (rc.n_samples && memcmp(rc.times_ms, first.times_ms, rc.n_samples * sizeof(double)) != 0)) {
+            snprintf(path, sizeof path, "%s/state_%s_times.npy", dir, pname);
+            norn_status st = norn_npy_write_f64(path, rc.times_ms, 1, shape1, err);
+            if (st != NORN_OK)
+                return st;
+        }
+    }
+    return NORN_OK;
+}
+
+norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_sim *s,
+                              const norn_run_info *info, norn_err *err)
+{
+    norn_status st = norn_output_mkdir(dir, err);
+    if (st == NORN_OK)
+        st = write_spikes(dir, d, s, err);
+    if (st == NORN_OK)
+        st = write_states(dir, s, err);
+    if (st == NORN_OK) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/run.json", dir);
+        st = write_json(path, d, s, info, err);
+    }
+    return st;
+}

@@ -1,2 +1,340 @@
-/* placeholder: being written */
-int main(void) { return 0; }
+/* tools/norn.c - the norn command line.
+ *
+ *   norn run [DESCRIPTION] [-o DIR] [--seed N] [--duration MS] [--mode M] [--quiet]
+ *   norn models [NAME]         list models, their parameters and defaults
+ *   norn --help | help [models] | --version
+ *
+ * Exit codes: 0 success; 2 bad input (description, data files, command
+ * line), nothing written; 1 failure while running or writing (memory, disk).
+ * Errors go to stderr as "where: message"; data goes to files.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/mem.h"
+#include "engine/sim.h"
+#include "io/build.h"
+#include "io/desc.h"
+#include "io/output.h"
+
+#ifndef NORN_VERSION
+#define NORN_VERSION "unknown"
+#endif
+#ifndef NORN_EXAMPLES_SRC
+#define NORN_EXAMPLES_SRC "examples"
+#endif
+#ifndef NORN_EXAMPLES_DATA
+#define NORN_EXAMPLES_DATA "/usr/local/share/norn/examples"
+#endif
+
+static const char usage[] =
+    "norn " NORN_VERSION " - event-driven simulator for large sparse spiking networks\n"
+    "\n"
+    "usage:\n"
+    "  norn run [DESCRIPTION] [options]   run a network description (YAML or JSON);\n"
+    "                                     without one, the built-in Brunel (2000) network\n"
+    "  norn models [NAME]                 neuron models, their parameters, units, defaults\n"
+    "  norn help [models]                 this text, or the models\n"
+    "  norn --version\n"
+    "\n"
+    "run options:\n"
+    "  -o, --out DIR       output directory (default out/<description name>)\n"
+    "  -s, --seed N        random seed (overrides simulation.seed)\n"
+    "  -t, --duration MS   simulated time in ms (overrides simulation.duration)\n"
+    "  -m, --mode M        continuous | grid (overrides simulation.mode)\n"
+    "  -q, --quiet         no progress line and no summary\n"
+    "\n"
+    "A run writes into DIR: spikes.npy (time_ms float64, neuron uint32 global id,\n"
+    "sorted by time), spikes.csv (time_ms,population,neuron), state_<pop>_<var>.npy\n"
+    "with state_times.npy for recorded state, and run.json (written last).\n"
+    "Load spikes in NumPy: s = numpy.load('DIR/spikes.npy'); s['time_ms'], s['neuron'].\n"
+    "\n"
+    "Exit status: 0 ok; 2 bad input (file:line:col: message on stderr, nothing\n"
+    "written); 1 failure while running or writing.\n";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+static int print_err(const norn_err *err)
+{
+    char buf[1024];
+    fprintf(stderr, "norn: %s\n", norn_err_format(err, buf, sizeof buf));
+    return 0;
+}
+
+static void print_model(const norn_model_type *t)
+{
+    printf("%s - %s\n", t->name, t->doc);
+    printf("  parameters:\n");
+    for (int k = 0; k < t->n_params; k++) {
+        const norn_param_info *p = &t->params[k];
+        char def[32];
+        if (isinf(p->def))
+            snprintf(def, sizeof def, "%s", p->def < 0 ? "-inf (none)" : "inf (none)");
+        else
+            snprintf(def, sizeof def, "%g", p->def);
+        printf("    %-12s %-12s %-3s  %s\n", p->name, def, p->unit, p->doc);
+    }
+    printf("  state variables (recordable, settable under initial:):\n");
+    for (int k = 0; k < t->n_state; k++) {
+        const norn_state_info *s = &t->state[k];
+        printf("    %-12s %-3s  %s (initial: %s)\n", s->name, s->unit, s->doc,
+               s->init_param >= 0 ? t->params[s->init_param].name : "0");
+    }
+}
+
+static int cmd_models(int argc, char **argv)
+{
+    if (argc > 1) {
+        const norn_model_type *t = norn_model_find(argv[1]);
+        if (!t) {
+            fprintf(stderr, "norn: unknown model '%s'; known: %s\n", argv[1], norn_model_names());
+            return 2;
+        }
+        print_model(t);
+        return 0;
+    }
+    for (size_t k = 0; k < norn_model_count(); k++) {
+        if (k)
+            printf("\n");
+        print_model(norn_model_at(k));
+    }
+    return 0;
+}
+
+typedef struct {
+    int tty;
+    double t_start, last_print;
+} progress_ctx;
+
+static void progress(void *vctx, double t_ms, double duration_ms)
+{
+    progress_ctx *c = vctx;
+    double now = now_s();
+    if (!c->tty || (now - c->last_print < 0.25 && t_ms < duration_ms))
+        return;
+    c->last_print = now;
+    double el = now - c->t_start;
+    double speed = el > 0 ? (t_ms / 1000.0) / el : 0;
+    double eta = speed > 0 ? (duration_ms - t_ms) / 1000.0 / speed : 0;
+    fprintf(stderr, "\r  t = %9.1f / %.1f ms  %5.1f%%  %7.3f s simulated per s  ETA %5.0f s ", t_ms, duration_ms,
+            100.0 * t_ms / duration_ms, speed, eta);
+    if (t_ms >= duration_ms)
+        fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+static const char *find_default(void)
+{
+    static char path[4096];
+    const char *env = getenv("NORN_EXAMPLES");
+    const char *dirs[] = {env, NORN_EXAMPLES_SRC, NORN_EXAMPLES_DATA, "examples"};
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+        if (!dirs[k])
+            continue;
+        snprintf(path, sizeof path, "%s/brunel.yaml", dirs[k]);
+        if (access(path, R_OK) == 0)
+            return path;
+    }
+    return NULL;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int cmd_run(int argc, char **argv, const char *cmdline)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},      {"seed", required_argument, 0, 's'},
+        {"duration", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
+        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *out_dir = NULL, *mode = NULL;
+    uint64_t seed = 0;
+    int have_seed = 0, quiet = 0;
+    double duration = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:s:t:m:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_dir = optarg; break;
+        case 's':
+            if (!parse_u64(optarg, &seed)) {
+                fprintf(stderr, "norn: --seed: expected a non-negative integer, got '%s'\n", optarg);
+                return 2;
+            }
+            have_seed = 1;
+            break;
+        case 't': {
+            char *end;
+            duration = strtod(optarg, &end);
+            if (*end || !(duration > 0) || !isfinite(duration)) {
+                fprintf(stderr, "norn: --duration: expected a time in ms > 0, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'm': mode = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fprintf(stderr, "norn: see 'norn --help'\n"); return 2;
+        }
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "norn: run takes one description, got %d\n", argc - optind);
+        return 2;
+    }
+    const char *path = optind < argc ? argv[optind] : find_default();
+    if (!path) {
+        fprintf(stderr, "norn: no description given and the default examples/brunel.yaml was not found "
+                        "(set NORN_EXAMPLES to the examples folder)\n");
+        return 2;
+    }
+    double t0 = now_s();
+    norn_err err;
+    norn_err_clear(&err);
+    norn_desc *d = NULL;
+    if (norn_desc_load(path, &d, &err) != NORN_OK) {
+        print_err(&err);
+        return err.code == NORN_ENOMEM ? 1 : 2;
+    }
+    if (have_seed)
+        d->seed = seed;
+    if (duration > 0)
+        d->duration_ms = duration;
+    if (mode) {
+        if (strcmp(mode, "grid") == 0)
+            d->mode = NORN_MODE_GRID;
+        else if (strcmp(mode, "continuous") == 0)
+            d->mode = NORN_MODE_CONTINUOUS;
+        else {
+            fprintf(stderr, "norn: --mode: expected continuous or grid, got '%s'\n", mode);
+            norn_desc_free(d);
+            return 2;
+        }
+    }
+    char dir_buf[4096];
+    if (!out_dir) {
+        snprintf(dir_buf, sizeof dir_buf, "out/%s", d->name);
+        out_dir = dir_buf;
+    }
+    norn_sim *s = NULL;
+    norn_build_info bi;
+    if (norn_build(d, &s, &bi, &err) != NORN_OK) {
+        print_err(&err);
+        norn_desc_free(d);
+        return err.code == NORN_ENOMEM ? 1 : 2;
+    }
+    progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0};
+    double sim_w0 = now_s(), sim_c0 = cpu_s();
+    norn_status st = norn_sim_run(s, d->duration_ms, progress, &pc, &err);
+    double sim_wall = now_s() - sim_w0, sim_cpu = cpu_s() - sim_c0;
+    if (st != NORN_OK) {
+        if (pc.tty)
+            fprintf(stderr, "\n");
+        print_err(&err);
+        norn_sim_destroy(s);
+        norn_desc_free(d);
+        return st == NORN_EINVAL ? 2 : 1;
+    }
+    norn_run_info info = {
+        .build_s = bi.build_s,
+        .connect_s = bi.connect_s,
+        .sim_wall_s = sim_wall,
+        .sim_cpu_s = sim_cpu,
+        .wall_s = now_s() - t0,
+        .cpu_s = cpu_s(),
+        .peak_rss = norn_mem_peak_rss(),
+        .peak_heap = norn_mem_peak(),
+        .command = cmdline,
+    };
+    st = norn_output_write(out_dir, d, s, &info, &err);
+    if (st != NORN_OK) {
+        print_err(&err);
+        norn_sim_destroy(s);
+        norn_desc_free(d);
+        return 1;
+    }
+    if (!quiet) {
+        norn_sim_stats ss;
+        norn_sim_get_stats(s, &ss);
+        double dur_s = ss.duration_ms / 1000.0;
+        printf("norn %s: %s (%s mode, seed %llu, %.1f ms)\n", NORN_VERSION, d->name,
+               d->mode == NORN_MODE_GRID ? "grid" : "continuous", (unsigned long long)d->seed, ss.duration_ms);
+        printf("  neurons            %llu\n", (unsigned long long)ss.neurons);
+        printf("  synapses           %llu (%.2f bytes per synapse; built in %.2f s, %.3g synapses/s)\n",
+               (unsigned long long)ss.synapses,
+               ss.synapses ? (double)ss.synapse_bytes / (double)ss.synapses : 0.0, bi.connect_s,
+               bi.connect_s > 0 ? (double)ss.synapses / bi.connect_s : 0.0);
+        printf("  spikes             %llu\n", (unsigned long long)ss.spikes);
+        for (uint32_t k = 0; k < d->n_pops; k++)
+            printf("    %-16s %10.3f Hz mean rate (%llu spikes, %u neurons)\n", d->pops[k].name,
+                   (double)norn_sim_pop_spike_count(s, k) / d->pops[k].size / dur_s,
+                   (unsigned long long)norn_sim_pop_spike_count(s, k), d->pops[k].size);
+        printf("  synaptic events    %llu (%.3g per s of wall time)\n", (unsigned long long)ss.synaptic_events,
+               sim_wall > 0 ? (double)ss.synaptic_events / sim_wall : 0.0);
+        printf("  time               build %.2f s, simulate %.2f s wall / %.2f s cpu (%.3f s per simulated s)\n",
+               bi.build_s, sim_wall, sim_cpu, dur_s > 0 ? sim_wall / dur_s : 0.0);
+        printf("  peak memory        %.1f MB resident\n", (double)info.peak_rss / 1048576.0);
+        printf("  output             %s/\n", out_dir);
+    }
+    norn_sim_destroy(s);
+    norn_desc_free(d);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char cmdline[2048] = "";
+    for (int k = 0; k < argc; k++) {
+        size_t len = strlen(cmdline);
+        snprintf(cmdline + len, sizeof cmdline - len, "%s%s", k ? " " : "", argv[k]);
+    }
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("norn %s\n", NORN_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc > 2 && strcmp(argv[2], "models") == 0)
+            return cmd_models(1, argv + 2);
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "models") == 0)
+        return cmd_models(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1, cmdline);
+    fprintf(stderr, "norn: unknown command '%s'; see 'norn --help'\n", argv[1]);
+    return 2;
+}
