@@ -7,9 +7,14 @@
  * Fortran order, converted to double in C order. Structured spike arrays
  * with fields time_ms (float) and neuron (integer), in any field order.
  * Malformed files (bad magic, bad header, unknown dtype, shape/size
- * mismatch, truncated data, absurd sizes) give NORN_EPARSE with
- * where = the file path and a message saying what is wrong; never a crash.
- * Returned arrays come from engine/mem.h; the caller frees them.
+ * mismatch, truncated data, bytes after the data, absurd sizes) give
+ * NORN_EPARSE with where = the file path and a message saying what is
+ * wrong; never a crash. Nothing is allocated from a shape before it is
+ * checked against the file size. A missing, unreadable or non-regular file
+ * gives NORN_EIO. On failure the outputs are untouched.
+ * Returned arrays come from engine/mem.h; the caller frees them (also for
+ * zero elements, where they are non-NULL). Reading streams the data through
+ * a 1 MiB buffer; cost is one pass over the file.
  */
 #ifndef NORN_NPY_H
 #define NORN_NPY_H
@@ -27,22 +32,33 @@ typedef struct {
     double *data;   /* [count], C order */
 } norn_npy_array;
 
-/* Reads any numeric array. */
+/* Reads any numeric array (a structured dtype is an error). int64/uint64
+ * values beyond 2^53 are rounded to the nearest double. */
 norn_status norn_npy_read(const char *path, norn_npy_array *out, norn_err *err);
 void norn_npy_array_free(norn_npy_array *a);
 
-/* Reads spikes: a structured array with fields time_ms and neuron, or a
- * 2-D [n, 2] numeric array of (time_ms, neuron), or a 1-D array of times
- * (then *neuron is NULL). */
+/* Reads spikes: a 1-D structured array with fields time_ms (any float or
+ * integer type) and neuron (any integer type), in any order, other fields
+ * skipped; or a 2-D [n, 2] numeric array of (time_ms, neuron); or a 1-D
+ * array of times (then *neuron is NULL). Every time must be finite and
+ * every neuron an integer in [0, 2^32 - 2]; the first that is not is
+ * reported as "spike K: ...". Order is not checked. Free both arrays with
+ * norn_free. */
 norn_status norn_npy_read_spikes(const char *path, double **time_ms, uint32_t **neuron,
                                  uint64_t *n, norn_err *err);
 
-/* Writers (atomic). shape has ndim entries. */
+/* Writers (atomic): format 1.0, header padded with spaces and '\n' so the
+ * data starts at a multiple of 64 bytes, as NumPy writes it; descr '<f4' or
+ * '<f8', C order. shape has ndim entries (0 <= ndim <= NORN_NPY_MAXDIM; may
+ * be NULL for ndim 0); data may be NULL only for zero elements. NORN_EINVAL
+ * for bad arguments, NORN_EIO if the file cannot be written (the previous
+ * file, if any, is then left as it was). Allocate nothing. */
 norn_status norn_npy_write_f32(const char *path, const float *data, int ndim,
                                const uint64_t *shape, norn_err *err);
 norn_status norn_npy_write_f64(const char *path, const double *data, int ndim,
                                const uint64_t *shape, norn_err *err);
-/* Structured [('time_ms', '<f8'), ('neuron', '<u4')], shape (n,). */
+/* Structured [('time_ms', '<f8'), ('neuron', '<u4')], packed (itemsize
+ * 12), shape (n,). */
 norn_status norn_npy_write_spikes(const char *path, const double *time_ms,
                                   const uint32_t *neuron, uint64_t n, norn_err *err);
 
