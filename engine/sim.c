@@ -122,7 +122,7 @@ static int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
     return 1;
 }
 
-static inline double grid_ceil(double t, double h) { return ceil(t / h - 1e-9) * h; }
+static inline double grid_ceil(double t, double h) { return norn_grid_ceil(t, h); }
 
 /* Effective arrival time of a Poisson arrival at continuous time tc. */
 static inline double arrival(const norn_sim *s, double tc)
@@ -470,7 +470,7 @@ norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, in
     q->n_vars = n_vars;
     memcpy(q->vars, vars, (size_t)n_vars * sizeof(int));
     q->n_neurons = n_neurons;
-    q->interval = nearbyint(steps) * h;
+    q->interval = norn_grid_time((int64_t)nearbyint(steps), h);
     q->neurons = norn_malloc_n(n_neurons ? n_neurons : 1, sizeof(uint32_t));
     if (!q->neurons)
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a recorder");
@@ -682,9 +682,9 @@ static norn_status flush_window(norn_sim *s)
             for (uint64_t seg = c->seg_ptr[i]; seg < c->seg_ptr[i + 1]; seg++) {
                 double ta;
                 if (s->cfg.mode == NORN_MODE_GRID)
-                    ta = (double)(llround(sp->t / h) + (long long)c->seg_delay[seg]) * h;
+                    ta = norn_grid_time(norn_grid_index(sp->t, h) + (int64_t)c->seg_delay[seg], h);
                 else
-                    ta = sp->t + (double)c->seg_delay[seg] * h;
+                    ta = sp->t + norn_grid_time(c->seg_delay[seg], h);
                 if (ta > s->duration)
                     continue;
                 norn_status st = norn_queue_push(&s->q, ta, EV_SPIKE | (ti << EV_KIND_BITS), i, seg, s->err);
@@ -748,7 +748,7 @@ static norn_status setup_run(norn_sim *s, double duration)
         if (c->nnz && (dmin == 0 || c->min_delay < dmin))
             dmin = c->min_delay;
     }
-    s->min_delay_ms = dmin ? dmin * h : 0;
+    s->min_delay_ms = dmin ? norn_grid_time(dmin, h) : 0;
     for (uint32_t r = 0; r < s->n_recs; r++) {
         recorder *rc = &s->recs[r];
         uint64_t n = (uint64_t)floor(duration / rc->interval + 1e-9);
@@ -758,9 +758,9 @@ static norn_status setup_run(norn_sim *s, double duration)
         if (!rc->times || !rc->data)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate %llu state samples",
                              (unsigned long long)n);
-        double steps = rc->interval / h;
+        int64_t steps = norn_grid_index(rc->interval, h);
         for (uint64_t k = 0; k < n; k++)
-            rc->times[k] = (double)(k + 1) * steps * h;
+            rc->times[k] = norn_grid_time((int64_t)(k + 1) * steps, h);
     }
     for (uint32_t k = 0; k < s->n_trains; k++)
         if (s->trains[k].n) {
@@ -805,7 +805,7 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     s->fail = NORN_OK;
     double h = s->cfg.resolution_ms;
     if (s->cfg.mode == NORN_MODE_GRID)
-        duration_ms = nearbyint(duration_ms / h) * h;
+        duration_ms = norn_grid_time(norn_grid_index(duration_ms, h), h);
     norn_status st = setup_run(s, duration_ms);
     if (st != NORN_OK)
         return st;
@@ -813,10 +813,10 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     if (wsteps == 0)
         wsteps = 1;
     for (uint64_t w = 0;; w++) {
-        double t0 = (double)(w * wsteps) * h;
+        double t0 = norn_grid_time((int64_t)(w * wsteps), h);
         if (t0 >= duration_ms)
             break;
-        double t1 = (double)((w + 1) * wsteps) * h;
+        double t1 = norn_grid_time((int64_t)((w + 1) * wsteps), h);
         int last = t1 >= duration_ms;
         if (last)
             t1 = duration_ms;

@@ -66,13 +66,6 @@ static inline double v_inf(const norn_model_pop *mp, uint32_t i)
     return mp->p[P_E_L] + I * mp->c[C_R];
 }
 
-/* Grid times are k*h; the first grid point at or after t. */
-static inline double grid_ceil(double t, double h)
-{
-    double k = ceil(t / h - 1e-9);
-    return k * h;
-}
-
 static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
     double *v = mp->st[S_V];
@@ -92,9 +85,9 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
         double ts = t0 + tau * log((v0 - vinf) / (vth - vinf));
         if (mp->mode == NORN_MODE_GRID) {
             /* threshold tested at grid points only, after t0 */
-            double g = grid_ceil(ts, mp->h);
+            double g = norn_grid_ceil(ts, mp->h);
             if (g <= t0)
-                g = grid_ceil(t0 + 0.5 * mp->h, mp->h);
+                g = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
             for (;;) {
                 if (g >= t1)
                     break; /* t1 itself is tested by the engine after its inputs */
@@ -104,7 +97,7 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
                     *t_cross = g;
                     return 1;
                 }
-                g = grid_ceil(g + 0.5 * mp->h, mp->h);
+                g = norn_grid_ceil(g + 0.5 * mp->h, mp->h);
             }
         } else if (ts <= t1) {
             v[i] = vth;

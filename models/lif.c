@@ -198,11 +198,6 @@ static inline void commit(norn_model_pop *mp, uint32_t i, const traj *g, double 
     mp->st[S_IIN][i] *= exp(-s / g->ti);
 }
 
-static inline double grid_ceil(double t, double h)
-{
-    return ceil(t / h - 1e-9) * h;
-}
-
 static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
     const double *p = mp->p;
@@ -236,9 +231,9 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
                 return 1;
             }
             /* grid: the first grid point at or after the crossing */
-            double gp = grid_ceil(t0 + s, mp->h);
+            double gp = norn_grid_ceil(t0 + s, mp->h);
             if (gp <= t0)
-                gp = grid_ceil(t0 + 0.5 * mp->h, mp->h);
+                gp = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
             if (gp < t1) {
                 terms r = at(&g, gp - t0);
                 commit(mp, i, &g, gp - t0, &r);

@@ -16,6 +16,7 @@
 #ifndef NORN_MODEL_H
 #define NORN_MODEL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,25 @@ typedef struct {
     int init_param;    /* index of the parameter giving its default initial
                           value (e.g. E_L for V_m), or -1 for 0 */
 } norn_state_info;
+
+/* Grid time k * h, correctly rounded: 3 steps of 0.1 ms are 0.3 ms, not
+ * 0.30000000000000004, and a delay of 73 steps is exactly 7.3 ms (for
+ * h = 1/n, k/n; otherwise the correctly rounded product). Every
+ * grid time in norn is made by these, so equal grid times compare equal. */
+static inline double norn_grid_time(int64_t k, double h)
+{
+    double inv = 1.0 / h, n = nearbyint(inv);
+    if (n >= 1 && fabs(inv - n) <= 1e-9 * n)
+        return (double)k / n; /* h = 1/n: k/n is the double nearest to the decimal */
+    return (double)((long double)k * (long double)h);
+}
+/* Index of the grid point nearest to t. */
+static inline int64_t norn_grid_index(double t, double h) { return (int64_t)llround(t / h); }
+/* First grid point at or after t (t within 1e-9 steps of a grid point counts as on it). */
+static inline double norn_grid_ceil(double t, double h)
+{
+    return norn_grid_time((int64_t)ceil(t / h - 1e-9), h);
+}
 
 typedef enum { NORN_MODE_CONTINUOUS = 0, NORN_MODE_GRID = 1, NORN_MODE_EULER = 2 } norn_mode;
 
