@@ -2,7 +2,7 @@
 
 uint64_t norn_rng_binomial(norn_rng *r, uint64_t n, double p)
 {
-    if (n == 0 || p <= 0.0)
+    if (n == 0 || !(p > 0.0)) /* also NaN: (uint64_t)NaN below is undefined */
         return 0;
     if (p >= 1.0)
         return n;
@@ -26,6 +26,10 @@ uint64_t norn_rng_binomial(norn_rng *r, uint64_t n, double p)
 uint64_t norn_rng_poisson(norn_rng *r, double lambda)
 {
     uint64_t total = 0;
+    if (!(lambda > 0.0)) /* also NaN */
+        return 0;
+    if (lambda == INFINITY) /* the chunk loop below would never end */
+        return UINT64_MAX;
     while (lambda > 500.0) {
         /* Poisson(a+b) = Poisson(a) + Poisson(b). */
         total += norn_rng_poisson(r, 500.0);
