@@ -1,1 +1,906 @@
-/* placeholder: being written */
+/* connectivity/csr.c - connection rules and CSR synapse tables (see csr.h).
+ *
+ * Every rule is owner-driven: the synapses of one owner neuron (the target,
+ * or the source for fixed_outdegree) come from streams keyed by
+ * (seed, purpose, proj_index << 32 | owner), and its weights and delays are
+ * drawn in generation order from the WEIGHT and DELAY streams of the same
+ * owner. Regenerating an owner therefore gives the same synapses, which is
+ * what makes the two-pass build possible:
+ *
+ *   pass 1  generate every target's sources, count per-source out-degrees
+ *   alloc   row_ptr/target/weight exactly (+ a temporary uint32 delay per
+ *           synapse when delays are not constant)
+ *   pass 2  regenerate, draw weights and delays, scatter into the rows;
+ *           targets arrive in ascending order, so rows are sorted by target
+ *   finish  stable sort of each row by delay (counting sort) or by
+ *           (delay, target) (merge sort, fixed_outdegree), then segments
+ *
+ * fixed_outdegree knows its row sizes up front and fills rows in one pass.
+ * fixed_total_number first splits `total` among targets with the projection's
+ * TOTAL stream (multinomial with multapses, multivariate hypergeometric
+ * without), then each target draws its sources like fixed_indegree.
+ */
+#include "connectivity/csr.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/mem.h"
+
+enum { VAL_CONST, VAL_DRAW, VAL_ARRAY };
+
+/* Sampling p >= this tests every pair (one u64 per pair); below it, skips
+ * geometrically (one log per synapse). */
+#define DENSE_P 0.25
+
+typedef struct {
+    const norn_proj_spec *sp;
+    norn_err *err;
+    norn_conn_rule rule;
+    int by_source;     /* owners are sources (fixed_outdegree) */
+    int excl_self;     /* same population without autapses */
+    uint32_t n_own;    /* owners: n_tgt, or n_src when by_source */
+    uint32_t n_part;   /* partners: the other side */
+    uint64_t avail;    /* allowed partners per owner */
+    uint64_t k;        /* fixed in/out-degree */
+    uint64_t *deg;     /* fixed_total_number: synapses per target */
+    uint64_t *bits;    /* Floyd's set over [0, avail) */
+    uint32_t *buf;     /* partners of the current owner */
+    uint64_t cap;      /* entries of buf */
+    double lq;         /* fixed_probability: log(1 - p) */
+    uint64_t thr;      /* fixed_probability: p * 2^64 (dense sampling) */
+    int w_mode, d_mode;
+    float w_const;
+    uint32_t d_const;
+} build;
+
+static inline uint64_t ent(const build *b, uint32_t neuron)
+{
+    return ((uint64_t)b->sp->proj_index << 32) | neuron;
+}
+
+static inline double clip(const norn_dist *d, double x)
+{
+    if (x < d->min)
+        return d->min;
+    if (x > d->max)
+        return d->max;
+    return x;
+}
+
+/* Allowed partner j in [0, avail) -> partner index (skips the owner itself
+ * when autapses are excluded). */
+static inline uint32_t map(const build *b, uint32_t o, uint64_t j)
+{
+    return (uint32_t)(j + (uint64_t)(b->excl_self && j >= o));
+}
+
+static norn_status nomem(const build *b, const char *what, double bytes)
+{
+    return NORN_FAIL(b->err, NORN_ENOMEM, b->sp->where, "cannot allocate %s (%.0f bytes)", what,
+                     bytes);
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static norn_status weight_ok(const build *b, double w, uint32_t src, uint32_t tgt, float *out)
+{
+    float f = (float)w;
+    if (!isfinite(f)) {
+        if (isfinite(w))
+            return NORN_FAIL(b->err, NORN_EINVAL, b->sp->where,
+                             "weight %g of synapse %u -> %u does not fit in float32", w, src,
+                             tgt);
+        return NORN_FAIL(b->err, NORN_EINVAL, b->sp->where,
+                         "weight %g of synapse %u -> %u is not finite", w, src, tgt);
+    }
+    *out = f;
+    return NORN_OK;
+}
+
+static norn_status delay_ok(const build *b, double d, uint32_t *out)
+{
+    double h = b->sp->resolution_ms;
+    if (!isfinite(d))
+        return NORN_FAIL(b->err, NORN_EINVAL, b->sp->where, "delay %g ms is not finite", d);
+    double x = d / h;
+    /* Below one step (beyond rounding noise) is an error, not rounded up. */
+    if (x < 1.0 - 1e-9)
+        return NORN_FAIL(b->err, NORN_EINVAL, b->sp->where,
+                         "delay %g ms is below the resolution %g ms (delays must be at least "
+                         "one step)",
+                         d, h);
+    if (x >= 4294967295.0)
+        return NORN_FAIL(b->err, NORN_EINVAL, b->sp->where,
+                         "delay %g ms is too long (at most 4294967294 steps of %g ms)", d, h);
+    long long s = llround(x);
+    *out = s < 1 ? 1u : (uint32_t)s;
+    return NORN_OK;
+}
+
+/* Weight and delay of synapse src -> tgt, drawn from the owner's streams. */
+static inline norn_status values(const build *b, uint32_t src, uint32_t tgt, norn_rng *wr,
+                                 norn_rng *dr, float *w, uint32_t *d)
+{
+    const norn_proj_spec *sp = b->sp;
+    norn_status st;
+    if (b->w_mode == VAL_CONST) {
+        *w = b->w_const;
+    } else {
+        double x = b->w_mode == VAL_DRAW
+                       ? norn_dist_draw(&sp->weight, wr)
+                       : clip(&sp->weight, sp->weight.array[(uint64_t)tgt * sp->n_src + src]);
+        if ((st = weight_ok(b, x, src, tgt, w)))
+            return st;
+    }
+    if (b->d_mode == VAL_CONST) {
+        *d = b->d_const;
+    } else {
+        double x = b->d_mode == VAL_DRAW
+                       ? norn_dist_draw(&sp->delay_ms, dr)
+                       : clip(&sp->delay_ms, sp->delay_ms.array[(uint64_t)tgt * sp->n_src + src]);
+        if ((st = delay_ok(b, x, d)))
+            return st;
+    }
+    return NORN_OK;
+}
+
+/* ---- choosing partners ----------------------------------------------------- */
+
+/* k partners of owner o among the allowed ones: iid with multapses, a
+ * uniform k-subset without (Floyd's algorithm: exactly k draws, whatever
+ * k/avail, with a bitmap over [0, avail) that is cleared afterwards). */
+static uint64_t choose(build *b, uint32_t o, uint64_t k)
+{
+    norn_rng r = norn_rng_stream(b->sp->seed, NORN_RNG_CONNECT, ent(b, o));
+    uint64_t a = b->avail;
+    uint32_t *buf = b->buf;
+    if (b->sp->conn.allow_multapses) {
+        for (uint64_t i = 0; i < k; i++)
+            buf[i] = map(b, o, norn_rng_below(&r, a));
+        return k;
+    }
+    uint64_t *bits = b->bits, n = 0;
+    for (uint64_t j = a - k; j < a; j++) {
+        uint64_t x = norn_rng_below(&r, j + 1);
+        if (bits[x >> 6] >> (x & 63) & 1)
+            x = j;
+        bits[x >> 6] |= 1ULL << (x & 63);
+        buf[n++] = (uint32_t)x;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t x = buf[i];
+        bits[x >> 6] &= ~(1ULL << (x & 63));
+        buf[i] = map(b, o, x);
+    }
+    return n;
+}
+
+/* Partners of owner o into b->buf; returns how many. */
+static uint64_t gen(build *b, uint32_t o)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint32_t *buf = b->buf;
+    uint64_t a = b->avail, n = 0;
+    switch (b->rule) {
+    case NORN_CONN_ALL_TO_ALL:
+        for (uint64_t j = 0; j < a; j++)
+            buf[n++] = map(b, o, j);
+        return n;
+    case NORN_CONN_ONE_TO_ONE:
+        buf[0] = o;
+        return 1;
+    case NORN_CONN_FIXED_PROBABILITY: {
+        double p = sp->conn.p;
+        if (p <= 0.0 || a == 0)
+            return 0;
+        if (p >= 1.0) {
+            for (uint64_t j = 0; j < a; j++)
+                buf[n++] = map(b, o, j);
+            return n;
+        }
+        norn_rng r = norn_rng_stream(sp->seed, NORN_RNG_CONNECT, ent(b, o));
+        if (p >= DENSE_P) {
+            for (uint64_t j = 0; j < a; j++)
+                if (norn_rng_u64(&r) < b->thr)
+                    buf[n++] = map(b, o, j);
+            return n;
+        }
+        /* Failures before the next success: floor(log U / log(1-p)). */
+        uint64_t j = 0;
+        for (;;) {
+            double g = floor(log(norn_rng_uniform_pos(&r)) / b->lq);
+            if (g >= (double)(a - j))
+                break;
+            j += (uint64_t)g;
+            if (j >= a) /* (double) rounding of a - j */
+                break;
+            buf[n++] = map(b, o, j);
+            j++;
+        }
+        return n;
+    }
+    case NORN_CONN_FIXED_INDEGREE:
+    case NORN_CONN_FIXED_OUTDEGREE:
+        return choose(b, o, b->k);
+    case NORN_CONN_FIXED_TOTAL_NUMBER:
+        return choose(b, o, b->deg[o]);
+    case NORN_CONN_FROM_MATRIX: {
+        const double *row = sp->weight.array + (uint64_t)o * sp->n_src;
+        for (uint32_t s = 0; s < sp->n_src; s++)
+            if (row[s] != 0.0 && !(b->excl_self && s == o))
+                buf[n++] = s;
+        return n;
+    }
+    }
+    return 0;
+}
+
+/* ---- fixed_total_number: synapses per target ----------------------------- */
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* D distinct values in [0, m), sorted (Floyd with an open-addressing set). */
+static norn_status pick_sorted(build *b, norn_rng *r, uint64_t m, uint64_t D, uint64_t **out)
+{
+    uint64_t size = 16;
+    while (size < 2 * D)
+        size *= 2;
+    uint64_t *set = norn_calloc_n(size, sizeof *set);
+    uint64_t *v = norn_malloc_n(D ? D : 1, sizeof *v);
+    if (!set || !v) {
+        norn_free(set);
+        norn_free(v);
+        return nomem(b, "the fixed_total_number draw", (double)size * 8 + (double)D * 8);
+    }
+    uint64_t mask = size - 1, n = 0;
+    for (uint64_t j = m - D; j < m; j++) {
+        uint64_t x = norn_rng_below(r, j + 1);
+        uint64_t h = norn_rng_mix64(x) & mask;
+        int seen = 0;
+        for (; set[h]; h = (h + 1) & mask)
+            if (set[h] == x + 1) {
+                seen = 1;
+                break;
+            }
+        if (seen) {
+            x = j; /* j is new: every value so far is < j */
+            for (h = norn_rng_mix64(x) & mask; set[h]; h = (h + 1) & mask) {
+            }
+        }
+        set[h] = x + 1;
+        v[n++] = x;
+    }
+    norn_free(set);
+    qsort(v, n, sizeof *v, cmp_u64);
+    *out = v;
+    return NORN_OK;
+}
+
+/* Splits spec total among targets into b->deg. With multapses the pairs are
+ * iid uniform, so the counts are multinomial (sequential binomials). Without,
+ * the pairs are a uniform subset of the allowed ones: each target first takes
+ * Binomial(avail, p') pairs with p' a little above total/N, and a uniform
+ * choice of the M - total surplus (a few sqrt(total)) is dropped again;
+ * should M fall short of total (p ~ 3e-7), the draw is repeated further
+ * down the stream. The sources of each target are then a uniform subset. */
+static norn_status split_total(build *b)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint64_t total = sp->conn.total, nt = sp->n_tgt, a = b->avail;
+    norn_rng r = norn_rng_stream(sp->seed, NORN_RNG_TOTAL, (uint64_t)sp->proj_index << 32);
+    if (sp->conn.allow_multapses) {
+        uint64_t left = total;
+        for (uint64_t t = 0; t < nt; t++) {
+            uint64_t k = t + 1 == nt ? left : norn_rng_binomial(&r, left, 1.0 / (double)(nt - t));
+            b->deg[t] = k;
+            left -= k;
+        }
+        return NORN_OK;
+    }
+    double N = (double)nt * (double)a;
+    double p = ((double)total + 5.0 * sqrt((double)total) + 16.0) / N;
+    if (p > 1.0)
+        p = 1.0;
+    uint64_t M = 0;
+    for (uint64_t attempt = 0;; attempt++) {
+        if (attempt == 64)
+            return NORN_FAIL(b->err, NORN_EINVAL, sp->where,
+                             "fixed_total_number: could not draw %llu pairs",
+                             (unsigned long long)total);
+        r.ctr = attempt << 56;
+        M = 0;
+        for (uint64_t t = 0; t < nt; t++) {
+            b->deg[t] = norn_rng_binomial(&r, a, p);
+            M += b->deg[t];
+        }
+        if (M >= total)
+            break;
+    }
+    uint64_t D = M - total, *drop = NULL;
+    if (D == 0)
+        return NORN_OK;
+    r.ctr = 1ULL << 63;
+    norn_status st = pick_sorted(b, &r, M, D, &drop);
+    if (st)
+        return st;
+    uint64_t start = 0, di = 0;
+    for (uint64_t t = 0; t < nt && di < D; t++) {
+        uint64_t end = start + b->deg[t];
+        while (di < D && drop[di] < end) {
+            b->deg[t]--;
+            di++;
+        }
+        start = end;
+    }
+    norn_free(drop);
+    return NORN_OK;
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static norn_status check_dist(const build *b, const norn_dist *d, const char *name)
+{
+    const norn_proj_spec *sp = b->sp;
+    norn_err *err = b->err;
+    if (isnan(d->min) || isnan(d->max) || d->min > d->max)
+        return NORN_FAIL(err, NORN_EINVAL, sp->where, "%s: clipping bounds [%g, %g] are empty",
+                         name, d->min, d->max);
+    switch (d->kind) {
+    case NORN_DIST_CONST:
+        return NORN_OK; /* checked as a value */
+    case NORN_DIST_NORMAL:
+        if (!isfinite(d->mean) || !isfinite(d->std) || d->std < 0)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "%s: normal needs a finite mean and std >= 0, got mean %g std %g",
+                             name, d->mean, d->std);
+        return NORN_OK;
+    case NORN_DIST_UNIFORM:
+        if (!isfinite(d->low) || !isfinite(d->high) || d->low > d->high)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "%s: uniform needs finite low <= high, got low %g high %g", name,
+                             d->low, d->high);
+        return NORN_OK;
+    case NORN_DIST_LOGNORMAL:
+        if (!isfinite(d->mu) || !isfinite(d->sigma) || d->sigma < 0)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "%s: lognormal needs a finite mu and sigma >= 0, got mu %g sigma %g",
+                             name, d->mu, d->sigma);
+        return NORN_OK;
+    case NORN_DIST_ARRAY:
+        if (d->array == NULL || d->rows != sp->n_tgt || d->cols != sp->n_src)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "%s: array of shape [%llu, %llu] does not match [targets %u, "
+                             "sources %u]",
+                             name, (unsigned long long)d->rows, (unsigned long long)d->cols,
+                             sp->n_tgt, sp->n_src);
+        return NORN_OK;
+    }
+    return NORN_FAIL(err, NORN_EINVAL, sp->where, "%s: unknown distribution kind %d", name,
+                     (int)d->kind);
+}
+
+static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
+{
+    memset(b, 0, sizeof *b);
+    b->sp = sp;
+    b->err = err;
+    const norn_conn_spec *cs = &sp->conn;
+    b->rule = cs->rule;
+    norn_status st;
+    if (!(sp->resolution_ms > 0) || !isfinite(sp->resolution_ms))
+        return NORN_FAIL(err, NORN_EINVAL, sp->where, "resolution %g ms must be > 0",
+                         sp->resolution_ms);
+    if (sp->same_population && sp->n_src != sp->n_tgt)
+        return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                         "same population but %u sources and %u targets", sp->n_src, sp->n_tgt);
+    b->excl_self = sp->same_population && !cs->allow_autapses;
+    b->by_source = cs->rule == NORN_CONN_FIXED_OUTDEGREE;
+    b->n_own = b->by_source ? sp->n_src : sp->n_tgt;
+    b->n_part = b->by_source ? sp->n_tgt : sp->n_src;
+    b->avail = b->n_part - (uint64_t)(b->excl_self && b->n_part > 0);
+    const char *excl = b->excl_self ? " (autapses excluded)" : "";
+
+    if ((st = check_dist(b, &sp->weight, "weight")) || (st = check_dist(b, &sp->delay_ms, "delay")))
+        return st;
+
+    uint64_t cap = 0;
+    switch (cs->rule) {
+    case NORN_CONN_ALL_TO_ALL:
+        cap = b->avail;
+        break;
+    case NORN_CONN_ONE_TO_ONE:
+        if (sp->n_src != sp->n_tgt)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "one_to_one needs as many sources as targets, got %u and %u",
+                             sp->n_src, sp->n_tgt);
+        if (b->excl_self)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "one_to_one within one population makes only autapses, but "
+                             "allow_autapses is false");
+        cap = 1;
+        break;
+    case NORN_CONN_FIXED_PROBABILITY:
+        if (!(cs->p >= 0.0 && cs->p <= 1.0))
+            return NORN_FAIL(err, NORN_EINVAL, sp->where, "p %g is not in [0, 1]", cs->p);
+        b->lq = log1p(-cs->p);
+        b->thr = cs->p >= DENSE_P && cs->p < 1.0 ? (uint64_t)ldexp(cs->p, 64) : 0;
+        cap = b->avail;
+        break;
+    case NORN_CONN_FIXED_INDEGREE:
+    case NORN_CONN_FIXED_OUTDEGREE: {
+        const char *name = b->by_source ? "outdegree" : "indegree";
+        const char *side = b->by_source ? "targets" : "sources";
+        b->k = b->by_source ? cs->outdegree : cs->indegree;
+        if (b->k > 0 && b->avail == 0)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where, "%s %llu > 0 possible %s%s", name,
+                             (unsigned long long)b->k, side, excl);
+        if (!cs->allow_multapses && b->k > b->avail)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "%s %llu > %llu possible %s without multapses%s", name,
+                             (unsigned long long)b->k, (unsigned long long)b->avail, side, excl);
+        if (b->n_own > 0 && b->k > UINT64_MAX / b->n_own)
+            return NORN_FAIL(err, NORN_ENOMEM, sp->where, "%s %llu x %u %s overflows", name,
+                             (unsigned long long)b->k, b->n_own,
+                             b->by_source ? "sources" : "targets");
+        cap = b->k;
+        break;
+    }
+    case NORN_CONN_FIXED_TOTAL_NUMBER: {
+        uint64_t N = (uint64_t)sp->n_tgt * b->avail; /* < 2^64 */
+        if (cs->total > 0 && N == 0)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where, "total %llu > 0 possible pairs%s",
+                             (unsigned long long)cs->total, excl);
+        if (!cs->allow_multapses && cs->total > N)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "total %llu > %llu possible pairs without multapses%s",
+                             (unsigned long long)cs->total, (unsigned long long)N, excl);
+        b->deg = norn_malloc_n(sp->n_tgt ? sp->n_tgt : 1, sizeof *b->deg);
+        if (!b->deg)
+            return nomem(b, "per-target counts", (double)sp->n_tgt * 8);
+        if ((st = split_total(b)))
+            return st;
+        for (uint32_t t = 0; t < sp->n_tgt; t++)
+            if (b->deg[t] > cap)
+                cap = b->deg[t];
+        break;
+    }
+    case NORN_CONN_FROM_MATRIX:
+        if (sp->weight.kind != NORN_DIST_ARRAY)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "from_matrix needs the weight as an array [targets, sources]");
+        cap = sp->n_src;
+        break;
+    default:
+        return NORN_FAIL(err, NORN_EINVAL, sp->where, "unknown connection rule %d",
+                         (int)cs->rule);
+    }
+
+    /* Values: constants are checked once, here, even if nnz == 0. */
+    if (sp->weight.kind == NORN_DIST_ARRAY) {
+        b->w_mode = VAL_ARRAY;
+    } else if (norn_dist_is_const(&sp->weight)) {
+        norn_rng r = norn_rng_stream(sp->seed, NORN_RNG_WEIGHT, 0);
+        double w = norn_dist_draw(&sp->weight, &r);
+        if (!isfinite((float)w))
+            return NORN_FAIL(err, NORN_EINVAL, sp->where, "weight %g is not finite in float32",
+                             w);
+        b->w_mode = VAL_CONST;
+        b->w_const = (float)w;
+    } else {
+        b->w_mode = VAL_DRAW;
+    }
+    if (sp->delay_ms.kind == NORN_DIST_ARRAY) {
+        b->d_mode = VAL_ARRAY;
+    } else if (norn_dist_is_const(&sp->delay_ms)) {
+        norn_rng r = norn_rng_stream(sp->seed, NORN_RNG_DELAY, 0);
+        if ((st = delay_ok(b, norn_dist_draw(&sp->delay_ms, &r), &b->d_const)))
+            return st;
+        b->d_mode = VAL_CONST;
+    } else {
+        b->d_mode = VAL_DRAW;
+    }
+
+    b->cap = cap;
+    b->buf = norn_malloc_n(cap ? cap : 1, sizeof *b->buf);
+    if (!b->buf) {
+        /* cap is one owner's share of the table: say what the table needs. */
+        double nnz = cs->rule == NORN_CONN_FIXED_TOTAL_NUMBER ? (double)cs->total
+                     : cs->rule == NORN_CONN_FIXED_INDEGREE || cs->rule == NORN_CONN_FIXED_OUTDEGREE
+                         ? (double)b->k * b->n_own
+                         : -1.0;
+        if (nnz >= 0)
+            return NORN_FAIL(err, NORN_ENOMEM, sp->where,
+                             "cannot allocate the synapse table: %.0f synapses need %.0f bytes "
+                             "(8 per synapse)",
+                             nnz, nnz * 8);
+        return nomem(b, "the partner buffer", (double)cap * 4);
+    }
+    if (!cs->allow_multapses &&
+        (cs->rule == NORN_CONN_FIXED_INDEGREE || cs->rule == NORN_CONN_FIXED_OUTDEGREE ||
+         cs->rule == NORN_CONN_FIXED_TOTAL_NUMBER)) {
+        uint64_t words = (b->avail + 63) / 64;
+        b->bits = norn_calloc_n(words ? words : 1, sizeof *b->bits);
+        if (!b->bits)
+            return nomem(b, "the sampling bitmap", (double)words * 8);
+    }
+    return NORN_OK;
+}
+
+static void release(build *b)
+{
+    norn_free(b->deg);
+    norn_free(b->bits);
+    norn_free(b->buf);
+    b->deg = NULL;
+    b->bits = NULL;
+    b->buf = NULL;
+}
+
+/* ---- filling --------------------------------------------------------------- */
+
+/* target, weight (and *ds when delays vary) for c->nnz synapses. */
+static norn_status alloc_synapses(build *b, norn_csr *c, uint32_t **ds)
+{
+    int need_d = b->d_mode != VAL_CONST;
+    double per = 8.0 + (need_d ? 4.0 : 0.0);
+    size_t n = c->nnz > SIZE_MAX / 4 ? SIZE_MAX : (size_t)(c->nnz ? c->nnz : 1);
+    c->target = norn_malloc_n(n, sizeof *c->target); /* NULL if n * 4 overflows */
+    c->weight = c->target ? norn_malloc_n(n, sizeof *c->weight) : NULL;
+    *ds = c->weight && need_d ? norn_malloc_n(n, sizeof **ds) : NULL;
+    if (!c->target || !c->weight || (need_d && !*ds))
+        return NORN_FAIL(b->err, NORN_ENOMEM, b->sp->where,
+                         "cannot allocate the synapse table: %llu synapses need %.0f bytes "
+                         "(%g per synapse%s) plus %.0f for row pointers",
+                         (unsigned long long)c->nnz, (double)c->nnz * per, per,
+                         need_d ? ", 4 of them temporary delays" : "",
+                         ((double)c->n_src + 1) * 8);
+    return NORN_OK;
+}
+
+static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint64_t *rp = c->row_ptr;
+    uint64_t nnz = 0;
+    /* Pass 1: counts into rp[s + 1]. */
+    for (uint32_t t = 0; t < sp->n_tgt; t++) {
+        uint64_t n = gen(b, t);
+        const uint32_t *buf = b->buf;
+        for (uint64_t j = 0; j < n; j++)
+            rp[buf[j] + 1]++;
+        if (n > UINT64_MAX - nnz)
+            return NORN_FAIL(b->err, NORN_ENOMEM, sp->where, "more than 2^64 synapses");
+        nnz += n;
+    }
+    c->nnz = nnz;
+    uint64_t lm = 0;
+    for (uint32_t s = 0; s < sp->n_src; s++) {
+        if (rp[s + 1] > lm)
+            lm = rp[s + 1];
+        rp[s + 1] += rp[s];
+    }
+    *lmax = lm;
+    norn_status st = alloc_synapses(b, c, ds);
+    if (st)
+        return st;
+    /* Pass 2: rp[s] is the insertion point of row s. */
+    uint32_t *tg = c->target, *dd = *ds;
+    float *wt = c->weight;
+    for (uint32_t t = 0; t < sp->n_tgt; t++) {
+        uint64_t n = gen(b, t);
+        const uint32_t *buf = b->buf;
+        norn_rng wr = norn_rng_stream(sp->seed, NORN_RNG_WEIGHT, ent(b, t));
+        norn_rng dr = norn_rng_stream(sp->seed, NORN_RNG_DELAY, ent(b, t));
+        for (uint64_t j = 0; j < n; j++) {
+            uint32_t s = buf[j], d = 0;
+            float w = 0;
+            if ((st = values(b, s, t, &wr, &dr, &w, &d)))
+                return st;
+            uint64_t pos = rp[s]++;
+            tg[pos] = t;
+            wt[pos] = w;
+            if (dd)
+                dd[pos] = d;
+        }
+    }
+    /* rp[s] is now the end of row s: shift back to starts. */
+    for (uint32_t s = sp->n_src; s > 0; s--)
+        rp[s] = rp[s - 1];
+    rp[0] = 0;
+    return NORN_OK;
+}
+
+static norn_status fill_by_source(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint64_t *rp = c->row_ptr;
+    for (uint64_t s = 0; s <= sp->n_src; s++)
+        rp[s] = s * b->k;
+    c->nnz = (uint64_t)sp->n_src * b->k;
+    *lmax = b->k;
+    norn_status st = alloc_synapses(b, c, ds);
+    if (st)
+        return st;
+    for (uint32_t s = 0; s < sp->n_src; s++) {
+        uint64_t n = gen(b, s), base = rp[s];
+        const uint32_t *buf = b->buf;
+        norn_rng wr = norn_rng_stream(sp->seed, NORN_RNG_WEIGHT, ent(b, s));
+        norn_rng dr = norn_rng_stream(sp->seed, NORN_RNG_DELAY, ent(b, s));
+        for (uint64_t j = 0; j < n; j++) {
+            uint32_t t = buf[j], d = 0;
+            float w = 0;
+            if ((st = values(b, s, t, &wr, &dr, &w, &d)))
+                return st;
+            c->target[base + j] = t;
+            c->weight[base + j] = w;
+            if (*ds)
+                (*ds)[base + j] = d;
+        }
+    }
+    return NORN_OK;
+}
+
+/* ---- sorting rows and cutting segments ----------------------------------- */
+
+typedef struct {
+    uint64_t *k0, *k1; /* keys (delay << 32 | target), and merge buffer */
+    float *w0, *w1;
+} scratch;
+
+static void insertion(uint64_t *k, float *w, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++) {
+        uint64_t kk = k[i];
+        float ww = w[i];
+        uint64_t j = i;
+        for (; j > 0 && k[j - 1] > kk; j--) {
+            k[j] = k[j - 1];
+            w[j] = w[j - 1];
+        }
+        k[j] = kk;
+        w[j] = ww;
+    }
+}
+
+/* Stable sort of n (key, weight) pairs in sc->k0/w0. */
+static void merge_sort(scratch *sc, uint64_t n)
+{
+    enum { RUN = 16 };
+    for (uint64_t i = 0; i < n; i += RUN)
+        insertion(sc->k0 + i, sc->w0 + i, n - i < RUN ? n - i : RUN);
+    uint64_t *sk = sc->k0, *dk = sc->k1;
+    float *sw = sc->w0, *dw = sc->w1;
+    for (uint64_t width = RUN; width < n; width *= 2) {
+        for (uint64_t lo = 0; lo < n; lo += 2 * width) {
+            uint64_t mid = lo + width < n ? lo + width : n;
+            uint64_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint64_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi) {
+                if (sk[j] < sk[i]) {
+                    dk[o] = sk[j];
+                    dw[o++] = sw[j++];
+                } else {
+                    dk[o] = sk[i];
+                    dw[o++] = sw[i++];
+                }
+            }
+            while (i < mid) {
+                dk[o] = sk[i];
+                dw[o++] = sw[i++];
+            }
+            while (j < hi) {
+                dk[o] = sk[j];
+                dw[o++] = sw[j++];
+            }
+        }
+        uint64_t *tk = sk;
+        sk = dk;
+        dk = tk;
+        float *tw = sw;
+        sw = dw;
+        dw = tw;
+    }
+    if (sk != sc->k0) {
+        memcpy(sc->k0, sk, n * sizeof *sk);
+        memcpy(sc->w0, sw, n * sizeof *sw);
+    }
+}
+
+/* Sorts row [lo, hi) by (delay, target), stably. by_target: the row is
+ * already sorted by target, so a stable counting sort by delay suffices
+ * when the delay range is smaller than the row. */
+static void sort_row(scratch *sc, uint32_t *tg, float *wt, uint32_t *ds, uint32_t dconst,
+                     uint64_t n, int by_target)
+{
+    if (ds && by_target) {
+        uint32_t dmin = ds[0], dmax = ds[0];
+        for (uint64_t i = 1; i < n; i++) {
+            if (ds[i] < dmin)
+                dmin = ds[i];
+            if (ds[i] > dmax)
+                dmax = ds[i];
+        }
+        uint64_t range = (uint64_t)dmax - dmin + 1;
+        if (range < n) {
+            uint64_t *cnt = sc->k1; /* range + 1 <= n entries */
+            uint32_t *tt = (uint32_t *)sc->k0, *td = tt + n;
+            float *tw = sc->w0;
+            memset(cnt, 0, (range + 1) * sizeof *cnt);
+            for (uint64_t i = 0; i < n; i++)
+                cnt[ds[i] - dmin + 1]++;
+            for (uint64_t r = 0; r < range; r++)
+                cnt[r + 1] += cnt[r];
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t p = cnt[ds[i] - dmin]++;
+                tt[p] = tg[i];
+                td[p] = ds[i];
+                tw[p] = wt[i];
+            }
+            memcpy(tg, tt, n * sizeof *tg);
+            memcpy(ds, td, n * sizeof *ds);
+            memcpy(wt, tw, n * sizeof *wt);
+            return;
+        }
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        sc->k0[i] = (uint64_t)(ds ? ds[i] : dconst) << 32 | tg[i];
+        sc->w0[i] = wt[i];
+    }
+    merge_sort(sc, n);
+    for (uint64_t i = 0; i < n; i++) {
+        tg[i] = (uint32_t)sc->k0[i];
+        wt[i] = sc->w0[i];
+        if (ds)
+            ds[i] = (uint32_t)(sc->k0[i] >> 32);
+    }
+}
+
+static int row_sorted(const uint32_t *tg, const uint32_t *ds, uint64_t n)
+{
+    if (ds) {
+        for (uint64_t i = 1; i < n; i++)
+            if (ds[i] < ds[i - 1] || (ds[i] == ds[i - 1] && tg[i] < tg[i - 1]))
+                return 0;
+    } else {
+        for (uint64_t i = 1; i < n; i++)
+            if (tg[i] < tg[i - 1])
+                return 0;
+    }
+    return 1;
+}
+
+static norn_status finish(build *b, norn_csr *c, uint32_t *ds, uint64_t lmax)
+{
+    uint32_t n_src = c->n_src;
+    const uint64_t *rp = c->row_ptr;
+    scratch sc = {0};
+    norn_status st = NORN_OK;
+    for (uint32_t s = 0; s < n_src; s++) {
+        uint64_t lo = rp[s], n = rp[s + 1] - lo;
+        uint32_t *rd = ds ? ds + lo : NULL;
+        if (row_sorted(c->target + lo, rd, n))
+            continue;
+        if (!sc.k0) {
+            sc.k0 = norn_malloc_n(lmax, sizeof *sc.k0);
+            sc.k1 = norn_malloc_n(lmax, sizeof *sc.k1);
+            sc.w0 = norn_malloc_n(lmax, sizeof *sc.w0);
+            sc.w1 = norn_malloc_n(lmax, sizeof *sc.w1);
+            if (!sc.k0 || !sc.k1 || !sc.w0 || !sc.w1) {
+                st = nomem(b, "row sorting scratch", (double)lmax * 24);
+                goto out;
+            }
+        }
+        sort_row(&sc, c->target + lo, c->weight + lo, rd, b->d_const, n, !b->by_source);
+    }
+
+    /* Segments: one per run of equal delay in a row. */
+    uint64_t nseg = 0;
+    for (uint32_t s = 0; s < n_src; s++) {
+        uint64_t lo = rp[s], hi = rp[s + 1];
+        if (hi == lo)
+            continue;
+        nseg++;
+        if (ds)
+            for (uint64_t i = lo + 1; i < hi; i++)
+                nseg += ds[i] != ds[i - 1];
+    }
+    c->nseg = nseg;
+    c->seg_ptr = norn_malloc_n((size_t)n_src + 1, sizeof *c->seg_ptr);
+    c->seg_delay = c->seg_ptr ? norn_malloc_n(nseg ? nseg : 1, sizeof *c->seg_delay) : NULL;
+    c->seg_start = c->seg_delay ? norn_malloc_n(nseg ? nseg : 1, sizeof *c->seg_start) : NULL;
+    if (!c->seg_start) {
+        st = nomem(b, "the delay segments", ((double)n_src + 1) * 8 + (double)nseg * 12);
+        goto out;
+    }
+    uint64_t g = 0;
+    uint32_t dmin = UINT32_MAX, dmax = 0;
+    for (uint32_t s = 0; s < n_src; s++) {
+        uint64_t lo = rp[s], hi = rp[s + 1];
+        c->seg_ptr[s] = g;
+        for (uint64_t i = lo; i < hi; i++) {
+            uint32_t d = ds ? ds[i] : b->d_const;
+            if (i == lo || d != c->seg_delay[g - 1]) {
+                c->seg_delay[g] = d;
+                c->seg_start[g++] = i;
+                if (d < dmin)
+                    dmin = d;
+                if (d > dmax)
+                    dmax = d;
+            }
+        }
+    }
+    c->seg_ptr[n_src] = g;
+    c->min_delay = c->nnz ? dmin : 0;
+    c->max_delay = c->nnz ? dmax : 0;
+out:
+    norn_free(sc.k0);
+    norn_free(sc.k1);
+    norn_free(sc.w0);
+    norn_free(sc.w1);
+    return st;
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *err)
+{
+    build b;
+    norn_csr c;
+    uint32_t *ds = NULL;
+    uint64_t lmax = 0;
+    memset(&c, 0, sizeof c);
+    norn_status st = setup(&b, spec, err);
+    if (st)
+        goto fail;
+    c.n_src = spec->n_src;
+    c.n_tgt = spec->n_tgt;
+    c.row_ptr = norn_calloc_n((size_t)spec->n_src + 1, sizeof *c.row_ptr);
+    if (!c.row_ptr) {
+        st = nomem(&b, "row pointers", ((double)spec->n_src + 1) * 8);
+        goto fail;
+    }
+    st = b.by_source ? fill_by_source(&b, &c, &ds, &lmax) : fill_by_target(&b, &c, &ds, &lmax);
+    if (st)
+        goto fail;
+    release(&b); /* before finish: the scratch may need the room */
+    if ((st = finish(&b, &c, ds, lmax)))
+        goto fail;
+    norn_free(ds);
+    *out = c;
+    return NORN_OK;
+fail:
+    norn_free(ds);
+    release(&b);
+    norn_csr_free(&c);
+    return st;
+}
+
+void norn_csr_free(norn_csr *c)
+{
+    if (c == NULL)
+        return;
+    norn_free(c->row_ptr);
+    norn_free(c->target);
+    norn_free(c->weight);
+    norn_free(c->seg_ptr);
+    norn_free(c->seg_delay);
+    norn_free(c->seg_start);
+    memset(c, 0, sizeof *c);
+}
+
+uint64_t norn_csr_bytes(const norn_csr *c)
+{
+    if (c == NULL || c->row_ptr == NULL)
+        return 0;
+    uint64_t rows = (uint64_t)c->n_src + 1;
+    return rows * sizeof *c->row_ptr + c->nnz * (sizeof *c->target + sizeof *c->weight) +
+           rows * sizeof *c->seg_ptr +
+           c->nseg * (sizeof *c->seg_delay + sizeof *c->seg_start);
+}

@@ -69,14 +69,18 @@ typedef struct {
     norn_dist weight;        /* ARRAY: [n_tgt][n_src] */
     norn_dist delay_ms;      /* ARRAY: [n_tgt][n_src]; each value is rounded
                                 to the nearest multiple of resolution_ms and
-                                must be >= one step */
+                                must be >= one step (a value below
+                                resolution_ms is an error, not rounded up) */
     double resolution_ms;
     const char *where;       /* "file:line:col" of the projection, for errors */
 } norn_proj_spec;
 
 /* Builds the table. On failure *out is untouched and err says what and
  * where ("indegree 300 > 200 sources without multapses", "delay 0.05 ms
- * below the resolution 0.1 ms", ENOMEM for sizes that do not fit). */
+ * below the resolution 0.1 ms", ENOMEM for sizes that do not fit).
+ * from_matrix drops the diagonal when autapses are excluded; one_to_one
+ * within one population without autapses is an error. Peak memory is the
+ * table plus 4 bytes per synapse while delays are not constant. */
 norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *err);
 
 /* Frees the arrays; the struct is zeroed. NULL-safe. */

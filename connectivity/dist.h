@@ -2,7 +2,9 @@
  * or an array (from a file), used for weights, delays and initial state.
  * Draws take an explicit counter-based stream (engine/rng.h), so a value
  * depends only on (seed, purpose, entity, counter), never on call order.
- * Clipping (min/max) is applied after drawing, for every kind.
+ * Clipping (min/max) is applied after drawing, for every kind, by clamping.
+ * Start from norn_dist_const() (min/max = -/+INFINITY) and change kind and
+ * parameters: a zero-initialized norn_dist clips everything to [0, 0].
  */
 #ifndef NORN_DIST_H
 #define NORN_DIST_H
@@ -36,7 +38,7 @@ typedef struct {
 /* A constant. */
 norn_dist norn_dist_const(double v);
 
-/* One draw (kind != ARRAY), clipped. Consumes counters of r. */
+/* One draw (kind != ARRAY; ARRAY gives NaN), clipped. Consumes counters of r. */
 double norn_dist_draw(const norn_dist *d, norn_rng *r);
 
 /* 1 if every value this distribution can produce equals one constant. */
