@@ -7,6 +7,7 @@
  * lines may only trail the data. Lines are at most LINE_MAX_BYTES long.
  */
 #include "io/csv.h"
+#include "io/fmt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -118,7 +119,8 @@ norn_status norn_csv_write_spikes(const char *path, const double *time_ms,
                 goto io_fail;
             used = 0;
         }
-        used += (size_t)snprintf(buf + used, WBUF - used, "%.17g,", time_ms[k]);
+        used += (size_t)norn_fmt_double(buf + used, WBUF - used, time_ms[k]);
+        buf[used++] = ',';
         memcpy(buf + used, name, name_len);
         used += name_len;
         buf[used++] = ',';

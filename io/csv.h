@@ -1,6 +1,7 @@
 /* io/csv.h - spikes as CSV: "time_ms,population,neuron" with a header line;
- * neuron is the index inside its population. Times are written with 17
- * significant digits (%.17g), so they read back bit for bit.
+ * neuron is the index inside its population. Times are written as the
+ * shortest decimal that reads back as the same double (io/fmt.h), so they
+ * read back bit for bit.
  */
 #ifndef NORN_CSV_H
 #define NORN_CSV_H

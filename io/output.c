@@ -12,6 +12,7 @@
 #include "engine/mem.h"
 #include "io/atomic.h"
 #include "io/csv.h"
+#include "io/fmt.h"
 #include "io/npy.h"
 
 #ifndef NORN_VERSION
@@ -54,7 +55,8 @@ static struct fy_node *jstr(jdoc *j, const char *s)
     if (!s)
         s = "";
     size_t n = strlen(s);
-    char *q = norn_malloc_n(6 * n + 3, 1);
+    /* plain malloc: the document takes the buffer over and frees it */
+    char *q = malloc(6 * n + 3);
     if (!q) {
         j->fail = 1;
         return NULL;
@@ -74,10 +76,11 @@ static struct fy_node *jstr(jdoc *j, const char *s)
     }
     q[o++] = '"';
     q[o] = 0;
-    struct fy_node *node = fy_node_build_from_string(j->d, q, o);
-    norn_free(q);
-    if (!node)
+    struct fy_node *node = fy_node_build_from_malloc_string(j->d, q, o);
+    if (!node) {
+        free(q);
         j->fail = 1;
+    }
     return node;
 }
 
@@ -89,7 +92,7 @@ static struct fy_node *jnum(jdoc *j, double x)
     else if (isinf(x))
         snprintf(buf, sizeof buf, x > 0 ? "inf" : "-inf");
     else
-        snprintf(buf, sizeof buf, "%.17g", x);
+        norn_fmt_double(buf, sizeof buf, x);
     if (!isfinite(x))
         return jstr(j, buf);
     struct fy_node *n = fy_node_create_scalar_copy(j->d, buf, FY_NT);

@@ -1,2 +1,334 @@
-/* placeholder: being written */
-int main(void) { return 77; }
+/* tests/test_cli.c - the norn command line end to end: the Brunel example's
+ * statistics against NEST and Brian2, the output contract, byte-identical
+ * reruns, and every kind of bad input giving one line "file:line:col: ..."
+ * on stderr, exit code 2 and nothing written. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/mem.h"
+#include "io/npy.h"
+#include "testutil.h"
+
+static int run_norn(const char *args, char **out, char **err)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
+    return tu_run(cmd, out, err);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *x = tu_read(a, &na), *y = tu_read(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Mean rate (Hz) and mean CV of ISIs (neurons with >= 3 spikes) of the
+ * neurons [lo, hi) in a spikes.npy. */
+static void stats(const char *path, uint32_t lo, uint32_t hi, double dur_s, double *rate, double *cv)
+{
+    double *t;
+    uint32_t *g;
+    uint64_t n;
+    norn_err err;
+    ck_assert_int_eq(norn_npy_read_spikes(path, &t, &g, &n, &err), NORN_OK);
+    uint32_t m = hi - lo;
+    double *last = malloc(m * sizeof(double)), *s1 = calloc(m, sizeof(double)), *s2 = calloc(m, sizeof(double));
+    uint64_t *cnt = calloc(m, sizeof(uint64_t));
+    uint64_t total = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        if (k)
+            ck_assert(t[k] >= t[k - 1]);
+        if (g[k] < lo || g[k] >= hi)
+            continue;
+        uint32_t i = g[k] - lo;
+        if (cnt[i]) {
+            double isi = t[k] - last[i];
+            s1[i] += isi;
+            s2[i] += isi * isi;
+        }
+        last[i] = t[k];
+        cnt[i]++;
+        total++;
+    }
+    double cvs = 0;
+    uint32_t ncv = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (cnt[i] >= 3) {
+            double k = (double)(cnt[i] - 1), mean = s1[i] / k, var = s2[i] / k - mean * mean;
+            cvs += sqrt(var > 0 ? var : 0) / mean;
+            ncv++;
+        }
+    *rate = (double)total / m / dur_s;
+    *cv = ncv ? cvs / ncv : 0;
+    free(last);
+    free(s1);
+    free(s2);
+    free(cnt);
+    norn_free(t);
+    norn_free(g);
+}
+
+/* Brunel (2000) model A: NEST 3.10 gives 37.66 Hz and CV 0.42, Brian2 2.5.1
+ * 37.0 Hz and CV 0.40 (benchmarks.md). Accept 10% around them. */
+START_TEST(test_brunel_statistics)
+{
+    char *dir = tu_tmpdir();
+    char args[4096], *out, *err;
+    snprintf(args, sizeof args, "run %s/examples/brunel.yaml -o %s/out --quiet", tu_src(), dir);
+    int rc = run_norn(args, &out, &err);
+    ck_assert_msg(rc == 0, "norn failed (%d): %s", rc, err);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/out/spikes.npy", dir);
+    double re, cve, ri, cvi;
+    stats(path, 0, 10000, 1.0, &re, &cve);
+    stats(path, 10000, 12500, 1.0, &ri, &cvi);
+    printf("brunel grid: exc %.2f Hz CV %.3f, inh %.2f Hz CV %.3f\n", re, cve, ri, cvi);
+    ck_assert_msg(re > 33.3 && re < 41.4, "exc rate %.2f Hz", re);
+    ck_assert_msg(ri > 33.3 && ri < 41.4, "inh rate %.2f Hz", ri);
+    ck_assert_msg(cve > 0.36 && cve < 0.46, "exc CV %.3f", cve);
+    snprintf(path, sizeof path, "%s/out/run.json", dir);
+    char *json = tu_read(path, NULL);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_ptr_nonnull(strstr(json, "\"synapses\": 15625000"));
+    ck_assert_ptr_nonnull(strstr(json, "\"bytes_per_synapse\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"first_id\": 10000"));
+    free(json);
+    free(out);
+    free(err);
+}
+END_TEST
+
+START_TEST(test_brunel_continuous)
+{
+    char *dir = tu_tmpdir();
+    char args[4096], *out, *err;
+    snprintf(args, sizeof args, "run %s/examples/brunel.yaml --mode continuous --duration 500 -o %s/out --quiet",
+             tu_src(), dir);
+    int rc = run_norn(args, &out, &err);
+    ck_assert_msg(rc == 0, "norn failed (%d): %s", rc, err);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/out/spikes.npy", dir);
+    double re, cve;
+    stats(path, 0, 10000, 0.5, &re, &cve);
+    printf("brunel continuous: exc %.2f Hz CV %.3f\n", re, cve);
+    ck_assert_msg(re > 30 && re < 45, "exc rate %.2f Hz", re);
+    ck_assert_msg(cve > 0.3 && cve < 0.5, "exc CV %.3f", cve);
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* The DC example fires at 10 ln 16 + k (2 + 10 ln 16) ms; its outputs follow
+ * the contract (spikes.npy, spikes.csv, state files, run.json). */
+START_TEST(test_lif_dc_example_outputs)
+{
+    char *dir = tu_tmpdir();
+    char args[4096], *out, *err;
+    snprintf(args, sizeof args, "run %s/examples/lif_dc.yaml -o %s/o", tu_src(), dir);
+    int rc = run_norn(args, &out, &err);
+    ck_assert_msg(rc == 0, "norn failed (%d): %s", rc, err);
+    ck_assert_ptr_nonnull(strstr(out, "bytes per synapse"));
+    ck_assert_ptr_nonnull(strstr(out, "Hz mean rate"));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/o/spikes.npy", dir);
+    double *t;
+    uint32_t *g;
+    uint64_t n;
+    norn_err e;
+    ck_assert_int_eq(norn_npy_read_spikes(path, &t, &g, &n, &e), NORN_OK);
+    double ts = 10 * log(16.0);
+    ck_assert_uint_eq(n, 6);
+    for (uint64_t k = 0; k < n; k++)
+        ck_assert_double_eq_tol(t[k], ts + k * (2 + ts), 1e-9 * t[k]);
+    norn_free(t);
+    norn_free(g);
+    snprintf(path, sizeof path, "%s/o/spikes.csv", dir);
+    char *csv = tu_read(path, NULL);
+    ck_assert_ptr_nonnull(csv);
+    ck_assert(strncmp(csv, "time_ms,population,neuron\n", 26) == 0);
+    ck_assert_ptr_nonnull(strstr(csv, ",n,0\n"));
+    free(csv);
+    norn_npy_array a;
+    snprintf(path, sizeof path, "%s/o/state_n_V_m.npy", dir);
+    ck_assert_int_eq(norn_npy_read(path, &a, &e), NORN_OK);
+    ck_assert_int_eq(a.ndim, 2);
+    ck_assert_uint_eq(a.shape[0], 2000);
+    ck_assert_uint_eq(a.shape[1], 1);
+    /* V(10 ms) = E_L + R I (1 - e^{-1}) */
+    ck_assert_double_eq_tol(a.data[99], -70 + 16 * (1 - exp(-1.0)), 1e-4);
+    norn_npy_array_free(&a);
+    snprintf(path, sizeof path, "%s/o/state_times.npy", dir);
+    ck_assert_int_eq(norn_npy_read(path, &a, &e), NORN_OK);
+    ck_assert_uint_eq(a.count, 2000);
+    ck_assert_double_eq(a.data[0], 0.1);
+    ck_assert_double_eq(a.data[1999], 200.0);
+    norn_npy_array_free(&a);
+    snprintf(path, sizeof path, "%s/o/run.json", dir);
+    ck_assert(tu_exists(path));
+    /* no temporary files left */
+    snprintf(args, sizeof args, "ls %s/o | grep -c tmp", dir);
+    char *ls;
+    tu_run(args, &ls, NULL);
+    ck_assert_int_eq(atoi(ls), 0);
+    free(ls);
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* Same description and seed: byte-identical outputs; another seed: other
+ * spikes. */
+START_TEST(test_determinism)
+{
+    char *dir = tu_tmpdir();
+    char args[4096];
+    const char *runs[3][2] = {{"a", ""}, {"b", ""}, {"c", "--seed 8"}};
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args, "run %s/examples/feedforward.yaml -o %s/%s --quiet %s", tu_src(), dir,
+                 runs[k][0], runs[k][1]);
+        char *err;
+        int rc = run_norn(args, NULL, &err);
+        ck_assert_msg(rc == 0, "norn failed: %s", err);
+        free(err);
+    }
+    const char *files[] = {"spikes.npy", "spikes.csv", "state_out_V_m.npy", "state_out_I_syn_ex.npy"};
+    for (int f = 0; f < 4; f++) {
+        char a[4200], b[4200], c[4200];
+        snprintf(a, sizeof a, "%s/a/%s", dir, files[f]);
+        snprintf(b, sizeof b, "%s/b/%s", dir, files[f]);
+        snprintf(c, sizeof c, "%s/c/%s", dir, files[f]);
+        ck_assert_msg(same_file(a, b), "%s differs between identical runs", files[f]);
+        ck_assert_msg(!same_file(a, c), "%s is the same with another seed", files[f]);
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------- bad input */
+
+typedef struct {
+    const char *name;
+    const char *yaml;
+    const char *where; /* expected "line:col" after the file name */
+    const char *what;  /* expected substring of the message */
+} bad_case;
+
+#define SIM "simulation: {duration: 10}\n"
+#define POP "populations:\n  a: {model: iaf_delta, size: 10}\n"
+
+static const bad_case bad[] = {
+    {"yaml_syntax", SIM "populations:\n  a: {model: iaf_delta, size: 10\n", "3:", ""},
+    {"unknown_key", SIM POP "projektions: []\n", "4:1", "unknown key 'projektions'"},
+    {"unknown_model", SIM "populations:\n  a: {model: lfi, size: 10}\n", "3:", "unknown model 'lfi'"},
+    {"unknown_param", SIM "populations:\n  a: {model: lif, size: 10, params: {tau: 5}}\n", "3:", "tau"},
+    {"wrong_type", SIM "populations:\n  a: {model: lif, size: ten}\n", "3:", "size"},
+    {"zero_size", SIM "populations:\n  a: {model: lif, size: 0}\n", "3:", "size"},
+    {"negative_size", SIM "populations:\n  a: {model: lif, size: -5}\n", "3:", "size"},
+    {"missing_population", SIM POP "projections:\n  - {from: a, to: b}\n", "5:", "'b'"},
+    {"delay_below_resolution", SIM POP "projections:\n  - {from: a, to: a, delay: 0.05}\n", "5:", "delay"},
+    {"missing_file", SIM POP "stimuli:\n  - {type: spike_times, file: nothere.npy, to: a}\n", "5:", "nothere.npy"},
+    {"wrong_unit", SIM "populations:\n  a: {model: lif, size: 1, params: {tau_m: 10 mV}}\n", "3:", "tau_m"},
+    {"negative_tau", SIM "populations:\n  a: {model: lif, size: 1, params: {tau_m: -2}}\n", "3:", "tau_m"},
+    {"bad_probability", SIM POP "projections:\n  - {from: a, to: a, connect: {rule: fixed_probability, p: 1.5}}\n",
+     "5:", "p"},
+    {"no_duration", "simulation: {resolution: 0.1}\n" POP, "1:", "duration"},
+};
+
+START_TEST(test_bad_input)
+{
+    const bad_case *c = &bad[_i];
+    char *dir = tu_tmpdir();
+    char *path = tu_write(dir, "net.yaml", c->yaml);
+    char args[4096], *out, *err;
+    snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
+    int rc = run_norn(args, &out, &err);
+    ck_assert_msg(rc == 2, "%s: exit %d, stderr: %s", c->name, rc, err);
+    /* one line: "norn: <path>:<line>:<col>: <field>: <what>" */
+    ck_assert_msg(strchr(err, '\n') == strrchr(err, '\n') && strlen(err) > 0, "%s: not one line: %s", c->name, err);
+    char prefix[4200];
+    snprintf(prefix, sizeof prefix, "norn: %s:%s", path, c->where);
+    ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "%s: expected '%s...', got: %s", c->name, prefix, err);
+    ck_assert_msg(strstr(err, c->what) != NULL, "%s: expected '%s' in: %s", c->name, c->what, err);
+    snprintf(args, sizeof args, "%s/out", dir);
+    ck_assert_msg(!tu_exists(args), "%s: output written despite the error", c->name);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_bad_data_file)
+{
+    /* a truncated .npy weight file: clear message naming the file */
+    char *dir = tu_tmpdir();
+    char *w = tu_write(dir, "w.npy", "\x93NUMPY\x01\x00");
+    (void)w;
+    char *path = tu_write(dir, "net.yaml", SIM POP "projections:\n  - {from: a, to: a, weight: {file: w.npy}}\n");
+    char args[4096], *err;
+    snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
+    int rc = run_norn(args, NULL, &err);
+    ck_assert_int_eq(rc, 2);
+    ck_assert_ptr_nonnull(strstr(err, "w.npy"));
+    snprintf(args, sizeof args, "%s/out", dir);
+    ck_assert(!tu_exists(args));
+    free(err);
+}
+END_TEST
+
+START_TEST(test_help_and_usage)
+{
+    char *out, *err;
+    ck_assert_int_eq(run_norn("--help", &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "norn run"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(run_norn("models", &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "iaf_delta"));
+    ck_assert_ptr_nonnull(strstr(out, "tau_syn_ex"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(run_norn("models lfi", &out, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "known: iaf_delta"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(run_norn("frobnicate", &out, &err), 2);
+    free(out);
+    free(err);
+    ck_assert_int_eq(run_norn("run --mode euler", &out, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--mode"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(run_norn("run --seed -3", &out, &err), 2);
+    free(out);
+    free(err);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("outputs");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_lif_dc_example_outputs);
+    tcase_add_test(tc, test_determinism);
+    tcase_add_test(tc, test_help_and_usage);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad_input");
+    tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, test_bad_data_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("brunel");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_brunel_statistics);
+    tcase_add_test(tc, test_brunel_continuous);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_main(suite()); }
