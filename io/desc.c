@@ -38,6 +38,8 @@ typedef struct fy_node node;
 
 typedef struct {
     const char *name; /* the description's name, first part of every where */
+    const char *text; /* its text and length, to refine positions */
+    size_t len;
     char *dir;        /* its directory, for relative file names; NULL: as given */
     norn_err *err;
     norn_desc *d;
@@ -62,7 +64,11 @@ typedef struct {
 /* ------------------------------------------------------------------ */
 /* Positions and errors                                                */
 
-static int mark_of(node *n, int *line, int *col, int depth)
+/* Position of n (1-based) from its token, or of its first item; 0 if none.
+ * Token marks of quoted scalars and aliases point after the quote or '*',
+ * and a flow collection has no token of its own: both are moved back to
+ * the opening character by looking at the source text. */
+static int mark_of(const ctx *c, node *n, int *line, int *col, int depth)
 {
     if (n == NULL || depth > 512)
         return 0;
@@ -74,27 +80,82 @@ static int mark_of(node *n, int *line, int *col, int depth)
             return 0;
         *line = m->line + 1;
         *col = m->column + 1;
+        enum fy_node_style st = fy_node_get_style(n);
+        char open = st == FYNS_SINGLE_QUOTED ? '\'' : st == FYNS_DOUBLE_QUOTED ? '"' : st == FYNS_ALIAS ? '*' : 0;
+        if (open && m->input_pos > 0 && m->input_pos <= c->len && c->text[m->input_pos - 1] == open && *col > 1)
+            (*col)--;
         return 1;
     }
-    case FYNT_MAPPING: {
-        void *it = NULL;
+    case FYNT_MAPPING:
+    case FYNT_SEQUENCE:
+        break;
+    }
+    void *it = NULL;
+    node *first = NULL;
+    if (fy_node_get_type(n) == FYNT_MAPPING) {
         struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-        return p && (mark_of(fy_node_pair_key(p), line, col, depth + 1) ||
-                     mark_of(fy_node_pair_value(p), line, col, depth + 1));
+        if (p == NULL)
+            return 0;
+        first = fy_node_pair_key(p);
+        if (!mark_of(c, first, line, col, depth + 1) && !mark_of(c, fy_node_pair_value(p), line, col, depth + 1))
+            return 0;
+    } else {
+        first = fy_node_sequence_iterate(n, &it);
+        if (!mark_of(c, first, line, col, depth + 1))
+            return 0;
     }
-    case FYNT_SEQUENCE: {
-        void *it = NULL;
-        return mark_of(fy_node_sequence_iterate(n, &it), line, col, depth + 1);
+    if (fy_node_get_style(n) != FYNS_FLOW || c->text == NULL)
+        return 1;
+    /* Walk back from the first scalar inside n over blanks and one opening
+     * bracket per flow level down to it; anything else (an anchor, a tag, a
+     * comment) keeps the item's position. */
+    int levels = 1;
+    node *f = first;
+    while (f != NULL && fy_node_get_type(f) != FYNT_SCALAR && levels < 512) {
+        void *it2 = NULL;
+        levels++;
+        if (fy_node_get_type(f) == FYNT_MAPPING) {
+            struct fy_node_pair *p = fy_node_mapping_iterate(f, &it2);
+            f = p ? fy_node_pair_key(p) : NULL;
+        } else {
+            f = fy_node_sequence_iterate(f, &it2);
+        }
     }
+    struct fy_token *t = f ? fy_node_get_scalar_token(f) : NULL;
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    if (m == NULL || m->input_pos > c->len)
+        return 1;
+    size_t pos = m->input_pos;
+    enum fy_node_style st = fy_node_get_style(f);
+    if (pos > 0 && (st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED || st == FYNS_ALIAS))
+        pos--;
+    int lines = 0;
+    for (;;) {
+        if (pos == 0)
+            return 1;
+        char ch = c->text[--pos];
+        if (ch == '{' || ch == '[') {
+            if (--levels == 0)
+                break;
+        } else if (ch == '\n') {
+            lines++;
+        } else if (ch != ' ' && ch != '\t' && ch != '\r') {
+            return 1;
+        }
     }
-    return 0;
+    size_t bol = pos;
+    while (bol > 0 && c->text[bol - 1] != '\n')
+        bol--;
+    *line = m->line + 1 - lines;
+    *col = (int)(pos - bol) + 1;
+    return 1;
 }
 
 /* "name:line:col" of n, else of fb, else of the document, else "name". */
 static void where_of(const ctx *c, node *n, node *fb, char out[NORN_WHERE_LEN])
 {
     int line, col;
-    if (mark_of(n, &line, &col, 0) || mark_of(fb, &line, &col, 0) || mark_of(c->root, &line, &col, 0))
+    if (mark_of(c, n, &line, &col, 0) || mark_of(c, fb, &line, &col, 0) || mark_of(c, c->root, &line, &col, 0))
         snprintf(out, NORN_WHERE_LEN, "%s:%d:%d", c->name, line, col);
     else
         snprintf(out, NORN_WHERE_LEN, "%s", c->name);
@@ -453,7 +514,7 @@ static norn_status fields(ctx *c, node *map, node *fb, const char *path, const c
         }
         if (out[i].key != NULL) {
             int line = 0, col = 0;
-            mark_of(out[i].key, &line, &col, 0);
+            mark_of(c, out[i].key, &line, &col, 0);
             return FAIL(c, k, map, "duplicate key '%s' in %s (first at %d:%d)", s, *path ? path : "the top level",
                         line, col);
         }
@@ -484,7 +545,7 @@ static norn_status dup_key(ctx *c, node *map, node *k, const char *s, const char
         const char *s2 = text(k2);
         if (s2 && strcmp(s2, s) == 0) {
             int line = 0, col = 0;
-            mark_of(k2, &line, &col, 0);
+            mark_of(c, k2, &line, &col, 0);
             return FAIL(c, k, map, "duplicate key '%s' in %s (first at %d:%d)", s, path, line, col);
         }
     }
@@ -1295,6 +1356,7 @@ static norn_status parse_conn(ctx *c, const slot *cs, const char *path, norn_des
         }
     }
     node *rule_at = rs.val ? rs.val : rs.key;
+    snprintf(p2, sizeof p2, is_map(n) ? "%s.connect.rule" : "%s.connect", path);
     if (cn->rule == NORN_CONN_FROM_MATRIX && pj->weight.file == NULL)
         return FAIL(c, rule_at, cs->key, "%s: from_matrix needs a weight file (weight: {file: w.npy})", p2);
     if (cn->rule == NORN_CONN_ONE_TO_ONE)
@@ -1333,10 +1395,15 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     }
     if (pj->name == NULL)
         return oom(c);
-    for (uint32_t k = 0; k < idx; k++)
-        if (strcmp(d->projs[k].name, pj->name) == 0)
-            return FAIL(c, s[NAME].key ? s[NAME].val : n, seq, "%s: duplicate projection name '%s' (also projections[%u])",
+    for (uint32_t k = 0; k < idx; k++) {
+        if (strcmp(d->projs[k].name, pj->name) != 0)
+            continue;
+        if (s[NAME].key)
+            return FAIL(c, s[NAME].val, s[NAME].key, "%s: duplicate projection name '%s' (also projections[%u])",
                         p2, pj->name, k);
+        return FAIL(c, n, seq, "%s: its default name '%s' is taken by projections[%u]; give it a name", path,
+                    pj->name, k);
+    }
 
     TRY(need(c, &s[FROM], n, seq, path, "from"));
     snprintf(p2, sizeof p2, "%s.from", path);
@@ -1454,7 +1521,6 @@ static norn_status parse_state_rec(ctx *c, node *n, node *fb, const char *path, 
             return FAIL(c, s[INTERVAL].val, s[INTERVAL].key,
                         "%s: must be a positive multiple of the resolution (%g ms), got %g", p2, d->resolution_ms,
                         r->interval_ms);
-        r->interval_ms = nearbyint(k) * d->resolution_ms;
     }
     return NORN_OK;
 }
@@ -1613,6 +1679,8 @@ norn_status norn_desc_parse(const char *text_, size_t len, const char *name, nor
     struct fy_document *doc = NULL;
     memset(&c, 0, sizeof c);
     c.name = name ? name : "<string>";
+    c.text = text_;
+    c.len = len;
     c.err = err;
 
     norn_desc *d = norn_calloc_n(1, sizeof *d);
@@ -1623,7 +1691,7 @@ norn_status norn_desc_parse(const char *text_, size_t len, const char *name, nor
     d->mode = NORN_MODE_GRID;
     d->seed = 1;
     d->path = norn_strdup(c.name);
-    d->name = base_name(c.name);
+    d->name = name ? base_name(c.name) : norn_strdup("net");
     const char *slash = strrchr(c.name, '/');
     if (slash) {
         size_t n = (size_t)(slash - c.name);

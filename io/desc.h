@@ -18,6 +18,19 @@
  * Every item keeps where[] ("file:line:col" of its node) so later stages
  * can report errors at the right place. Owns all its memory; free with
  * norn_desc_free().
+ *
+ * What is checked here (so later stages may rely on it): names resolve;
+ * sizes are in 1 .. 2^32-1 and sum below 2^32 (global ids are uint32);
+ * parameter values pass the model's own compile() in continuous mode
+ * (grid-only rules, e.g. t_ref a multiple of the resolution, are left to
+ * the build since the command line may change the mode); distribution
+ * parameters are valid (std, sigma >= 0, high > low, min <= max); constant
+ * delays are >= the resolution; p in [0, 1]; fixed_* counts fit without
+ * multapses; one_to_one sizes match; from_matrix has a weight file; dc
+ * times ascend; record neurons are in range and intervals are positive
+ * multiples of the resolution; referenced files exist (they are not read).
+ * Positions: a flow collection is reported at its bracket, a block one at
+ * its first item, a missing key at its mapping.
  */
 #ifndef NORN_DESC_H
 #define NORN_DESC_H
@@ -102,7 +115,8 @@ typedef struct {
 typedef struct {
     char *path;             /* the description file as given */
     char *name;             /* simulation.name, or the file's base name without extension */
-    double duration_ms;     /* > 0, required (or overridden on the command line) */
+    double duration_ms;     /* > 0, required in the file (the command line may
+                               override the value) */
     double resolution_ms;   /* default 0.1 */
     norn_mode mode;         /* default grid */
     uint64_t seed;          /* default 1 */
