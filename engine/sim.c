@@ -12,12 +12,21 @@
 enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2 };
 #define EV_KIND_BITS 4u
 
+/* Poisson drive of one population. continuous mode: exponential intervals,
+ * one arrival at each next_a. grid mode: the number of arrivals in each step
+ * is Poisson(lambda = rate h), drawn by inversion of a table; next_a is the
+ * end of the next step with at least one arrival and cnt their number
+ * (empty steps are skipped geometrically when lambda is small). */
 typedef struct {
     uint32_t pop;
     double rate_per_ms, weight, start, stop;
     uint32_t index;  /* stimulus index, for the stream key */
-    double *next_t;  /* [n] next arrival, continuous time */
+    double *next_a;  /* [n] time of the next arrival(s) */
+    uint32_t *cnt;   /* [n] arrivals at next_a */
     norn_rng *rng;   /* [n] */
+    double lambda, p0, log_p0; /* grid: per-step mean, P(no arrival), log */
+    double *cdf;     /* grid: cdf[k] = P(count <= k), k < n_cdf */
+    uint32_t n_cdf;
 } poisson_stim;
 
 typedef struct {
@@ -64,6 +73,12 @@ typedef struct {
     uint32_t n_poisson;
     uint32_t *out;        /* tables whose source is this population */
     uint32_t n_out;
+    /* input arriving at the current event time, summed per channel before
+     * the neuron is touched: acc[c * n + i], pend lists marked neurons */
+    double *acc;
+    uint8_t *mark;
+    uint32_t *pend;
+    uint32_t n_pend;
     int record;
     uint64_t spikes;
 } population;
@@ -124,11 +139,6 @@ static int grow(void **p, uint64_t *cap, uint64_t need, size_t size)
 
 static inline double grid_ceil(double t, double h) { return norn_grid_ceil(t, h); }
 
-/* Effective arrival time of a Poisson arrival at continuous time tc. */
-static inline double arrival(const norn_sim *s, double tc)
-{
-    return s->cfg.mode == NORN_MODE_GRID ? grid_ceil(tc, s->cfg.resolution_ms) : tc;
-}
 
 /* ------------------------------------------------------------------ build */
 
@@ -162,6 +172,9 @@ static void free_pop(population *p)
     norn_free(p->sweep);
     norn_free(p->poisson);
     norn_free(p->out);
+    norn_free(p->acc);
+    norn_free(p->mark);
+    norn_free(p->pend);
 }
 
 void norn_sim_destroy(norn_sim *s)
@@ -175,8 +188,10 @@ void norn_sim_destroy(norn_sim *s)
         norn_csr_free(&s->tables[k].csr);
     norn_free(s->tables);
     for (uint32_t k = 0; k < s->n_poisson; k++) {
-        norn_free(s->poisson[k].next_t);
+        norn_free(s->poisson[k].next_a);
+        norn_free(s->poisson[k].cnt);
         norn_free(s->poisson[k].rng);
+        norn_free(s->poisson[k].cdf);
     }
     norn_free(s->poisson);
     for (uint32_t k = 0; k < s->n_dc; k++) {
@@ -229,7 +244,10 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
     p->mp.ref_until = norn_malloc_n(n, sizeof(double));
     p->in_sweep = norn_calloc_n(n, 1);
     p->sweep = norn_malloc_n(n, sizeof(uint32_t));
-    int ok = p->name && p->t_last && p->mp.ref_until && p->in_sweep && p->sweep;
+    p->acc = norn_calloc_n((size_t)n * (size_t)type->n_channels, sizeof(double));
+    p->mark = norn_calloc_n(n, 1);
+    p->pend = norn_malloc_n(n, sizeof(uint32_t));
+    int ok = p->name && p->t_last && p->mp.ref_until && p->in_sweep && p->sweep && p->acc && p->mark && p->pend;
     for (int v = 0; v < type->n_state && ok; v++) {
         p->mp.st[v] = norn_malloc_n(n, sizeof(double));
         ok = p->mp.st[v] != NULL;
@@ -294,6 +312,49 @@ norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_po
     return NORN_OK;
 }
 
+/* Draws the arrival(s) after next_a[i] (or the first one at/after start). */
+static void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
+{
+    norn_rng *r = &q->rng[i];
+    if (q->rate_per_ms <= 0) {
+        q->next_a[i] = INFINITY;
+        return;
+    }
+    if (s->cfg.mode != NORN_MODE_GRID) {
+        double t = q->next_a[i] + norn_rng_exp(r) / q->rate_per_ms;
+        q->next_a[i] = t < q->stop ? t : INFINITY;
+        q->cnt[i] = 1;
+        return;
+    }
+    double h = s->cfg.resolution_ms;
+    int64_t k = norn_grid_index(q->next_a[i], h);
+    uint32_t c = 0;
+    if (q->lambda >= 0.25) {
+        do {
+            double u = norn_rng_uniform(r);
+            c = 0;
+            while (u >= q->cdf[c])
+                c++;
+            k++;
+        } while (c == 0);
+    } else {
+        /* skip the empty steps geometrically, then a count >= 1 */
+        double u = norn_rng_uniform_pos(r);
+        double gap = floor(log(u) / q->log_p0);
+        if (gap > 1e15)
+            gap = 1e15;
+        k += 1 + (int64_t)gap;
+        double v = q->p0 + (1.0 - q->p0) * norn_rng_uniform(r);
+        while (v >= q->cdf[c])
+            c++;
+        if (c == 0)
+            c = 1;
+    }
+    double t = norn_grid_time(k, h);
+    q->next_a[i] = t <= q->stop ? t : INFINITY;
+    q->cnt[i] = c;
+}
+
 norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, double weight,
                                  double start_ms, double stop_ms, norn_err *err)
 {
@@ -314,19 +375,44 @@ norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, doub
     q->start = start_ms > 0 ? start_ms : 0;
     q->stop = stop_ms;
     q->index = s->n_poisson;
-    q->next_t = norn_malloc_n(p->mp.n, sizeof(double));
+    double h = s->cfg.resolution_ms;
+    int grid = s->cfg.mode == NORN_MODE_GRID;
+    q->lambda = q->rate_per_ms * h;
+    q->p0 = exp(-q->lambda);
+    q->log_p0 = -q->lambda;
+    if (grid && q->lambda > 0) {
+        uint32_t kmax = (uint32_t)(q->lambda + 12.0 * sqrt(q->lambda) + 40.0);
+        q->cdf = norn_malloc_n(kmax, sizeof(double));
+        if (q->cdf) {
+            /* in log space, so large lambda does not underflow */
+            double c = 0;
+            for (uint32_t k = 0; k < kmax; k++) {
+                c += exp(-q->lambda + k * log(q->lambda) - lgamma(k + 1.0));
+                q->cdf[k] = c;
+                q->n_cdf = k + 1;
+                if (c >= 1.0 - 1e-17)
+                    break;
+            }
+            q->cdf[q->n_cdf - 1] = 2.0; /* the last entry catches every u */
+        }
+    }
+    q->next_a = norn_malloc_n(p->mp.n, sizeof(double));
+    q->cnt = norn_malloc_n(p->mp.n, sizeof(uint32_t));
     q->rng = norn_malloc_n(p->mp.n, sizeof(norn_rng));
-    if (!q->next_t || !q->rng || !append_u32(&p->poisson, &p->n_poisson, s->n_poisson)) {
-        norn_free(q->next_t);
+    if (!q->next_a || !q->cnt || !q->rng || (grid && q->lambda > 0 && !q->cdf) ||
+        !append_u32(&p->poisson, &p->n_poisson, s->n_poisson)) {
+        norn_free(q->next_a);
+        norn_free(q->cnt);
         norn_free(q->rng);
+        norn_free(q->cdf);
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate poisson streams for %u neurons", p->mp.n);
     }
     for (uint32_t i = 0; i < p->mp.n; i++) {
         q->rng[i] = norn_rng_stream(s->cfg.seed, NORN_RNG_POISSON,
                                     ((uint64_t)q->index << 32) | (p->first_id + i));
-        q->next_t[i] = q->rate_per_ms > 0 ? q->start + norn_rng_exp(&q->rng[i]) / q->rate_per_ms : INFINITY;
-        if (q->next_t[i] >= q->stop)
-            q->next_t[i] = INFINITY;
+        /* grid: the first candidate step is the one ending after start */
+        q->next_a[i] = grid ? norn_grid_time((int64_t)ceil(q->start / h - 1e-9), h) : q->start;
+        poisson_next(s, q, i);
     }
     if (q->rate_per_ms > 0)
         p->sweep_all = 1;
@@ -513,6 +599,16 @@ static inline void evolve(norn_sim *s, population *p, uint32_t pi, uint32_t i, d
     }
 }
 
+/* Applies summed input per channel (zero sums skipped). */
+static inline void input_sums(population *p, uint32_t i, double t, double w0, double w1)
+{
+    const norn_model_type *type = p->mp.type;
+    if (w0 != 0.0)
+        type->input(&p->mp, i, t, w0);
+    if (w1 != 0.0)
+        type->input(&p->mp, i, t, w1);
+}
+
 /* Brings neuron i to time t: tests the threshold pending at its last time,
  * then integrates exactly through its own Poisson arrivals up to and
  * including t (the test at t itself is left pending). */
@@ -527,7 +623,7 @@ static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, doub
     for (;;) {
         double tn = INFINITY;
         for (uint32_t k = 0; k < p->n_poisson; k++) {
-            double a = arrival(s, s->poisson[p->poisson[k]].next_t[i]);
+            double a = s->poisson[p->poisson[k]].next_a[i];
             if (a < tn)
                 tn = a;
         }
@@ -536,14 +632,16 @@ static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, doub
             break;
         }
         evolve(s, p, pi, i, tl, tn);
+        double w[2] = {0.0, 0.0};
         for (uint32_t k = 0; k < p->n_poisson; k++) {
             poisson_stim *ps = &s->poisson[p->poisson[k]];
-            while (arrival(s, ps->next_t[i]) == tn) {
-                type->input(&p->mp, i, tn, ps->weight);
-                double nx = ps->next_t[i] + norn_rng_exp(&ps->rng[i]) / ps->rate_per_ms;
-                ps->next_t[i] = nx < ps->stop ? nx : INFINITY;
+            while (ps->next_a[i] == tn) {
+                double x = ps->weight * ps->cnt[i];
+                w[type->n_channels > 1 && x < 0] += x;
+                poisson_next(s, ps, i);
             }
         }
+        input_sums(p, i, tn, w[0], w[1]);
         tl = tn;
         if (tn == t)
             break;
@@ -551,6 +649,40 @@ static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, doub
             emit(s, p, pi, i, tn);
     }
     p->t_last[i] = t;
+}
+
+/* Adds weight w for neuron i at the current event time. */
+static inline void accumulate(population *p, uint32_t i, double w, int split)
+{
+    if (!p->mark[i]) {
+        p->mark[i] = 1;
+        p->pend[p->n_pend++] = i;
+    }
+    p->acc[(split && w < 0) ? p->mp.n + i : i] += w;
+}
+
+/* Every neuron that received input at time t: advance to t, apply the sums. */
+static void flush_inputs(norn_sim *s, double t)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->n_pend)
+            continue;
+        int two = p->mp.type->n_channels > 1;
+        for (uint32_t k = 0; k < p->n_pend; k++) {
+            uint32_t i = p->pend[k];
+            advance_to(s, p, pi, i, t);
+            double w1 = two ? p->acc[p->mp.n + i] : 0.0;
+            input_sums(p, i, t, p->acc[i], w1);
+            p->acc[i] = 0.0;
+            if (two)
+                p->acc[p->mp.n + i] = 0.0;
+            p->mark[i] = 0;
+            if (!p->sweep_all)
+                touch(p, i);
+        }
+        p->n_pend = 0;
+    }
 }
 
 static void deliver_segment(norn_sim *s, const norn_event *e)
@@ -562,13 +694,24 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
     uint64_t lo = c->seg_start[seg];
     uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
     population *p = &s->pops[tb->tgt];
-    const norn_model_type *type = p->mp.type;
-    double t = e->t;
-    for (uint64_t k = lo; k < hi; k++) {
-        uint32_t j = c->target[k];
-        advance_to(s, p, tb->tgt, j, t);
-        type->input(&p->mp, j, t, c->weight[k]);
-        touch(p, j);
+    const uint32_t *tg = c->target;
+    const float *wt = c->weight;
+    if (p->mp.type->n_channels > 1) {
+        for (uint64_t k = lo; k < hi; k++)
+            accumulate(p, tg[k], wt[k], 1);
+    } else {
+        uint8_t *mark = p->mark;
+        double *acc = p->acc;
+        uint32_t *pend = p->pend, np = p->n_pend;
+        for (uint64_t k = lo; k < hi; k++) {
+            uint32_t j = tg[k];
+            if (!mark[j]) {
+                mark[j] = 1;
+                pend[np++] = j;
+            }
+            acc[j] += wt[k];
+        }
+        p->n_pend = np;
     }
     s->events += hi - lo;
 }
@@ -580,16 +723,13 @@ static void deliver_train(norn_sim *s, const norn_event *e)
     uint64_t k = e->b;
     double t = e->t;
     uint32_t j = tr->neuron[k];
+    int split = p->mp.type->n_channels > 1;
+    (void)t;
     if (j == UINT32_MAX) {
-        for (uint32_t i = 0; i < p->mp.n; i++) {
-            advance_to(s, p, tr->pop, i, t);
-            p->mp.type->input(&p->mp, i, t, tr->weight);
-            touch(p, i);
-        }
+        for (uint32_t i = 0; i < p->mp.n; i++)
+            accumulate(p, i, tr->weight, split);
     } else {
-        advance_to(s, p, tr->pop, j, t);
-        p->mp.type->input(&p->mp, j, t, tr->weight);
-        touch(p, j);
+        accumulate(p, j, tr->weight, split);
     }
     if (k + 1 < tr->n) {
         norn_status st = norn_queue_push(&s->q, tr->times[k + 1], EV_TRAIN, e->a, k + 1, s->err);
@@ -826,13 +966,17 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
             if (last ? tq > t1 : tq >= t1)
                 break;
             sample(s, tq, 0);
-            norn_queue_pop(&s->q, &e);
-            s->queue_events++;
-            switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
-            case EV_SPIKE: deliver_segment(s, &e); break;
-            case EV_TRAIN: deliver_train(s, &e); break;
-            case EV_DC: apply_dc(s, &e); break;
+            /* every event at tq: inputs are summed, then applied */
+            while (norn_queue_peek_time(&s->q) == tq) {
+                norn_queue_pop(&s->q, &e);
+                s->queue_events++;
+                switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
+                case EV_SPIKE: deliver_segment(s, &e); break;
+                case EV_TRAIN: deliver_train(s, &e); break;
+                case EV_DC: apply_dc(s, &e); break;
+                }
             }
+            flush_inputs(s, tq);
             if (s->fail != NORN_OK)
                 return s->fail;
         }

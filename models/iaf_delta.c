@@ -143,6 +143,7 @@ const norn_model_type norn_model_iaf_delta = {
     .n_state = NS,
     .state = state,
     .v_index = S_V,
+    .n_channels = 1,
     .compile = compile,
     .advance = advance,
     .input = input,

@@ -292,6 +292,7 @@ const norn_model_type norn_model_lif = {
     .n_state = NS,
     .state = state,
     .v_index = S_V,
+    .n_channels = 2,
     .compile = compile,
     .advance = advance,
     .input = input,

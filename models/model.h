@@ -84,6 +84,10 @@ typedef struct norn_model_type {
     int n_state;
     const norn_state_info *state;
     int v_index;                   /* state index of the membrane potential */
+    /* Inputs arriving at the same time are summed by the engine before
+     * input() is called: 1 = one sum (delta synapses), 2 = two sums split
+     * by sign, w >= 0 then w < 0 (excitatory and inhibitory channels). */
+    int n_channels;
     /* Validate p (table order) and precompute constants into mp->c.
      * where: "file:line:col" of the population, for messages. */
     norn_status (*compile)(norn_model_pop *mp, const char *where, norn_err *err);
