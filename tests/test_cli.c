@@ -222,7 +222,8 @@ typedef struct {
 #define POP "populations:\n  a: {model: iaf_delta, size: 10}\n"
 
 static const bad_case bad[] = {
-    {"yaml_syntax", SIM "populations:\n  a: {model: iaf_delta, size: 10\n", "3:", ""},
+    {"yaml_syntax", SIM "populations:\n  a: {model: iaf_delta, size: 10\n", "4:1", "YAML syntax error"},
+    {"yaml_tab", SIM "populations:\n\ta: {model: iaf_delta, size: 10}\n", "3:1", "tab"},
     {"unknown_key", SIM POP "projektions: []\n", "4:1", "unknown key 'projektions'"},
     {"unknown_model", SIM "populations:\n  a: {model: lfi, size: 10}\n", "3:", "unknown model 'lfi'"},
     {"unknown_param", SIM "populations:\n  a: {model: lif, size: 10, params: {tau: 5}}\n", "3:", "tau"},
