@@ -49,3 +49,20 @@ uint64_t norn_rng_poisson(norn_rng *r, double lambda)
     }
     return total + k;
 }
+
+/* The rare paths of the ziggurat: the base strip's tail and the wedges. */
+double norn__rng_exp_tail(norn_rng *r, uint64_t u)
+{
+    for (;;) {
+        uint64_t j = u >> 11;
+        unsigned i = (unsigned)(u & 255u);
+        if (j < norn_zig_k[i])
+            return (double)j * norn_zig_w[i];
+        if (i == 0)
+            return NORN_ZIG_R - log(norn_rng_uniform_pos(r));
+        double x = (double)j * norn_zig_w[i];
+        if (norn_zig_f[i] + norn_rng_uniform(r) * (norn_zig_f[i - 1] - norn_zig_f[i]) < exp(-x))
+            return x;
+        u = norn_rng_u64(r);
+    }
+}

@@ -68,8 +68,22 @@ static inline double norn_rng_uniform_pos(norn_rng *r)
     return (double)((norn_rng_u64(r) >> 11) + 1) * 0x1.0p-53;
 }
 
-/* Exponential with mean 1. */
-static inline double norn_rng_exp(norn_rng *r) { return -log(norn_rng_uniform_pos(r)); }
+#include "engine/ziggurat_tables.h"
+
+double norn__rng_exp_tail(norn_rng *r, uint64_t u);
+
+/* Exponential with mean 1, by the ziggurat method (Marsaglia & Tsang 2000):
+ * one 64-bit draw and a table look-up in ~99% of calls, no logarithm.
+ * Bits 0-7 pick the strip, bits 11-63 the position (53 bits). */
+static inline double norn_rng_exp(norn_rng *r)
+{
+    uint64_t u = norn_rng_u64(r);
+    uint64_t j = u >> 11;
+    unsigned i = (unsigned)(u & 255u);
+    if (j < norn_zig_k[i])
+        return (double)j * norn_zig_w[i];
+    return norn__rng_exp_tail(r, u);
+}
 
 /* Unbiased integer in [0, n), n > 0 (Lemire's multiply-shift with rejection). */
 static inline uint64_t norn_rng_below(norn_rng *r, uint64_t n)

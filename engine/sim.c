@@ -248,6 +248,14 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
     p->mark = norn_calloc_n(n, 1);
     p->pend = norn_malloc_n(n, sizeof(uint32_t));
     int ok = p->name && p->t_last && p->mp.ref_until && p->in_sweep && p->sweep && p->acc && p->mark && p->pend;
+    if (type->n_state + type->n_hidden > NORN_MAX_STATE) {
+        free_pop(p);
+        return NORN_FAIL(err, NORN_EINVAL, where, "model '%s' has too many state arrays", type->name);
+    }
+    for (int v = type->n_state; v < type->n_state + type->n_hidden && ok; v++) {
+        p->mp.st[v] = norn_calloc_n(n, sizeof(double));
+        ok = p->mp.st[v] != NULL;
+    }
     for (int v = 0; v < type->n_state && ok; v++) {
         p->mp.st[v] = norn_malloc_n(n, sizeof(double));
         ok = p->mp.st[v] != NULL;
@@ -921,6 +929,9 @@ static norn_status setup_run(norn_sim *s, double duration)
         for (uint32_t k = 0; k < s->n_dc; k++)
             for (uint64_t j = 0; j < s->dc[k].n; j++)
                 s->dc[k].times[j] = grid_ceil(s->dc[k].times[j], h);
+    for (uint32_t pi = 0; pi < s->n_pops; pi++)
+        if (s->pops[pi].mp.type->start)
+            s->pops[pi].mp.type->start(&s->pops[pi].mp);
     /* every neuron that may fire on its own is swept from the start */
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];

@@ -9,14 +9,24 @@
  * Between events V relaxes exponentially to V_inf = E_L + (I_e+I_dc) tau_m/C_m,
  * so the drift crossing time is closed form:
  *   t* = tau_m ln((V0 - V_inf)/(V_th - V_inf))  (only if V_inf > V_th).
+ *
+ * Cost: the decay over (t0, t1] is E(t1) / E(t0) with one clock
+ * E(t) = exp(-(t - base)/tau_m) per population, cached for the last time
+ * asked and kept per neuron for the time its V was last set (hidden array
+ * H_E). All targets of one spike share the arrival time, so delivering a
+ * spike to a thousand neurons costs one exp, not a thousand. The base is
+ * moved forward (and the per-neuron values rescaled) before E underflows.
  */
 #include <math.h>
+#include <string.h>
 
 #include "models/model.h"
 
 enum { P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, P_V_MIN, NP };
-enum { S_V, NS };
-enum { C_R }; /* tau_m / C_m: mV per pA */
+enum { S_V, NS, H_E = NS, NH = 1 };
+/* constants in mp->c: R = tau_m / C_m (mV per pA), 1/tau_m, and the cache
+ * of the decay clock E(t) = exp(-(t - base) / tau_m) */
+enum { C_R, C_INV_TAU, C_BASE };
 
 static const norn_param_info params[NP] = {
     [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
@@ -57,7 +67,52 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
                              p[P_T_REF], mp->h);
     }
     mp->c[C_R] = p[P_TAU_M] / p[P_C_M];
+    mp->c[C_INV_TAU] = 1.0 / p[P_TAU_M];
+    mp->c[C_BASE] = 0.0;
     return NORN_OK;
+}
+
+static void clear_cache(norn_model_pop *mp)
+{
+    for (int k = 0; k < 64; k++) {
+        mp->cache[2 * k] = NAN; /* never equal to a time */
+        mp->cache[2 * k + 1] = 0.0;
+    }
+}
+
+static void start(norn_model_pop *mp)
+{
+    double *e = mp->st[H_E];
+    for (uint32_t i = 0; i < mp->n; i++)
+        e[i] = 1.0; /* E(0) with base 0 */
+    mp->c[C_BASE] = 0.0;
+    clear_cache(mp);
+}
+
+
+/* The decay clock at t (t never earlier than base), through a 64-entry
+ * direct-mapped cache keyed by the bits of t: the targets of one spike,
+ * and the grid steps of a window, share their times. */
+static inline double clock_at(norn_model_pop *mp, double t)
+{
+    uint64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    unsigned slot = (unsigned)((bits * 0x9e3779b97f4a7c15ULL) >> 58);
+    if (mp->cache[2 * slot] == t)
+        return mp->cache[2 * slot + 1];
+    double e = exp(-(t - mp->c[C_BASE]) * mp->c[C_INV_TAU]);
+    if (e < 1e-150) {
+        /* rebase at t: every stored clock value is divided by E(t) */
+        double *h = mp->st[H_E];
+        for (uint32_t i = 0; i < mp->n; i++)
+            h[i] /= e;
+        mp->c[C_BASE] = t;
+        clear_cache(mp);
+        e = 1.0;
+    }
+    mp->cache[2 * slot] = t;
+    mp->cache[2 * slot + 1] = e;
+    return e;
 }
 
 static inline double v_inf(const norn_model_pop *mp, uint32_t i)
@@ -68,15 +123,17 @@ static inline double v_inf(const norn_model_pop *mp, uint32_t i)
 
 static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
-    double *v = mp->st[S_V];
+    double *v = mp->st[S_V], *h = mp->st[H_E];
     const double tau = mp->p[P_TAU_M], vth = mp->p[P_V_TH];
     if (mp->ref_until[i] > t0) {
         if (t1 <= mp->ref_until[i]) {
             v[i] = mp->p[P_V_RESET];
+            h[i] = clock_at(mp, t1);
             return 0;
         }
         t0 = mp->ref_until[i];
         v[i] = mp->p[P_V_RESET];
+        h[i] = clock_at(mp, t0);
     }
     if (t1 <= t0)
         return 0;
@@ -91,9 +148,11 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
             for (;;) {
                 if (g >= t1)
                     break; /* t1 itself is tested by the engine after its inputs */
-                double vg = vinf + (v0 - vinf) * exp(-(g - t0) / tau);
+                double e = clock_at(mp, g);
+                double vg = vinf + (v0 - vinf) * (e / h[i]);
                 if (vg >= vth) {
                     v[i] = vg;
+                    h[i] = e;
                     *t_cross = g;
                     return 1;
                 }
@@ -101,11 +160,14 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
             }
         } else if (ts <= t1) {
             v[i] = vth;
+            h[i] = clock_at(mp, ts > t0 ? ts : t0);
             *t_cross = ts > t0 ? ts : t0;
             return 1;
         }
     }
-    v[i] = vinf + (v0 - vinf) * exp(-(t1 - t0) / tau);
+    double e = clock_at(mp, t1);
+    v[i] = vinf + (v0 - vinf) * (e / h[i]);
+    h[i] = e;
     return 0;
 }
 
@@ -142,6 +204,8 @@ const norn_model_type norn_model_iaf_delta = {
     .params = params,
     .n_state = NS,
     .state = state,
+    .n_hidden = NH,
+    .start = start,
     .v_index = S_V,
     .n_channels = 1,
     .compile = compile,

@@ -74,6 +74,8 @@ typedef struct norn_model_pop {
     double h;                      /* resolution (ms) */
     norn_mode mode;
     double c[32];                  /* model's precomputed constants */
+    double cache[128];             /* model's scratch (e.g. a cache of
+                                      decay factors by time) */
 } norn_model_pop;
 
 typedef struct norn_model_type {
@@ -83,13 +85,17 @@ typedef struct norn_model_type {
     const norn_param_info *params;
     int n_state;
     const norn_state_info *state;
+    /* internal per-neuron arrays the engine allocates after the state
+     * (st[n_state .. n_state + n_hidden)), zeroed; not recordable */
+    int n_hidden;
     int v_index;                   /* state index of the membrane potential */
     /* Inputs arriving at the same time are summed by the engine before
      * input() is called: 1 = one sum (delta synapses), 2 = two sums split
      * by sign, w >= 0 then w < 0 (excitatory and inhibitory channels). */
     int n_channels;
     /* Validate p (table order) and precompute constants into mp->c.
-     * where: "file:line:col" of the population, for messages. */
+     * where: "file:line:col" of the population, for messages. Called before
+     * the state arrays exist. */
     norn_status (*compile)(norn_model_pop *mp, const char *where, norn_err *err);
     /* Advance neuron i exactly from t0 to t1 (t0 <= t1) with no input.
      * continuous mode: if V reaches V_th in (t0, t1], stop there, set
@@ -105,6 +111,9 @@ typedef struct norn_model_type {
     int (*above)(const norn_model_pop *mp, uint32_t i, double t);
     /* Emit bookkeeping: reset and start refractoriness at spike time t. */
     void (*fire)(norn_model_pop *mp, uint32_t i, double t);
+    /* Optional (may be NULL): called once the state arrays exist and hold
+     * the initial values, before the run starts at t = 0. */
+    void (*start)(norn_model_pop *mp);
     /* 1 if, with no more input from state at t, the neuron could still
      * reach threshold (a cheap conservative bound; may say 1 wrongly,
      * never 0 wrongly). */

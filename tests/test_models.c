@@ -125,19 +125,21 @@ static norn_model_pop make_pop(const char *model, double tau_syn_ex, double tau_
     }
     norn_err err;
     ck_assert_int_eq(mp.type->compile(&mp, "test", &err), NORN_OK);
-    for (int v = 0; v < mp.type->n_state; v++) {
+    for (int v = 0; v < mp.type->n_state + mp.type->n_hidden; v++) {
         mp.st[v] = calloc(1, sizeof(double));
-        int ip = mp.type->state[v].init_param;
+        int ip = v < mp.type->n_state ? mp.type->state[v].init_param : -1;
         mp.st[v][0] = ip >= 0 ? mp.p[ip] : 0;
     }
     mp.ref_until = malloc(sizeof(double));
     mp.ref_until[0] = -INFINITY;
+    if (mp.type->start)
+        mp.type->start(&mp);
     return mp;
 }
 
 static void free_pop(norn_model_pop *mp)
 {
-    for (int v = 0; v < mp->type->n_state; v++)
+    for (int v = 0; v < mp->type->n_state + mp->type->n_hidden; v++)
         free(mp->st[v]);
     free(mp->ref_until);
 }
