@@ -41,7 +41,7 @@ norn_status norn_queue_push(norn_queue *q, double t, uint32_t kind, uint32_t a, 
     norn_event e = {t, q->next_seq++, kind, a, b};
     size_t i = q->n++;
     while (i > 0) {
-        size_t parent = (i - 1) / 4;
+        size_t parent = (i - 1) / 2;
         if (!before(&e, &q->ev[parent]))
             break;
         q->ev[i] = q->ev[parent];
@@ -59,17 +59,15 @@ int norn_queue_pop(norn_queue *q, norn_event *out)
     norn_event last = q->ev[--q->n];
     size_t n = q->n, i = 0;
     for (;;) {
-        size_t c = 4 * i + 1;
+        size_t c = 2 * i + 1;
         if (c >= n)
             break;
-        size_t best = c, end = c + 4 < n ? c + 4 : n;
-        for (size_t k = c + 1; k < end; k++)
-            if (before(&q->ev[k], &q->ev[best]))
-                best = k;
-        if (!before(&q->ev[best], &last))
+        if (c + 1 < n && before(&q->ev[c + 1], &q->ev[c]))
+            c++;
+        if (!before(&q->ev[c], &last))
             break;
-        q->ev[i] = q->ev[best];
-        i = best;
+        q->ev[i] = q->ev[c];
+        i = c;
     }
     if (n > 0)
         q->ev[i] = last;

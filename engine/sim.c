@@ -704,7 +704,21 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
     population *p = &s->pops[tb->tgt];
     const uint32_t *tg = c->target;
     const float *wt = c->weight;
-    if (p->mp.type->n_channels > 1) {
+    if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
+        /* times rarely repeat: advance each target and apply the weight at
+         * once (the same sums as accumulating, the threshold test still
+         * waits for the neuron's next advance) */
+        const norn_model_type *type = p->mp.type;
+        uint32_t pi = tb->tgt;
+        double t = e->t;
+        for (uint64_t k = lo; k < hi; k++) {
+            uint32_t j = tg[k];
+            advance_to(s, p, pi, j, t);
+            type->input(&p->mp, j, t, wt[k]);
+            if (!p->sweep_all)
+                touch(p, j);
+        }
+    } else if (p->mp.type->n_channels > 1) {
         for (uint64_t k = lo; k < hi; k++)
             accumulate(p, tg[k], wt[k], 1);
     } else {

@@ -11,9 +11,9 @@
  *   t* = tau_m ln((V0 - V_inf)/(V_th - V_inf))  (only if V_inf > V_th).
  *
  * Cost: the decay over (t0, t1] is E(t1) / E(t0) with one clock
- * E(t) = exp(-(t - base)/tau_m) per population, cached for the last time
- * asked and kept per neuron for the time its V was last set (hidden array
- * H_E). All targets of one spike share the arrival time, so delivering a
+ * E(t) = exp(-(t - base)/tau_m) per population, cached by time, and 1/E of
+ * the time each neuron's V was last set kept per neuron (hidden array
+ * H_E), so an advance is two multiplications. All targets of one spike share the arrival time, so delivering a
  * spike to a thousand neurons costs one exp, not a thousand. The base is
  * moved forward (and the per-neuron values rescaled) before E underflows.
  */
@@ -72,11 +72,14 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
     return NORN_OK;
 }
 
+#define CACHE_SLOTS 42 /* (t, E, 1/E) triples in mp->cache */
+
 static void clear_cache(norn_model_pop *mp)
 {
-    for (int k = 0; k < 64; k++) {
-        mp->cache[2 * k] = NAN; /* never equal to a time */
-        mp->cache[2 * k + 1] = 0.0;
+    for (int k = 0; k < CACHE_SLOTS; k++) {
+        mp->cache[3 * k] = NAN; /* never equal to a time */
+        mp->cache[3 * k + 1] = 0.0;
+        mp->cache[3 * k + 2] = 0.0;
     }
 }
 
@@ -84,35 +87,41 @@ static void start(norn_model_pop *mp)
 {
     double *e = mp->st[H_E];
     for (uint32_t i = 0; i < mp->n; i++)
-        e[i] = 1.0; /* E(0) with base 0 */
+        e[i] = 1.0; /* 1/E(0) with base 0 */
     mp->c[C_BASE] = 0.0;
     clear_cache(mp);
 }
 
 
-/* The decay clock at t (t never earlier than base), through a 64-entry
- * direct-mapped cache keyed by the bits of t: the targets of one spike,
- * and the grid steps of a window, share their times. */
-static inline double clock_at(norn_model_pop *mp, double t)
+/* The decay clock at t (t never earlier than base): E(t) and 1/E(t),
+ * through a direct-mapped cache keyed by the bits of t: the targets of one
+ * spike, and the grid steps of a window, share their times. */
+typedef struct {
+    double e, inv;
+} clock_val;
+
+static inline clock_val clock_at(norn_model_pop *mp, double t)
 {
     uint64_t bits;
     memcpy(&bits, &t, sizeof bits);
-    unsigned slot = (unsigned)((bits * 0x9e3779b97f4a7c15ULL) >> 58);
-    if (mp->cache[2 * slot] == t)
-        return mp->cache[2 * slot + 1];
+    unsigned slot = (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) % CACHE_SLOTS);
+    double *c = mp->cache + 3 * slot;
+    if (c[0] == t)
+        return (clock_val){c[1], c[2]};
     double e = exp(-(t - mp->c[C_BASE]) * mp->c[C_INV_TAU]);
     if (e < 1e-150) {
-        /* rebase at t: every stored clock value is divided by E(t) */
+        /* rebase at t: every stored inverse clock is multiplied by E(t) */
         double *h = mp->st[H_E];
-        for (uint32_t i = 0; i < mp->n; i++)
-            h[i] /= e;
+        for (uint32_t k = 0; k < mp->n; k++)
+            h[k] *= e;
         mp->c[C_BASE] = t;
         clear_cache(mp);
         e = 1.0;
     }
-    mp->cache[2 * slot] = t;
-    mp->cache[2 * slot + 1] = e;
-    return e;
+    c[0] = t;
+    c[1] = e;
+    c[2] = 1.0 / e;
+    return (clock_val){c[1], c[2]};
 }
 
 static inline double v_inf(const norn_model_pop *mp, uint32_t i)
@@ -128,12 +137,12 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
     if (mp->ref_until[i] > t0) {
         if (t1 <= mp->ref_until[i]) {
             v[i] = mp->p[P_V_RESET];
-            h[i] = clock_at(mp, t1);
+            h[i] = clock_at(mp, t1).inv;
             return 0;
         }
         t0 = mp->ref_until[i];
         v[i] = mp->p[P_V_RESET];
-        h[i] = clock_at(mp, t0);
+        h[i] = clock_at(mp, t0).inv;
     }
     if (t1 <= t0)
         return 0;
@@ -148,11 +157,11 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
             for (;;) {
                 if (g >= t1)
                     break; /* t1 itself is tested by the engine after its inputs */
-                double e = clock_at(mp, g);
-                double vg = vinf + (v0 - vinf) * (e / h[i]);
+                clock_val e = clock_at(mp, g);
+                double vg = vinf + (v0 - vinf) * (e.e * h[i]);
                 if (vg >= vth) {
                     v[i] = vg;
-                    h[i] = e;
+                    h[i] = e.inv;
                     *t_cross = g;
                     return 1;
                 }
@@ -160,14 +169,14 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
             }
         } else if (ts <= t1) {
             v[i] = vth;
-            h[i] = clock_at(mp, ts > t0 ? ts : t0);
+            h[i] = clock_at(mp, ts > t0 ? ts : t0).inv;
             *t_cross = ts > t0 ? ts : t0;
             return 1;
         }
     }
-    double e = clock_at(mp, t1);
-    v[i] = vinf + (v0 - vinf) * (e / h[i]);
-    h[i] = e;
+    clock_val e = clock_at(mp, t1);
+    v[i] = vinf + (v0 - vinf) * (e.e * h[i]);
+    h[i] = e.inv;
     return 0;
 }
 
