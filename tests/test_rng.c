@@ -231,6 +231,40 @@ END_TEST
 
 static const uint64_t below_n[] = {1, 2, 3, 7, 10, 97};
 
+/* The ziggurat exponential follows Exp(1) in its body, in the wedges and
+ * in the tail beyond the base strip (R = 7.697): chi-square over 40 bins
+ * of equal probability plus the tail, 4e6 draws. */
+START_TEST(exp_distribution)
+{
+    norn_rng r = norn_rng_stream(99, 1, 5);
+    enum { NB = 40, N = 4000000 };
+    long cnt[NB + 2] = {0};
+    for (long k = 0; k < N; k++) {
+        double x = norn_rng_exp(&r);
+        ck_assert(x >= 0 && isfinite(x));
+        if (x > 7.69711747013104972) {
+            cnt[x > 8.69711747013104972 ? NB + 1 : NB]++; /* the tail, split at R + 1 */
+            continue;
+        }
+        /* bin by the CDF of the part below R */
+        double u = -expm1(-x) / -expm1(-7.69711747013104972);
+        int b = (int)(u * NB);
+        cnt[b < NB ? b : NB - 1]++;
+    }
+    double p_tail = exp(-7.69711747013104972);
+    double chi2 = 0;
+    for (int b = 0; b < NB; b++) {
+        double e = N * (1 - p_tail) / NB;
+        chi2 += (cnt[b] - e) * (cnt[b] - e) / e;
+    }
+    double et = N * p_tail * (1 - exp(-1.0)), et2 = N * p_tail * exp(-1.0);
+    chi2 += (cnt[NB] - et) * (cnt[NB] - et) / et + (cnt[NB + 1] - et2) * (cnt[NB + 1] - et2) / et2;
+    /* 41 degrees of freedom: P(chi2 > 82) ~ 2e-4 */
+    ck_assert_msg(chi2 < 82, "chi2 = %.1f over %d bins (tail %ld, %ld vs %.0f, %.0f)", chi2, NB + 2, cnt[NB],
+                  cnt[NB + 1], et, et2);
+}
+END_TEST
+
 START_TEST(below_unbiased)
 {
     uint64_t n = below_n[_i];
@@ -414,6 +448,7 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, uniform_pos_range);
     tcase_add_test(tc, normal_moments);
     tcase_add_test(tc, exp_moments);
+    tcase_add_test(tc, exp_distribution);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("integers");
