@@ -13,7 +13,7 @@
 
 static int run_norn(const char *args, char **out, char **err)
 {
-    char cmd[8192];
+    char cmd[16640];
     snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
     return tu_run(cmd, out, err);
 }
@@ -209,6 +209,56 @@ START_TEST(test_determinism)
 }
 END_TEST
 
+/* spike_times from a structured .npy (as spikes.npy), a .csv (as
+ * spikes.csv), a 1-D array and inline times, with a delay: relays that fire
+ * on every input reproduce the times exactly (continuous mode). */
+START_TEST(test_spike_time_files)
+{
+    char *dir = tu_tmpdir();
+    char path[4200];
+    double t[] = {1.25, 2.5, 3.14159, 7.0};
+    uint32_t n[] = {0, 2, 1, 2};
+    norn_err e;
+    snprintf(path, sizeof path, "%s/in.npy", dir);
+    ck_assert_int_eq(norn_npy_write_spikes(path, t, n, 4, &e), NORN_OK);
+    snprintf(path, sizeof path, "%s/one.npy", dir);
+    uint64_t shape[1] = {2};
+    double t1[] = {4.5, 9.75};
+    ck_assert_int_eq(norn_npy_write_f64(path, t1, 1, shape, &e), NORN_OK);
+    free(tu_write(dir, "in.csv", "time_ms,population,neuron\n5.5,x,1\n0.3,x,0\n"));
+    char *yaml = tu_write(dir, "net.yaml",
+                          "simulation: {duration: 20, mode: continuous}\n"
+                          "populations:\n"
+                          "  a: {model: iaf_delta, size: 2, params: {t_ref: 0.01}}\n"
+                          "  b: {model: iaf_delta, size: 1, params: {t_ref: 0.01}}\n"
+                          "stimuli:\n"
+                          "  - {type: spike_times, file: in.npy, to: [a, b], weight: 20}\n"
+                          "  - {type: spike_times, file: in.csv, to: a, weight: 20, delay: 1.0}\n"
+                          "  - {type: spike_times, file: one.npy, to: b, weight: 20}\n"
+                          "  - {type: spike_times, times: [12.0], to: a, weight: 20}\n");
+    char args[8192], *err;
+    snprintf(args, sizeof args, "run %s -o %s/o --quiet", yaml, dir);
+    int rc = run_norn(args, NULL, &err);
+    ck_assert_msg(rc == 0, "norn failed: %s", err);
+    free(err);
+    double *st;
+    uint32_t *sg;
+    uint64_t ns;
+    snprintf(path, sizeof path, "%s/o/spikes.npy", dir);
+    ck_assert_int_eq(norn_npy_read_spikes(path, &st, &sg, &ns, &e), NORN_OK);
+    /* expected (time, global id): a = ids 0,1; b = id 2 */
+    const double et[] = {1.25, 1.3, 2.5, 3.14159, 4.5, 6.5, 7.0, 9.75, 12.0, 12.0};
+    const uint32_t eg[] = {0, 0, 2, 1, 2, 1, 2, 2, 0, 1};
+    ck_assert_uint_eq(ns, 10);
+    for (int k = 0; k < 10; k++) {
+        ck_assert_msg(st[k] == et[k] && sg[k] == eg[k], "spike %d: (%.17g, %u), expected (%.17g, %u)", k, st[k],
+                      sg[k], et[k], eg[k]);
+    }
+    norn_free(st);
+    norn_free(sg);
+}
+END_TEST
+
 /* ---------------------------------------------------------- bad input */
 
 typedef struct {
@@ -319,6 +369,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_lif_dc_example_outputs);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_help_and_usage);
+    tcase_add_test(tc, test_spike_time_files);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad_input");
     tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
