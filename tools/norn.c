@@ -22,6 +22,7 @@
 #include "io/build.h"
 #include "io/desc.h"
 #include "io/output.h"
+#include "tools/plot.h"
 
 #ifndef NORN_VERSION
 #define NORN_VERSION "unknown"
@@ -39,6 +40,7 @@ static const char usage[] =
     "usage:\n"
     "  norn run [DESCRIPTION] [options]   run a network description (YAML or JSON);\n"
     "                                     without one, the built-in Brunel (2000) network\n"
+    "  norn plot raster DIR [options]     raster and rate plot of a run (see norn plot --help)\n"
     "  norn models [NAME]                 neuron models, their parameters, units, defaults\n"
     "  norn help [models]                 this text, or the models\n"
     "  norn --version\n"
@@ -48,6 +50,8 @@ static const char usage[] =
     "  -s, --seed N        random seed (overrides simulation.seed)\n"
     "  -t, --duration MS   simulated time in ms (overrides simulation.duration)\n"
     "  -m, --mode M        continuous | grid (overrides simulation.mode)\n"
+    "  -p, --plot          also draw DIR/raster.png (as norn plot raster DIR);\n"
+    "                      simulation.plot: true in the description does the same\n"
     "  -q, --quiet         no progress line and no summary\n"
     "\n"
     "A run writes into DIR: spikes.npy (time_ms float64, neuron uint32 global id,\n"
@@ -175,14 +179,15 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         {"out", required_argument, 0, 'o'},      {"seed", required_argument, 0, 's'},
         {"duration", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+        {"plot", no_argument, 0, 'p'},
         {0, 0, 0, 0}};
     const char *out_dir = NULL, *mode = NULL;
     uint64_t seed = 0;
-    int have_seed = 0, quiet = 0;
+    int have_seed = 0, quiet = 0, plot = 0;
     double duration = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:t:m:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:t:m:qhp", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out_dir = optarg; break;
         case 's':
@@ -203,6 +208,7 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         }
         case 'm': mode = optarg; break;
         case 'q': quiet = 1; break;
+        case 'p': plot = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fprintf(stderr, "norn: see 'norn --help'\n"); return 2;
         }
@@ -282,6 +288,34 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         norn_desc_free(d);
         return 1;
     }
+    if (plot || d->plot) {
+        double tp0 = now_s();
+        norn_plot_pop *pp = norn_calloc_n(d->n_pops, sizeof *pp);
+        uint32_t np = 0;
+        for (uint32_t k = 0; pp && k < d->n_pops; k++)
+            if (d->record_spikes == NULL || d->record_spikes[k])
+                pp[np++] = (norn_plot_pop){.name = d->pops[k].name, .first_id = norn_sim_first_id(s, k),
+                                           .size = d->pops[k].size, .colour = k + 1};
+        const double *t;
+        const uint32_t *g;
+        uint64_t n = norn_sim_spikes(s, &t, &g);
+        char png[4200], title[512];
+        snprintf(png, sizeof png, "%s/raster.png", out_dir);
+        snprintf(title, sizeof title, "%s \xe2\x80\x94 %s mode, %g ms", d->name,
+                 d->mode == NORN_MODE_GRID ? "grid" : "continuous", d->duration_ms);
+        st = pp == NULL ? NORN_FAIL(&err, NORN_ENOMEM, "plot", "out of memory")
+             : np == 0  ? NORN_OK /* nothing recorded: no picture */
+                        : norn_plot_raster_titled(png, title, t, g, n, pp, np, 0, d->duration_ms, 1200, 800, &err);
+        norn_free(pp);
+        if (st != NORN_OK) {
+            print_err(&err);
+            norn_sim_destroy(s);
+            norn_desc_free(d);
+            return 1;
+        }
+        if (!quiet && np)
+            printf("  raster plot        %s (%.2f s)\n", png, now_s() - tp0);
+    }
     if (!quiet) {
         norn_sim_stats ss;
         norn_sim_get_stats(s, &ss);
@@ -335,6 +369,8 @@ int main(int argc, char **argv)
         return cmd_models(argc - 1, argv + 1);
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1, cmdline);
+    if (strcmp(argv[1], "plot") == 0)
+        return norn_cli_plot(argc - 1, argv + 1);
     fprintf(stderr, "norn: unknown command '%s'; see 'norn --help'\n", argv[1]);
     return 2;
 }
