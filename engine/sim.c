@@ -8,6 +8,7 @@
 #include "engine/mem.h"
 #include "engine/queue.h"
 #include "engine/rng.h"
+#include "models/euler.h"
 
 enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2 };
 #define EV_KIND_BITS 4u
@@ -81,6 +82,20 @@ typedef struct {
     uint32_t n_pend;
     int record;
     uint64_t spikes;
+    /* euler mode (see run_euler) */
+    int euler;             /* an euler-mode population (model or input) */
+    norn_euler_pop ep;     /* ep.type == NULL for an input population */
+    float *ff, *rec;       /* [n] this step's input sums */
+    int64_t *last_step;    /* [n] last step the neuron was updated, -1: none */
+    uint8_t *pinned;       /* [n] recorded: updated every step */
+    uint32_t *cur_spk, n_cur;   /* spikes of this step (local ids) */
+    uint32_t *prev_spk, n_prev; /* spikes of the previous step */
+    uint64_t tens_T;            /* spike tensor: spikes of step t are */
+    uint64_t *tens_ptr;         /* tens_idx[tens_ptr[t] .. tens_ptr[t+1]) */
+    uint32_t *tens_idx;
+    uint64_t cur_T;             /* current tensor [cur_T][n] */
+    float *cur_tensor;
+    uint64_t updates;           /* neuron updates (touches), euler mode */
 } population;
 
 typedef struct {
@@ -146,8 +161,8 @@ norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err
 {
     if (!(cfg->resolution_ms > 0) || !isfinite(cfg->resolution_ms))
         return NORN_FAIL(err, NORN_EINVAL, NULL, "resolution must be > 0, got %g", cfg->resolution_ms);
-    if (cfg->mode != NORN_MODE_CONTINUOUS && cfg->mode != NORN_MODE_GRID)
-        return NORN_FAIL(err, NORN_EINVAL, NULL, "mode not supported by this engine");
+    if (cfg->mode != NORN_MODE_CONTINUOUS && cfg->mode != NORN_MODE_GRID && cfg->mode != NORN_MODE_EULER)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "unknown mode %d", (int)cfg->mode);
     norn_sim *s = norn_calloc_n(1, sizeof *s);
     if (!s)
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate the simulation");
@@ -175,6 +190,17 @@ static void free_pop(population *p)
     norn_free(p->acc);
     norn_free(p->mark);
     norn_free(p->pend);
+    for (int v = 0; v < NORN_EULER_MAX_STATE; v++)
+        norn_free(p->ep.st[v]);
+    norn_free(p->ff);
+    norn_free(p->rec);
+    norn_free(p->last_step);
+    norn_free(p->pinned);
+    norn_free(p->cur_spk);
+    norn_free(p->prev_spk);
+    norn_free(p->tens_ptr);
+    norn_free(p->tens_idx);
+    norn_free(p->cur_tensor);
 }
 
 void norn_sim_destroy(norn_sim *s)
@@ -223,6 +249,10 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
 {
     if (n == 0)
         return NORN_FAIL(err, NORN_EINVAL, where, "population '%s': size must be > 0", name);
+    if (s->cfg.mode == NORN_MODE_EULER)
+        return NORN_FAIL(err, NORN_EINVAL, where,
+                         "population '%s': model '%s' is a continuous/grid model; euler mode takes Norse's models",
+                         name, type->name);
     if (s->n_neurons + n > UINT32_MAX - 1)
         return NORN_FAIL(err, NORN_EINVAL, where, "more than 2^32-2 neurons in all");
     population *pops = norn_realloc_n(s->pops, s->n_pops + 1, sizeof *pops);
@@ -276,6 +306,122 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
     p->record = 1;
     s->n_neurons += n;
     *out_index = s->n_pops++;
+    return NORN_OK;
+}
+
+norn_status norn_sim_add_euler_population(norn_sim *s, const char *name, const norn_euler_type *type, uint32_t n,
+                                          const double *params, const char *where, uint32_t *out_index,
+                                          norn_err *err)
+{
+    if (s->cfg.mode != NORN_MODE_EULER)
+        return NORN_FAIL(err, NORN_EINVAL, where, "population '%s': Norse models and inputs need mode euler", name);
+    if (n == 0)
+        return NORN_FAIL(err, NORN_EINVAL, where, "population '%s': size must be > 0", name);
+    if (s->n_neurons + n > UINT32_MAX - 1)
+        return NORN_FAIL(err, NORN_EINVAL, where, "more than 2^32-2 neurons in all");
+    population *pops = norn_realloc_n(s->pops, s->n_pops + 1, sizeof *pops);
+    if (!pops)
+        return NORN_FAIL(err, NORN_ENOMEM, where, "cannot allocate population '%s'", name);
+    s->pops = pops;
+    population *p = &pops[s->n_pops];
+    memset(p, 0, sizeof *p);
+    p->euler = 1;
+    p->mp.n = n;
+    p->mp.h = s->cfg.resolution_ms;
+    p->mp.mode = NORN_MODE_EULER;
+    p->ep.type = type;
+    p->ep.n = n;
+    p->ep.dt = s->cfg.resolution_ms / 1000.0; /* Norse's dt in s: 1 ms -> 0.001 */
+    if (type) {
+        memcpy(p->ep.p, params, (size_t)type->n_params * sizeof(double));
+        norn_status st = type->compile(&p->ep, where, err);
+        if (st != NORN_OK)
+            return st;
+    }
+    p->name = norn_strdup(name);
+    p->mark = norn_calloc_n(n, 1);
+    p->pend = norn_malloc_n(n, sizeof(uint32_t));
+    p->in_sweep = norn_calloc_n(n, 1);
+    p->sweep = norn_malloc_n(n, sizeof(uint32_t));
+    p->pinned = norn_calloc_n(n, 1);
+    p->ff = norn_calloc_n(n, sizeof(float));
+    p->rec = norn_calloc_n(n, sizeof(float));
+    p->last_step = norn_malloc_n(n, sizeof(int64_t));
+    p->cur_spk = norn_malloc_n(n, sizeof(uint32_t));
+    p->prev_spk = norn_malloc_n(n, sizeof(uint32_t));
+    int ok = p->name && p->mark && p->pend && p->in_sweep && p->sweep && p->pinned && p->ff && p->rec &&
+             p->last_step && p->cur_spk && p->prev_spk;
+    for (int v = 0; type && v < type->n_state && ok; v++)
+        ok = (p->ep.st[v] = norn_calloc_n(n, sizeof(float))) != NULL;
+    if (!ok) {
+        free_pop(p);
+        return NORN_FAIL(err, NORN_ENOMEM, where, "cannot allocate %u neurons of '%s'", n, name);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        p->last_step[i] = -1;
+        if (type)
+            type->init(&p->ep, i);
+    }
+    p->first_id = (uint32_t)s->n_neurons;
+    p->record = 1;
+    s->n_neurons += n;
+    *out_index = s->n_pops++;
+    return NORN_OK;
+}
+
+float *norn_sim_euler_state(norn_sim *s, uint32_t pop, int var)
+{
+    population *p = &s->pops[pop];
+    return p->euler && p->ep.type && var >= 0 && var < p->ep.type->n_state ? p->ep.st[var] : NULL;
+}
+
+norn_status norn_sim_add_spike_tensor(norn_sim *s, uint32_t pop, uint64_t T, const double *data, norn_err *err)
+{
+    population *p = pop < s->n_pops ? &s->pops[pop] : NULL;
+    if (!p || !p->euler || p->ep.type)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "spike_tensor: the target must be an input population (euler mode)");
+    if (p->tens_ptr)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "spike_tensor: population '%s' already has one", p->name);
+    uint32_t n = p->mp.n;
+    uint64_t nnz = 0;
+    for (uint64_t k = 0; k < T * n; k++) {
+        if (data[k] != 0.0 && data[k] != 1.0)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "spike_tensor: entry [%llu, %llu] is %g; expected 0 or 1",
+                             (unsigned long long)(k / n), (unsigned long long)(k % n), data[k]);
+        nnz += data[k] != 0.0;
+    }
+    p->tens_ptr = norn_malloc_n(T + 1, sizeof(uint64_t));
+    p->tens_idx = norn_malloc_n(nnz ? nnz : 1, sizeof(uint32_t));
+    if (!p->tens_ptr || !p->tens_idx)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "spike_tensor: cannot allocate %llu spikes", (unsigned long long)nnz);
+    uint64_t m = 0;
+    for (uint64_t t = 0; t < T; t++) {
+        p->tens_ptr[t] = m;
+        for (uint32_t j = 0; j < n; j++)
+            if (data[t * n + j] != 0.0)
+                p->tens_idx[m++] = j;
+    }
+    p->tens_ptr[T] = m;
+    p->tens_T = T;
+    return NORN_OK;
+}
+
+norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, const double *data, norn_err *err)
+{
+    population *p = pop < s->n_pops ? &s->pops[pop] : NULL;
+    if (!p || !p->euler || !p->ep.type)
+        return NORN_FAIL(err, NORN_EINVAL, NULL,
+                         "current_tensor: the target must be a population of a Norse model (euler mode)");
+    if (p->cur_tensor)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "current_tensor: population '%s' already has one", p->name);
+    uint64_t cnt = T * p->mp.n;
+    p->cur_tensor = norn_malloc_n(cnt ? cnt : 1, sizeof(float));
+    if (!p->cur_tensor)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "current_tensor: cannot allocate %llu values",
+                         (unsigned long long)cnt);
+    for (uint64_t k = 0; k < cnt; k++)
+        p->cur_tensor[k] = (float)data[k];
+    p->cur_T = T;
     return NORN_OK;
 }
 
@@ -544,8 +690,11 @@ norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, in
     population *p = &s->pops[pop];
     if (n_vars <= 0 || n_vars > NORN_MAX_STATE)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "record: between 1 and %d variables", NORN_MAX_STATE);
+    int n_state = p->euler ? (p->ep.type ? p->ep.type->n_state : 0) : p->mp.type->n_state;
+    if (n_state == 0)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record: population '%s' has no state to record", p->name);
     for (int v = 0; v < n_vars; v++)
-        if (vars[v] < 0 || vars[v] >= p->mp.type->n_state)
+        if (vars[v] < 0 || vars[v] >= n_state)
             return NORN_FAIL(err, NORN_EINVAL, NULL, "record: bad variable index %d", vars[v]);
     for (uint32_t k = 0; k < n_neurons; k++)
         if (neurons[k] >= p->mp.n)
@@ -592,6 +741,20 @@ static void emit(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
         return;
     }
     s->win[s->n_win].t = t;
+    s->win[s->n_win].gid = p->first_id + i;
+    s->win[s->n_win].pop = pi;
+    s->n_win++;
+}
+
+/* A spike of step k in euler mode, stamped at the end of the step. */
+static void emit_euler(norn_sim *s, population *p, uint32_t pi, uint32_t i, int64_t k)
+{
+    p->spikes++;
+    if (s->n_win == s->cap_win && !grow((void **)&s->win, &s->cap_win, s->n_win + 1, sizeof *s->win)) {
+        s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike buffer");
+        return;
+    }
+    s->win[s->n_win].t = norn_grid_time(k + 1, s->cfg.resolution_ms);
     s->win[s->n_win].gid = p->first_id + i;
     s->win[s->n_win].pop = pi;
     s->n_win++;
@@ -838,7 +1001,7 @@ static norn_status flush_window(norn_sim *s)
             s->sp_gid[s->n_sp] = sp->gid;
             s->n_sp++;
         }
-        for (uint32_t o = 0; o < p->n_out; o++) {
+        for (uint32_t o = 0; o < p->n_out && !p->euler; o++) {
             uint32_t ti = p->out[o];
             const norn_csr *c = &s->tables[ti].csr;
             for (uint64_t seg = c->seg_ptr[i]; seg < c->seg_ptr[i + 1]; seg++) {
@@ -958,6 +1121,204 @@ static norn_status setup_run(norn_sim *s, double duration)
     return NORN_OK;
 }
 
+/* ------------------------------------------------------------ euler mode */
+
+/* Steps a quiet neuron with no input from its last step up to step t-1
+ * (bit for bit what stepping it every step would give); stops early at a
+ * fixed point, where further steps change nothing. */
+static void euler_catch_up(norn_sim *s, population *p, uint32_t pi, uint32_t j, int64_t t)
+{
+    const norn_euler_type *type = p->ep.type;
+    float before[NORN_EULER_MAX_STATE];
+    int ns = type->n_state;
+    for (int64_t k = p->last_step[j] + 1; k < t; k++) {
+        for (int v = 0; v < ns; v++)
+            before[v] = p->ep.st[v][j];
+        if (type->step(&p->ep, j, 0.0f, 0.0f)) {
+            /* quiet() promised no spike: record it anyway, at its step */
+            emit_euler(s, p, pi, j, k);
+        }
+        int same = 1;
+        for (int v = 0; v < ns && same; v++)
+            same = memcmp(&before[v], &p->ep.st[v][j], sizeof(float)) == 0;
+        if (same)
+            break;
+    }
+    p->last_step[j] = t - 1;
+}
+
+/* Adds the weights of the rows of `spk` into acc (float32, in CSR order). */
+static void euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk, population *p, float *acc)
+{
+    uint8_t *mark = p->mark;
+    uint32_t *pend = p->pend, np = p->n_pend;
+    for (uint32_t k = 0; k < n_spk; k++) {
+        uint32_t src = spk[k];
+        for (uint64_t q = c->row_ptr[src]; q < c->row_ptr[src + 1]; q++) {
+            uint32_t j = c->target[q];
+            acc[j] += c->weight[q];
+            if (!mark[j]) {
+                mark[j] = 1;
+                pend[np++] = j;
+            }
+        }
+    }
+    p->n_pend = np;
+}
+
+static void euler_update(norn_sim *s, population *p, uint32_t pi, uint32_t j, int64_t t)
+{
+    const norn_euler_type *type = p->ep.type;
+    if (p->last_step[j] < t - 1)
+        euler_catch_up(s, p, pi, j, t);
+    int z = type->step(&p->ep, j, p->ff[j], p->rec[j]);
+    p->ff[j] = 0.0f;
+    p->rec[j] = 0.0f;
+    p->last_step[j] = t;
+    p->updates++;
+    if (z && type->spiking) {
+        p->cur_spk[p->n_cur++] = j;
+        emit_euler(s, p, pi, j, t);
+    }
+}
+
+/* One population's step t: gather input, update touched and active
+ * neurons, collect spikes. */
+static void euler_pop_step(norn_sim *s, uint32_t pi, int64_t t)
+{
+    population *p = &s->pops[pi];
+    p->n_cur = 0;
+    if (!p->ep.type) {
+        /* an input population: its spikes are the tensor's row t */
+        if ((uint64_t)t < p->tens_T)
+            for (uint64_t k = p->tens_ptr[t]; k < p->tens_ptr[t + 1]; k++) {
+                uint32_t j = p->tens_idx[k];
+                p->cur_spk[p->n_cur++] = j;
+                emit_euler(s, p, pi, j, t);
+            }
+        return;
+    }
+    uint32_t n = p->mp.n;
+    p->n_pend = 0;
+    if (p->cur_tensor && (uint64_t)t < p->cur_T) {
+        const float *row = p->cur_tensor + (uint64_t)t * n;
+        for (uint32_t j = 0; j < n; j++)
+            if (row[j] != 0.0f) {
+                p->ff[j] += row[j];
+                if (!p->mark[j]) {
+                    p->mark[j] = 1;
+                    p->pend[p->n_pend++] = j;
+                }
+            }
+    }
+    /* W_in x_t from populations updated earlier in this step first, then
+     * W_rec z_{t-1} (Norse: (i + W_in x) + W_rec z) */
+    for (uint32_t k = 0; k < s->n_tables; k++) {
+        table *tb = &s->tables[k];
+        if (tb->tgt != pi)
+            continue;
+        population *src = &s->pops[tb->src];
+        if (tb->src < pi)
+            euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff);
+        else
+            euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec);
+    }
+    const norn_euler_type *type = p->ep.type;
+    for (uint32_t k = 0; k < p->n_pend; k++) {
+        uint32_t j = p->pend[k];
+        p->mark[j] = 0;
+        euler_update(s, p, pi, j, t);
+        if (!p->in_sweep[j] && (p->pinned[j] || !type->quiet(&p->ep, j))) {
+            p->in_sweep[j] = 1;
+            p->sweep[p->n_sweep++] = j;
+        }
+    }
+    /* neurons not quiet yet (or recorded): step them on their own */
+    uint32_t keep = 0;
+    for (uint32_t k = 0; k < p->n_sweep; k++) {
+        uint32_t j = p->sweep[k];
+        if (p->last_step[j] < t)
+            euler_update(s, p, pi, j, t);
+        if (p->pinned[j] || !type->quiet(&p->ep, j))
+            p->sweep[keep++] = j;
+        else
+            p->in_sweep[j] = 0;
+    }
+    p->n_sweep = keep;
+}
+
+static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx)
+{
+    double h = s->cfg.resolution_ms;
+    int64_t T = norn_grid_index(duration_ms, h);
+    s->duration = norn_grid_time(T, h);
+    s->min_delay_ms = h;
+    for (uint32_t r = 0; r < s->n_recs; r++) {
+        recorder *rc = &s->recs[r];
+        population *p = &s->pops[rc->pop];
+        int64_t every = norn_grid_index(rc->interval, h);
+        uint64_t m = (uint64_t)(T / every);
+        rc->n_samples = m;
+        rc->times = norn_malloc_n(m ? m : 1, sizeof(double));
+        rc->data = norn_malloc_n(m * (uint64_t)rc->n_vars * rc->n_neurons + 1, sizeof(float));
+        if (!rc->times || !rc->data)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate %llu state samples", (unsigned long long)m);
+        for (uint64_t k = 0; k < m; k++)
+            rc->times[k] = norn_grid_time((int64_t)(k + 1) * every, h);
+        for (uint32_t k = 0; k < rc->n_neurons; k++) {
+            uint32_t j = rc->neurons[k];
+            p->pinned[j] = 1;
+            if (!p->in_sweep[j]) {
+                p->in_sweep[j] = 1;
+                p->sweep[p->n_sweep++] = j;
+            }
+        }
+    }
+    /* neurons that may spike without input are stepped from the start */
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->ep.type)
+            continue;
+        for (uint32_t j = 0; j < p->mp.n; j++)
+            if (!p->in_sweep[j] && !p->ep.type->quiet(&p->ep, j)) {
+                p->in_sweep[j] = 1;
+                p->sweep[p->n_sweep++] = j;
+            }
+    }
+    for (int64_t t = 0; t < T; t++) {
+        for (uint32_t pi = 0; pi < s->n_pops; pi++)
+            euler_pop_step(s, pi, t);
+        if (s->fail != NORN_OK)
+            return s->fail;
+        for (uint32_t r = 0; r < s->n_recs; r++) {
+            recorder *rc = &s->recs[r];
+            if (rc->next >= rc->n_samples || rc->times[rc->next] != norn_grid_time(t + 1, h))
+                continue;
+            population *p = &s->pops[rc->pop];
+            float *row = rc->data + rc->next * (uint64_t)rc->n_vars * rc->n_neurons;
+            for (int v = 0; v < rc->n_vars; v++)
+                for (uint32_t k = 0; k < rc->n_neurons; k++)
+                    row[(uint64_t)v * rc->n_neurons + k] = p->ep.st[rc->vars[v]][rc->neurons[k]];
+            rc->next++;
+        }
+        norn_status st = flush_window(s);
+        if (st != NORN_OK)
+            return st;
+        for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+            population *p = &s->pops[pi];
+            uint32_t *x = p->prev_spk;
+            p->prev_spk = p->cur_spk;
+            p->n_prev = p->n_cur;
+            p->cur_spk = x;
+            p->n_cur = 0;
+        }
+        s->windows++;
+        if (progress && (t % 100 == 99 || t == T - 1))
+            progress(ctx, norn_grid_time(t + 1, h), s->duration);
+    }
+    return NORN_OK;
+}
+
 norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx,
                          norn_err *err)
 {
@@ -968,6 +1329,11 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     s->ran = 1;
     s->err = err;
     s->fail = NORN_OK;
+    if (s->cfg.mode == NORN_MODE_EULER) {
+        norn_status est = run_euler(s, duration_ms, progress, ctx);
+        s->err = NULL;
+        return est;
+    }
     double h = s->cfg.resolution_ms;
     if (s->cfg.mode == NORN_MODE_GRID)
         duration_ms = norn_grid_time(norn_grid_index(duration_ms, h), h);
@@ -1035,6 +1401,14 @@ uint64_t norn_sim_spikes(const norn_sim *s, const double **time_ms, const uint32
 
 uint64_t norn_sim_pop_spike_count(const norn_sim *s, uint32_t pop) { return s->pops[pop].spikes; }
 
+const char *norn_sim_state_name(const norn_sim *s, uint32_t pop, int var)
+{
+    const population *p = &s->pops[pop];
+    if (p->euler)
+        return p->ep.type && var >= 0 && var < p->ep.type->n_state ? p->ep.type->state[var].name : "?";
+    return var >= 0 && var < p->mp.type->n_state ? p->mp.type->state[var].name : "?";
+}
+
 uint32_t norn_sim_n_recorders(const norn_sim *s) { return s->n_recs; }
 
 void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out)
@@ -1061,6 +1435,8 @@ void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
     for (uint32_t k = 0; k < s->n_pops; k++)
         out->spikes += s->pops[k].spikes;
     out->synaptic_events = s->events;
+    for (uint32_t k = 0; k < s->n_pops; k++)
+        out->neuron_updates += s->pops[k].updates;
     out->windows = s->windows;
     out->queue_events = s->queue_events;
     out->duration_ms = s->duration;

@@ -43,6 +43,7 @@
 #include "engine/err.h"
 #include "models/model.h"
 
+struct norn_euler_type;
 typedef struct norn_sim norn_sim;
 
 typedef struct {
@@ -67,6 +68,31 @@ const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop);
 const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop);
+
+/* euler mode (Norse's discrete time, models/euler.h): a population of a
+ * Norse model, or with type == NULL an input population whose neurons
+ * spike where a spike tensor says. Step t (0-based) covers
+ * (t dt, (t+1) dt]; its spikes are stamped (t+1) dt. Each step updates the
+ * populations in the order they were added: a projection from an earlier
+ * population carries this step's spikes (as Linear -> Cell in a
+ * feed-forward network), one from the same or a later population the
+ * previous step's (as Norse's recurrent cells). A neuron is updated only
+ * when input reaches it, while its model says it is not quiet (it could
+ * still spike on its own), or when recorded; skipped steps are replayed
+ * bit for bit when it is next updated. */
+norn_status norn_sim_add_euler_population(norn_sim *s, const char *name, const struct norn_euler_type *type,
+                                          uint32_t n, const double *params, const char *where,
+                                          uint32_t *out_index, norn_err *err);
+/* Float32 state array of variable var of an euler population, [n]. */
+float *norn_sim_euler_state(norn_sim *s, uint32_t pop, int var);
+/* data [T][n] of 0/1 (copied): neuron j of the input population pop
+ * spikes at step t where data[t][j] = 1. */
+norn_status norn_sim_add_spike_tensor(norn_sim *s, uint32_t pop, uint64_t T, const double *data, norn_err *err);
+/* data [T][n] (copied, as float32): the input current of step t, added to
+ * the feed-forward input as a Norse cell's input argument. */
+norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, const double *data, norn_err *err);
+/* Name of state variable var of population pop. */
+const char *norn_sim_state_name(const norn_sim *s, uint32_t pop, int var);
 
 /* Takes over the table (*csr is zeroed). Delays are in resolution steps. */
 norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,
@@ -122,6 +148,7 @@ void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out);
 typedef struct {
     uint64_t neurons, synapses, synapse_bytes, spikes, synaptic_events;
     uint64_t windows, queue_events;
+    uint64_t neuron_updates; /* euler mode: neuron steps taken (touches) */
     double duration_ms, min_delay_ms;
 } norn_sim_stats;
 void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out);

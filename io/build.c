@@ -55,6 +55,9 @@ static norn_status load_array(const norn_desc_value *v, uint64_t rows, uint64_t 
     return NORN_OK;
 }
 
+static norn_status fill_initial(const norn_desc *d, const norn_desc_pop *dp, uint32_t pi, uint32_t first, int v,
+                                double *x, norn_err *err);
+
 static norn_status set_initial(norn_sim *s, const norn_desc *d, uint32_t pi, norn_err *err)
 {
     const norn_desc_pop *dp = &d->pops[pi];
@@ -62,7 +65,36 @@ static norn_status set_initial(norn_sim *s, const norn_desc *d, uint32_t pi, nor
     for (int v = 0; v < dp->model->n_state; v++) {
         if (!dp->has_initial[v])
             continue;
-        double *x = norn_sim_state(s, pi, v);
+        double *x = NULL;
+        float *xf = NULL;
+        if (d->mode == NORN_MODE_EULER) {
+            xf = norn_sim_euler_state(s, pi, v);
+            x = norn_malloc_n(dp->size, sizeof(double));
+            if (!x || !xf) {
+                norn_free(x);
+                return NORN_FAIL(err, NORN_ENOMEM, dp->where, "cannot allocate initial values");
+            }
+        } else {
+            x = norn_sim_state(s, pi, v);
+        }
+        norn_status st = fill_initial(d, dp, pi, first, v, x, err);
+        if (xf) {
+            for (uint32_t i = 0; i < dp->size && st == NORN_OK; i++)
+                xf[i] = (float)x[i];
+            norn_free(x);
+        }
+        if (st != NORN_OK)
+            return st;
+    }
+    return NORN_OK;
+}
+
+/* Initial values of state variable v into x [size]. */
+static norn_status fill_initial(const norn_desc *d, const norn_desc_pop *dp, uint32_t pi, uint32_t first, int v,
+                                double *x, norn_err *err)
+{
+    (void)pi;
+    {
         const norn_desc_value *val = &dp->initial[v];
         if (val->file) {
             norn_npy_array arr;
@@ -73,13 +105,13 @@ static norn_status set_initial(norn_sim *s, const norn_desc *d, uint32_t pi, nor
                 return st;
             memcpy(x, arr.data, dp->size * sizeof(double));
             norn_npy_array_free(&arr);
-            continue;
+            return NORN_OK;
         }
         if (norn_dist_is_const(&val->dist)) {
             double c = norn_dist_draw(&val->dist, NULL);
             for (uint32_t i = 0; i < dp->size; i++)
                 x[i] = c;
-            continue;
+            return NORN_OK;
         }
         for (uint32_t i = 0; i < dp->size; i++) {
             norn_rng r = norn_rng_stream(d->seed, NORN_RNG_INITIAL, ((uint64_t)v << 32) | (first + i));
@@ -224,11 +256,60 @@ done:
     return st;
 }
 
+/* A [T, n] tensor over the concatenated targets, split by population. */
+static norn_status add_tensor(norn_sim *s, const norn_desc *d, const norn_desc_stim *sd, norn_err *err)
+{
+    const char *what = sd->type == NORN_STIM_SPIKE_TENSOR ? "spike_tensor" : "current_tensor";
+    uint64_t total = 0;
+    for (uint32_t t = 0; t < sd->n_to; t++)
+        total += d->pops[sd->to[t]].size;
+    norn_npy_array arr;
+    norn_status st = norn_npy_read(sd->file, &arr, err);
+    if (st != NORN_OK) {
+        char msg[800];
+        snprintf(msg, sizeof msg, "%s.file: %s: %s", what, err->where, err->msg);
+        return NORN_FAIL(err, st, sd->where, "%s", msg);
+    }
+    if (arr.ndim != 2 || arr.shape[1] != total) {
+        uint64_t a = arr.ndim > 0 ? arr.shape[0] : 0, b = arr.ndim > 1 ? arr.shape[1] : 0;
+        int nd = arr.ndim;
+        norn_npy_array_free(&arr);
+        return NORN_FAIL(err, NORN_EINVAL, sd->where,
+                         "%s: '%s' has %d dimensions (%llu, %llu); expected [T, %llu] (steps, target neurons)", what,
+                         sd->file, nd, (unsigned long long)a, (unsigned long long)b, (unsigned long long)total);
+    }
+    uint64_t T = arr.shape[0], off = 0;
+    for (uint32_t t = 0; t < sd->n_to && st == NORN_OK; t++) {
+        uint32_t pop = sd->to[t], n = d->pops[pop].size;
+        double *part = norn_malloc_n(T * n + 1, sizeof(double));
+        if (!part) {
+            st = NORN_FAIL(err, NORN_ENOMEM, sd->where, "%s: cannot allocate %llu values", what,
+                           (unsigned long long)(T * n));
+            break;
+        }
+        for (uint64_t r = 0; r < T; r++)
+            memcpy(part + r * n, arr.data + r * total + off, n * sizeof(double));
+        st = sd->type == NORN_STIM_SPIKE_TENSOR ? norn_sim_add_spike_tensor(s, pop, T, part, err)
+                                                : norn_sim_add_current_tensor(s, pop, T, part, err);
+        if (st != NORN_OK) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            NORN_FAIL(err, st, sd->where, "%s (file '%s')", msg, sd->file);
+        }
+        norn_free(part);
+        off += n;
+    }
+    norn_npy_array_free(&arr);
+    return st;
+}
+
 static norn_status add_stimulus(norn_sim *s, const norn_desc *d, const norn_desc_stim *sd, norn_err *err)
 {
     norn_status st = NORN_OK;
     if (sd->type == NORN_STIM_SPIKE_TIMES)
         return add_spike_times(s, d, sd, err);
+    if (sd->type == NORN_STIM_SPIKE_TENSOR || sd->type == NORN_STIM_CURRENT_TENSOR)
+        return add_tensor(s, d, sd, err);
     for (uint32_t t = 0; t < sd->n_to && st == NORN_OK; t++) {
         uint32_t pop = sd->to[t];
         if (sd->type == NORN_STIM_POISSON) {
@@ -267,7 +348,10 @@ norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info
     for (uint32_t k = 0; k < d->n_pops && st == NORN_OK; k++) {
         const norn_desc_pop *p = &d->pops[k];
         uint32_t idx;
-        st = norn_sim_add_population(s, p->name, p->model, p->size, p->params, p->where, &idx, err);
+        if (d->mode == NORN_MODE_EULER)
+            st = norn_sim_add_euler_population(s, p->name, p->euler, p->size, p->params, p->where, &idx, err);
+        else
+            st = norn_sim_add_population(s, p->name, p->model, p->size, p->params, p->where, &idx, err);
         if (st == NORN_OK)
             st = set_initial(s, d, k, err);
     }

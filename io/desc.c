@@ -19,6 +19,7 @@
  * YAML tree is libfyaml's own and is destroyed before returning.
  */
 #include "io/desc.h"
+#include "models/euler.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -880,12 +881,10 @@ static norn_status parse_sim(ctx *c, node *map, node *key)
         else if (strcmp(str, "continuous") == 0)
             d->mode = NORN_MODE_CONTINUOUS;
         else if (strcmp(str, "euler") == 0)
-            return FAIL(c, s[MODE].val, s[MODE].key,
-                        "simulation.mode: mode 'euler' is not available yet (it comes with the Norse-compatible "
-                        "models)");
+            d->mode = NORN_MODE_EULER;
         else
-            return FAIL(c, s[MODE].val, s[MODE].key, "simulation.mode: unknown mode '%s'; known: continuous, grid",
-                        str);
+            return FAIL(c, s[MODE].val, s[MODE].key,
+                        "simulation.mode: unknown mode '%s'; known: continuous, grid, euler", str);
     }
     if (s[SEED].key) {
         long long v;
@@ -927,8 +926,18 @@ static norn_status check_params(ctx *c, const norn_desc_pop *p, node *params, co
     memcpy(mp.p, p->params, sizeof mp.p);
     mp.h = c->d->resolution_ms;
     mp.mode = NORN_MODE_CONTINUOUS;
-    if (p->model->compile == NULL || p->model->compile(&mp, p->where, &e) == NORN_OK)
+    if (p->euler) {
+        norn_euler_pop ep;
+        memset(&ep, 0, sizeof ep);
+        ep.type = p->euler;
+        ep.n = p->size;
+        memcpy(ep.p, p->params, sizeof ep.p);
+        ep.dt = c->d->resolution_ms / 1000.0;
+        if (p->euler->compile(&ep, p->where, &e) == NORN_OK)
+            return NORN_OK;
+    } else if (p->is_input || p->model->compile == NULL || p->model->compile(&mp, p->where, &e) == NORN_OK) {
         return NORN_OK;
+    }
     /* "params.tau_m: must be > 0" -> at the tau_m node when it was given */
     node *at = NULL;
     slot s;
@@ -949,12 +958,28 @@ static norn_status check_params(ctx *c, const norn_desc_pop *p, node *params, co
     return FAIL(c, at, params, "%s.%s", path, e.msg);
 }
 
+/* euler mode: the model's tables as a table-only norn_model_type. */
+static void make_shim(norn_desc_pop *p, const norn_euler_type *e)
+{
+    memset(&p->shim, 0, sizeof p->shim);
+    p->euler = e;
+    p->shim.name = e ? e->name : "input";
+    p->shim.doc = e ? e->doc : "input neurons: they spike where a spike tensor says";
+    p->shim.n_params = e ? e->n_params : 0;
+    p->shim.params = e ? e->params : NULL;
+    p->shim.n_state = e ? e->n_state : 0;
+    p->shim.state = e ? e->state : NULL;
+    p->shim.v_index = e ? e->v_index : -1;
+    p->is_input = e == NULL;
+    p->model = &p->shim;
+}
+
 static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
 {
-    static const char *const keys[] = {"model", "size", "params", "initial"};
-    enum { MODEL, SIZE, PARAMS, INITIAL };
+    static const char *const keys[] = {"model", "size", "params", "initial", "preset"};
+    enum { MODEL, SIZE, PARAMS, INITIAL, PRESET };
     char path[PATH_LEN], p2[PATH_LEN + 64], list[LIST_LEN], b[80];
-    slot s[4];
+    slot s[5];
     const char *name = text(key);
     if (name == NULL)
         return FAIL(c, key, val, "populations: expected a population name, got %s", describe(key, b, sizeof b));
@@ -965,17 +990,32 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
     if ((p->name = norn_strdup(name)) == NULL)
         return oom(c);
     snprintf(path, sizeof path, "populations.%s", name);
-    TRY(fields(c, val, key, path, keys, 4, s));
+    TRY(fields(c, val, key, path, keys, 5, s));
 
     TRY(need(c, &s[MODEL], val, key, path, "model"));
     const char *mname = NULL;
     snprintf(p2, sizeof p2, "%s.model", path);
     TRY(get_name(c, s[MODEL].val, s[MODEL].key, p2, &mname));
-    const norn_model_type *t = norn_model_find(mname);
-    if (t == NULL)
-        return FAIL(c, s[MODEL].val, s[MODEL].key, "%s: unknown model '%s'; known: %s", p2, mname,
-                    norn_model_names());
-    p->model = t;
+    const norn_model_type *t;
+    if (c->d->mode == NORN_MODE_EULER) {
+        const norn_euler_type *e = norn_euler_find(mname);
+        if (e == NULL && strcmp(mname, "input") != 0)
+            return FAIL(c, s[MODEL].val, s[MODEL].key, "%s: unknown model '%s' in euler mode; known: input, %s", p2,
+                        mname, norn_euler_names());
+        make_shim(p, e);
+        t = p->model;
+    } else {
+        t = norn_model_find(mname);
+        if (t == NULL) {
+            if (strcmp(mname, "input") == 0 || norn_euler_find(mname))
+                return FAIL(c, s[MODEL].val, s[MODEL].key,
+                            "%s: model '%s' is a Norse model: it needs simulation.mode: euler; known in %s mode: %s",
+                            p2, mname, c->d->mode == NORN_MODE_GRID ? "grid" : "continuous", norn_model_names());
+            return FAIL(c, s[MODEL].val, s[MODEL].key, "%s: unknown model '%s'; known: %s", p2, mname,
+                        norn_model_names());
+        }
+        p->model = t;
+    }
 
     TRY(need(c, &s[SIZE], val, key, path, "size"));
     long long size;
@@ -992,6 +1032,18 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
         p->params[k] = t->params[k].def;
         names[k] = t->params[k].name;
     }
+    double preset_init[NORN_MAX_STATE] = {0};
+    int preset_has[NORN_MAX_STATE] = {0};
+    if (s[PRESET].key) {
+        const char *pre = NULL;
+        snprintf(p2, sizeof p2, "%s.preset", path);
+        TRY(get_name(c, s[PRESET].val, s[PRESET].key, p2, &pre));
+        if (!p->euler || !norn_euler_preset(p->euler, pre, p->params, preset_init, preset_has)) {
+            const char *known = p->euler ? norn_euler_preset_names(p->euler) : "";
+            return FAIL(c, s[PRESET].val, s[PRESET].key, "%s: model %s has no preset '%s'%s%s", p2, t->name, pre,
+                        *known ? "; known: " : "", known);
+        }
+    }
     if (s[PARAMS].key && !is_null(s[PARAMS].val)) {
         snprintf(p2, sizeof p2, "%s.params", path);
         TRY(expect_map(c, s[PARAMS].val, s[PARAMS].key, p2));
@@ -1001,6 +1053,35 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
             node *k = deref(fy_node_pair_key(pr)), *v = deref(fy_node_pair_value(pr));
             const char *pn = text(k);
             int i = pn ? norn_model_param_index(t, pn) : -1;
+            if (i < 0 && p->euler && (strcmp(pn, "method") == 0 || strcmp(pn, "alpha") == 0)) {
+                /* Norse's surrogate-gradient settings: they change only the
+                 * backward pass, so a pasted parameter object may keep them */
+                if (strcmp(pn, "alpha") == 0) {
+                    double ignored;
+                    char p3[PATH_LEN + 128];
+                    snprintf(p3, sizeof p3, "%s.alpha", p2);
+                    TRY(get_number(c, v, k, p3, DIM_NONE, NULL, &ignored));
+                } else if (text(v) == NULL) {
+                    return FAIL(c, v, k, "%s.method: expected a surrogate method name (e.g. super), got %s", p2,
+                                describe(v, b, sizeof b));
+                }
+                continue;
+            }
+            if (i >= 0 && p->euler && strcmp(pn, "reset_method") == 0) {
+                const char *rm = text(v);
+                if (rm && (strcmp(rm, "reset_value") == 0 || strcmp(rm, "reset_subtract") == 0)) {
+                    p->params[i] = strcmp(rm, "reset_subtract") == 0;
+                    p->param_given[i] = 1;
+                    continue;
+                }
+                if (rm && (strcmp(rm, "0") == 0 || strcmp(rm, "1") == 0)) {
+                    p->params[i] = rm[0] == '1';
+                    p->param_given[i] = 1;
+                    continue;
+                }
+                return FAIL(c, v, k, "%s.reset_method: expected reset_value or reset_subtract, got %s", p2,
+                            describe(v, b, sizeof b));
+            }
             if (i < 0)
                 return FAIL(c, k, s[PARAMS].val, "%s: unknown parameter %s of model %s; known: %s", p2,
                             describe(k, b, sizeof b), t->name, join(list, sizeof list, names, t->n_params));
@@ -1016,7 +1097,8 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
     TRY(check_params(c, p, s[PARAMS].key ? s[PARAMS].val : NULL, path));
 
     for (int v = 0; v < t->n_state && v < NORN_MAX_STATE; v++) {
-        p->initial[v].dist = dconst(0);
+        p->initial[v].dist = dconst(preset_init[v]);
+        p->has_initial[v] = preset_has[v];
         snprintf(p->initial[v].where, sizeof p->initial[v].where, "%s", p->where);
         names[v] = t->state[v].name;
     }
@@ -1032,7 +1114,7 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
             if (i < 0)
                 return FAIL(c, k, s[INITIAL].val, "%s: unknown state variable %s of model %s; known: %s", p2,
                             describe(k, b, sizeof b), t->name, join(list, sizeof list, names, t->n_state));
-            if (p->has_initial[i])
+            if (p->has_initial[i] && !preset_has[i])
                 TRY(dup_key(c, s[INITIAL].val, k, vn, p2));
             char p3[PATH_LEN + 128];
             snprintf(p3, sizeof p3, "%s.%s", p2, vn);
@@ -1108,7 +1190,9 @@ static norn_status parse_stim(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     enum { D_AMP = 2, D_START, D_STOP, D_TIMES, D_AMPS };
     static const char *const spikes_keys[] = {"type", "to", "times", "neurons", "file", "weight", "delay"};
     enum { S_TIMES = 2, S_NEURONS, S_FILE, S_WEIGHT, S_DELAY };
-    static const char *const types[] = {"poisson", "dc", "spike_times"};
+    static const char *const tensor_keys[] = {"type", "to", "file"};
+    enum { T_FILE = 2 };
+    static const char *const types[] = {"poisson", "dc", "spike_times", "spike_tensor", "current_tensor"};
     char path[PATH_LEN], p2[PATH_LEN + 32], list[LIST_LEN];
     slot s[7], ty;
     snprintf(path, sizeof path, "stimuli[%u]", idx);
@@ -1128,10 +1212,18 @@ static norn_status parse_stim(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     } else if (strcmp(tn, "spike_times") == 0) {
         st->type = NORN_STIM_SPIKE_TIMES;
         TRY(fields(c, n, seq, path, spikes_keys, 7, s));
+    } else if (strcmp(tn, "spike_tensor") == 0 || strcmp(tn, "current_tensor") == 0) {
+        st->type = tn[0] == 's' ? NORN_STIM_SPIKE_TENSOR : NORN_STIM_CURRENT_TENSOR;
+        TRY(fields(c, n, seq, path, tensor_keys, 3, s));
+        if (c->d->mode != NORN_MODE_EULER)
+            return FAIL(c, ty.val, ty.key, "%s: stimulus type '%s' needs simulation.mode: euler", p2, tn);
     } else {
         return FAIL(c, ty.val, ty.key, "%s: unknown stimulus type '%s'; known: %s", p2, tn,
-                    join(list, sizeof list, types, 3));
+                    join(list, sizeof list, types, 5));
     }
+    if (c->d->mode == NORN_MODE_EULER && st->type != NORN_STIM_SPIKE_TENSOR && st->type != NORN_STIM_CURRENT_TENSOR)
+        return FAIL(c, ty.val, ty.key, "%s: stimulus type '%s' is not available in euler mode; use spike_tensor "
+                                       "(into an input population) or current_tensor", p2, tn);
     TRY(need(c, &s[1], n, seq, path, "to"));
     snprintf(p2, sizeof p2, "%s.to", path);
     TRY(pop_list(c, s[1].val, s[1].key, p2, &st->to, &st->n_to));
@@ -1139,7 +1231,30 @@ static norn_status parse_stim(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     st->delay_ms = 0.0;
     st->stop_ms = INFINITY;
 
+    for (uint32_t k = 0; k < st->n_to && (st->type == NORN_STIM_SPIKE_TENSOR || st->type == NORN_STIM_CURRENT_TENSOR);
+         k++) {
+        const norn_desc_pop *tp = &c->d->pops[st->to[k]];
+        if (st->type == NORN_STIM_SPIKE_TENSOR && !tp->is_input)
+            return FAIL(c, s[1].val, s[1].key, "%s.to: a spike_tensor drives input populations; '%s' is a %s "
+                                               "population", path, tp->name, tp->model->name);
+        if (st->type == NORN_STIM_CURRENT_TENSOR && tp->is_input)
+            return FAIL(c, s[1].val, s[1].key, "%s.to: a current_tensor drives model neurons; '%s' is an input "
+                                               "population", path, tp->name);
+    }
+    if (st->type != NORN_STIM_SPIKE_TENSOR && st->type != NORN_STIM_CURRENT_TENSOR)
+        for (uint32_t k = 0; k < st->n_to; k++)
+            if (c->d->pops[st->to[k]].is_input)
+                return FAIL(c, s[1].val, s[1].key, "%s.to: '%s' is an input population; drive it with a spike_tensor",
+                            path, c->d->pops[st->to[k]].name);
+
     switch (st->type) {
+    case NORN_STIM_SPIKE_TENSOR:
+    case NORN_STIM_CURRENT_TENSOR:
+        TRY(need(c, &s[T_FILE], n, seq, path, "file"));
+        snprintf(p2, sizeof p2, "%s.file", path);
+        TRY(get_file(c, s[T_FILE].val, s[T_FILE].key, p2, ext_npy, &st->file));
+        break;
+
     case NORN_STIM_POISSON:
         TRY(need(c, &s[P_RATE], n, seq, path, "rate"));
         TRY(opt_number(c, &s[P_RATE], path, "rate", DIM_FREQ, 0, &st->rate_hz));
@@ -1411,6 +1526,13 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     TRY(need(c, &s[TO], n, seq, path, "to"));
     snprintf(p2, sizeof p2, "%s.to", path);
     TRY(pop_list(c, s[TO].val, s[TO].key, p2, &pj->to, &pj->n_to));
+    for (uint32_t k = 0; k < pj->n_to; k++)
+        if (d->pops[pj->to[k]].is_input)
+            return FAIL(c, s[TO].val, s[TO].key, "%s: '%s' is an input population; it cannot receive synapses", p2,
+                        d->pops[pj->to[k]].name);
+    if (d->mode == NORN_MODE_EULER && s[DELAY].key)
+        return FAIL(c, s[DELAY].key, n, "%s.delay: not used in euler mode: a projection from an earlier population "
+                                        "acts in the same step, others in the next step", path);
 
     if (s[WEIGHT].key) {
         snprintf(p2, sizeof p2, "%s.weight", path);
@@ -1453,6 +1575,9 @@ static norn_status parse_state_rec(ctx *c, node *n, node *fb, const char *path, 
     TRY(pop_ref(c, s[POP].val, s[POP].key, p2, &r->pop));
     const norn_desc_pop *p = &d->pops[r->pop];
     const norn_model_type *t = p->model;
+    if (t->n_state == 0)
+        return FAIL(c, s[POP].val, s[POP].key, "%s.population: '%s' (%s) has no state to record", path, p->name,
+                    t->name);
 
     snprintf(p2, sizeof p2, "%s.variables", path);
     const char *all = text(s[VARS].val);

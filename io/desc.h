@@ -53,7 +53,14 @@ typedef struct {
 
 typedef struct {
     char *name;
+    /* The model's tables (names, parameters, state). In euler mode `model`
+     * points at `shim`, a table-only copy of the Norse model's tables
+     * (function pointers NULL), and `euler` is the model itself, or NULL
+     * with is_input = 1 for an input population. */
     const norn_model_type *model;
+    const struct norn_euler_type *euler;
+    int is_input;
+    norn_model_type shim;
     uint32_t size;                 /* > 0 */
     double params[NORN_MAX_PARAMS];/* table order: defaults, overridden */
     int param_given[NORN_MAX_PARAMS];
@@ -69,9 +76,11 @@ typedef enum {
     NORN_STIM_DC,           /* n_steps (times_ms[k], amplitudes_pA[k]); a constant
                                amplitude A with start/stop is stored as steps
                                (start, A), (stop, 0) */
-    NORN_STIM_SPIKE_TIMES   /* spikes (time_ms[k], neuron[k]); neuron is the
+    NORN_STIM_SPIKE_TIMES,  /* spikes (time_ms[k], neuron[k]); neuron is the
                                index in the concatenated target list, or
                                UINT32_MAX for "every target" */
+    NORN_STIM_SPIKE_TENSOR, /* euler: file [T, n] of 0/1 for input populations */
+    NORN_STIM_CURRENT_TENSOR /* euler: file [T, n], each step's input current */
 } norn_stim_type;
 
 typedef struct {

@@ -256,7 +256,6 @@ static norn_status write_states(const char *dir, const norn_sim *s, norn_err *er
         norn_recording rc;
         norn_sim_recording(s, r, &rc);
         const char *pname = norn_sim_pop_name(s, rc.pop);
-        const norn_model_type *type = norn_sim_model_pop(s, rc.pop)->type;
         float *buf = norn_malloc_n(rc.n_samples * rc.n_neurons + 1, sizeof(float));
         if (!buf)
             return NORN_FAIL(err, NORN_ENOMEM, dir, "cannot allocate the state export");
@@ -264,7 +263,7 @@ static norn_status write_states(const char *dir, const norn_sim *s, norn_err *er
             for (uint64_t k = 0; k < rc.n_samples; k++)
                 memcpy(buf + k * rc.n_neurons, rc.data + (k * rc.n_vars + v) * rc.n_neurons,
                        rc.n_neurons * sizeof(float));
-            snprintf(path, sizeof path, "%s/state_%s_%s.npy", dir, pname, type->state[rc.vars[v]].name);
+            snprintf(path, sizeof path, "%s/state_%s_%s.npy", dir, pname, norn_sim_state_name(s, rc.pop, rc.vars[v]));
             uint64_t shape[2] = {rc.n_samples, rc.n_neurons};
             norn_status st = norn_npy_write_f32(path, buf, 2, shape, err);
             if (st != NORN_OK) {

@@ -463,7 +463,7 @@ END_TEST
 START_TEST(unknown_key)
 {
     bad(HEAD "populations:\n  exc: {model: iaf_delta, sise: 10}\n", NORN_EINVAL, "3:27",
-        "unknown key 'sise' in populations.exc; known: model, size, params, initial");
+        "unknown key 'sise' in populations.exc; known: model, size, params, initial, preset");
 }
 END_TEST
 
@@ -623,10 +623,15 @@ START_TEST(unknown_unit)
 }
 END_TEST
 
+/* euler mode takes Norse's models: a NEST model there is unknown, at its node */
 START_TEST(euler_mode)
 {
-    bad("simulation: {duration: 100, mode: euler}\n" POPS, NORN_EINVAL, "1:35",
-        "simulation.mode: mode 'euler' is not available yet (it comes with the Norse-compatible models)");
+    bad("simulation: {duration: 100, mode: eulr}\n" POPS, NORN_EINVAL, "1:35",
+        "simulation.mode: unknown mode 'eulr'; known: continuous, grid, euler");
+    bad("simulation: {duration: 100, mode: euler}\npopulations:\n  exc: {model: iaf_delta, size: 4}\n", NORN_EINVAL,
+        "3:16", "populations.exc.model: unknown model 'iaf_delta' in euler mode; known: input, lif, lif_box, "
+                "lif_refrac, lif_ex, lif_adex, lif_adex_refrac, li, li_box, lsnn, izhikevich, iaf, coba_lif, "
+                "lif_encoder");
 }
 END_TEST
 
@@ -748,7 +753,8 @@ END_TEST
 START_TEST(unknown_stim_type)
 {
     bad(HEAD POPS "stimuli:\n  - type: noise\n    to: exc\n", NORN_EINVAL, "6:11",
-        "stimuli[0].type: unknown stimulus type 'noise'; known: poisson, dc, spike_times");
+        "stimuli[0].type: unknown stimulus type 'noise'; known: poisson, dc, spike_times, spike_tensor, "
+        "current_tensor");
 }
 END_TEST
 

@@ -49,7 +49,8 @@ static const char usage[] =
     "  -o, --out DIR       output directory (default out/<description name>)\n"
     "  -s, --seed N        random seed (overrides simulation.seed)\n"
     "  -t, --duration MS   simulated time in ms (overrides simulation.duration)\n"
-    "  -m, --mode M        continuous | grid (overrides simulation.mode)\n"
+    "  -m, --mode M        continuous | grid (overrides simulation.mode; euler mode,\n"
+    "                      with Norse's models, is chosen in the description)\n"
     "  -p, --plot          also draw DIR/raster.png (as norn plot raster DIR);\n"
     "                      simulation.plot: true in the description does the same\n"
     "  -q, --quiet         no progress line and no summary\n"
@@ -75,6 +76,11 @@ static double cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
            1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+static const char *mode_name(norn_mode m)
+{
+    return m == NORN_MODE_GRID ? "grid" : m == NORN_MODE_CONTINUOUS ? "continuous" : "euler";
 }
 
 static int print_err(const norn_err *err)
@@ -236,15 +242,26 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
     if (duration > 0)
         d->duration_ms = duration;
     if (mode) {
+        norn_mode m;
         if (strcmp(mode, "grid") == 0)
-            d->mode = NORN_MODE_GRID;
+            m = NORN_MODE_GRID;
         else if (strcmp(mode, "continuous") == 0)
-            d->mode = NORN_MODE_CONTINUOUS;
+            m = NORN_MODE_CONTINUOUS;
+        else if (strcmp(mode, "euler") == 0)
+            m = NORN_MODE_EULER;
         else {
-            fprintf(stderr, "norn: --mode: expected continuous or grid, got '%s'\n", mode);
+            fprintf(stderr, "norn: --mode: expected continuous, grid or euler, got '%s'\n", mode);
             norn_desc_free(d);
             return 2;
         }
+        if ((m == NORN_MODE_EULER) != (d->mode == NORN_MODE_EULER)) {
+            fprintf(stderr, "norn: --mode %s: %s's models are for %s mode; euler mode takes Norse's models and "
+                            "the others NEST's, so the mode is set in the description\n",
+                    mode, path, d->mode == NORN_MODE_EULER ? "euler" : "continuous or grid");
+            norn_desc_free(d);
+            return 2;
+        }
+        d->mode = m;
     }
     char dir_buf[4096];
     if (!out_dir) {
@@ -301,8 +318,7 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         uint64_t n = norn_sim_spikes(s, &t, &g);
         char png[4200], title[512];
         snprintf(png, sizeof png, "%s/raster.png", out_dir);
-        snprintf(title, sizeof title, "%s \xe2\x80\x94 %s mode, %g ms", d->name,
-                 d->mode == NORN_MODE_GRID ? "grid" : "continuous", d->duration_ms);
+        snprintf(title, sizeof title, "%s \xe2\x80\x94 %s mode, %g ms", d->name, mode_name(d->mode), d->duration_ms);
         st = pp == NULL ? NORN_FAIL(&err, NORN_ENOMEM, "plot", "out of memory")
              : np == 0  ? NORN_OK /* nothing recorded: no picture */
                         : norn_plot_raster_titled(png, title, t, g, n, pp, np, 0, d->duration_ms, 1200, 800, &err);
@@ -320,8 +336,8 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         norn_sim_stats ss;
         norn_sim_get_stats(s, &ss);
         double dur_s = ss.duration_ms / 1000.0;
-        printf("norn %s: %s (%s mode, seed %llu, %.1f ms)\n", NORN_VERSION, d->name,
-               d->mode == NORN_MODE_GRID ? "grid" : "continuous", (unsigned long long)d->seed, ss.duration_ms);
+        printf("norn %s: %s (%s mode, seed %llu, %.1f ms)\n", NORN_VERSION, d->name, mode_name(d->mode),
+               (unsigned long long)d->seed, ss.duration_ms);
         printf("  neurons            %llu\n", (unsigned long long)ss.neurons);
         printf("  synapses           %llu (%.2f bytes per synapse; built in %.2f s, %.3g synapses/s)\n",
                (unsigned long long)ss.synapses,
