@@ -46,6 +46,7 @@ typedef struct {
 
 typedef struct {
     uint32_t src, tgt;
+    int lag; /* euler mode: 0 = this step's spikes, 1 = the previous step's */
     norn_csr csr;
 } table;
 
@@ -425,6 +426,18 @@ norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, c
     return NORN_OK;
 }
 
+norn_status norn_sim_set_lag(norn_sim *s, uint32_t table, int lag, norn_err *err)
+{
+    if (table >= s->n_tables || (lag != 0 && lag != 1))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "set_lag: bad table %u or lag %d", table, lag);
+    if (lag == 0 && s->tables[table].src >= s->tables[table].tgt)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "a lag of 0 needs the source population before the target");
+    s->tables[table].lag = lag;
+    return NORN_OK;
+}
+
+uint32_t norn_sim_n_tables(const norn_sim *s) { return s->n_tables; }
+
 uint32_t norn_sim_n_populations(const norn_sim *s) { return s->n_pops; }
 double *norn_sim_state(norn_sim *s, uint32_t pop, int var) { return s->pops[pop].mp.st[var]; }
 const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop) { return &s->pops[pop].mp; }
@@ -460,6 +473,7 @@ norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_po
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a synapse table");
     t[s->n_tables].src = src_pop;
     t[s->n_tables].tgt = tgt_pop;
+    t[s->n_tables].lag = src_pop < tgt_pop ? 0 : 1;
     t[s->n_tables].csr = *csr;
     memset(csr, 0, sizeof *csr);
     s->n_tables++;
@@ -1218,7 +1232,7 @@ static void euler_pop_step(norn_sim *s, uint32_t pi, int64_t t)
         if (tb->tgt != pi)
             continue;
         population *src = &s->pops[tb->src];
-        if (tb->src < pi)
+        if (tb->lag == 0)
             euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff);
         else
             euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec);

@@ -94,6 +94,12 @@ norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, c
 /* Name of state variable var of population pop. */
 const char *norn_sim_state_name(const norn_sim *s, uint32_t pop, int var);
 
+/* euler mode: table k (in the order added) carries this step's spikes (lag
+ * 0, only from an earlier population) or the previous step's (lag 1). The
+ * default is 0 from an earlier population, 1 otherwise. */
+norn_status norn_sim_set_lag(norn_sim *s, uint32_t table, int lag, norn_err *err);
+uint32_t norn_sim_n_tables(const norn_sim *s);
+
 /* Takes over the table (*csr is zeroed). Delays are in resolution steps. */
 norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,
                                   norn_err *err);

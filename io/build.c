@@ -181,6 +181,8 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
             break;
         *synapses += csr.nnz;
         st = norn_sim_add_synapses(s, pj->from, tgt, &csr, err);
+        if (st == NORN_OK && d->mode == NORN_MODE_EULER)
+            st = norn_sim_set_lag(s, norn_sim_n_tables(s) - 1, pj->euler_lag, err);
         norn_csr_free(&csr);
         row0 += spec.n_tgt;
     }

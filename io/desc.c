@@ -1530,9 +1530,33 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
         if (d->pops[pj->to[k]].is_input)
             return FAIL(c, s[TO].val, s[TO].key, "%s: '%s' is an input population; it cannot receive synapses", p2,
                         d->pops[pj->to[k]].name);
-    if (d->mode == NORN_MODE_EULER && s[DELAY].key)
-        return FAIL(c, s[DELAY].key, n, "%s.delay: not used in euler mode: a projection from an earlier population "
-                                        "acts in the same step, others in the next step", path);
+    if (d->mode == NORN_MODE_EULER) {
+        /* euler: a lag of 0 steps (this step's spikes, as Linear -> Cell) or
+         * 1 step (the previous step's, as a recurrent cell); by default 0 from
+         * an earlier population, 1 otherwise */
+        int earlier = 1;
+        for (uint32_t k = 0; k < pj->n_to; k++)
+            earlier &= pj->from < pj->to[k];
+        pj->euler_lag = earlier ? 0 : 1;
+        if (s[DELAY].key) {
+            double dl;
+            snprintf(p2, sizeof p2, "%s.delay", path);
+            TRY(get_number(c, s[DELAY].val, s[DELAY].key, p2, DIM_TIME, NULL, &dl));
+            if (dl == 0.0 && !earlier)
+                return FAIL(c, s[DELAY].val, s[DELAY].key,
+                            "%s: 0 needs the source to come before every target (its spikes of a step are not "
+                            "known yet when the target is updated)", p2);
+            if (dl == 0.0)
+                pj->euler_lag = 0;
+            else if (fabs(dl - d->resolution_ms) <= 1e-9 * d->resolution_ms)
+                pj->euler_lag = 1;
+            else
+                return FAIL(c, s[DELAY].val, s[DELAY].key,
+                            "%s: in euler mode a projection acts in the same step (0) or the next (one step, %g ms); "
+                            "got %g ms", p2, d->resolution_ms, dl);
+            s[DELAY].key = NULL; /* the synapse table keeps its default one-step delay */
+        }
+    }
 
     if (s[WEIGHT].key) {
         snprintf(p2, sizeof p2, "%s.weight", path);

@@ -108,6 +108,7 @@ typedef struct {
     int conn_given;         /* 0: all_to_all, or from_matrix with a weight file */
     norn_desc_value weight; /* default 1 */
     norn_desc_value delay;  /* ms; default: one resolution step */
+    int euler_lag;          /* euler mode: 0 = this step's spikes, 1 = the previous step's */
     char where[NORN_WHERE_LEN];
 } norn_desc_proj;
 
