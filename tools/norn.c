@@ -22,6 +22,7 @@
 #include "io/build.h"
 #include "io/desc.h"
 #include "io/output.h"
+#include "models/euler.h"
 #include "tools/plot.h"
 
 #ifndef NORN_VERSION
@@ -111,21 +112,59 @@ static void print_model(const norn_model_type *t)
     }
 }
 
+static void print_euler_model(const norn_euler_type *t)
+{
+    printf("%s - %s\n", t->name, t->doc);
+    printf("  parameters (Norse's names and defaults):\n");
+    for (int k = 0; k < t->n_params; k++) {
+        const norn_param_info *p = &t->params[k];
+        char def[32];
+        if (isnan(p->def))
+            snprintf(def, sizeof def, "required");
+        else
+            snprintf(def, sizeof def, "%g", p->def);
+        printf("    %-20s %-10s %-5s  %s\n", p->name, def, p->unit, p->doc);
+    }
+    printf("  state variables: ");
+    for (int k = 0; k < t->n_state; k++)
+        printf("%s%s", k ? ", " : "", t->state[k].name);
+    printf("\n");
+    const char *presets = norn_euler_preset_names(t);
+    if (presets && *presets)
+        printf("  presets: %s\n", presets);
+}
+
 static int cmd_models(int argc, char **argv)
 {
     if (argc > 1) {
         const norn_model_type *t = norn_model_find(argv[1]);
-        if (!t) {
-            fprintf(stderr, "norn: unknown model '%s'; known: %s\n", argv[1], norn_model_names());
+        const norn_euler_type *e = norn_euler_find(argv[1]);
+        if (!t && !e) {
+            fprintf(stderr, "norn: unknown model '%s'; known: %s (continuous, grid); %s (euler)\n", argv[1],
+                    norn_model_names(), norn_euler_names());
             return 2;
         }
-        print_model(t);
+        if (t) {
+            printf("[continuous and grid modes]\n");
+            print_model(t);
+        }
+        if (e) {
+            printf("%s[euler mode, as Norse]\n", t ? "\n" : "");
+            print_euler_model(e);
+        }
         return 0;
     }
+    printf("== continuous and grid modes (NEST's names and units: ms, mV, pA, pF, nS) ==\n\n");
     for (size_t k = 0; k < norn_model_count(); k++) {
         if (k)
             printf("\n");
         print_model(norn_model_at(k));
+    }
+    printf("\n== euler mode (Norse's discrete time, names and defaults; dt = resolution / 1000 s) ==\n\n");
+    printf("input - neurons that spike where a spike_tensor says (no parameters)\n");
+    for (size_t k = 0; k < norn_euler_count(); k++) {
+        printf("\n");
+        print_euler_model(norn_euler_at(k));
     }
     return 0;
 }
