@@ -63,6 +63,16 @@ typedef struct {
 } recorder;
 
 typedef struct {
+    uint32_t *tables;
+    uint32_t n_tables;
+    double interval; /* 0: the end of the run only */
+    uint64_t n_syn;  /* synapses of all its tables */
+    uint64_t n_snap, next;
+    double *times;   /* [n_snap] */
+    float *w;        /* [n_snap][n_syn], tables in order, CSR order */
+} wrecorder;
+
+typedef struct {
     char *name;
     norn_model_pop mp;
     uint32_t first_id;
@@ -120,6 +130,8 @@ struct norn_sim {
     uint32_t n_trains;
     recorder *recs;
     uint32_t n_recs;
+    wrecorder *wrecs;
+    uint32_t n_wrecs;
     norn_queue q;
     int ran;
     double duration;
@@ -237,6 +249,12 @@ void norn_sim_destroy(norn_sim *s)
         norn_free(s->recs[k].data);
     }
     norn_free(s->recs);
+    for (uint32_t k = 0; k < s->n_wrecs; k++) {
+        norn_free(s->wrecs[k].tables);
+        norn_free(s->wrecs[k].times);
+        norn_free(s->wrecs[k].w);
+    }
+    norn_free(s->wrecs);
     norn_queue_free(&s->q);
     norn_free(s->win);
     norn_free(s->sp_t);
@@ -736,6 +754,80 @@ norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, in
     return NORN_OK;
 }
 
+norn_status norn_sim_record_weights(norn_sim *s, const uint32_t *tables, uint32_t n_tables, double interval_ms,
+                                    uint32_t *out_index, norn_err *err)
+{
+    if (n_tables == 0)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record weights: no synapse table");
+    for (uint32_t k = 0; k < n_tables; k++)
+        if (tables[k] >= s->n_tables)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "record weights: table %u out of range", tables[k]);
+    double h = s->cfg.resolution_ms, steps = interval_ms / h;
+    if (interval_ms != 0 && (!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps))
+        return NORN_FAIL(err, NORN_EINVAL, NULL,
+                         "record weights: every %g ms must be a positive multiple of the resolution %g ms", interval_ms,
+                         h);
+    wrecorder *r = norn_realloc_n(s->wrecs, s->n_wrecs + 1, sizeof *r);
+    if (!r)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a weight recorder");
+    s->wrecs = r;
+    wrecorder *q = &r[s->n_wrecs];
+    memset(q, 0, sizeof *q);
+    q->tables = norn_malloc_n(n_tables, sizeof(uint32_t));
+    if (!q->tables)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a weight recorder");
+    memcpy(q->tables, tables, n_tables * sizeof(uint32_t));
+    q->n_tables = n_tables;
+    q->interval = interval_ms == 0 ? 0 : norn_grid_time((int64_t)nearbyint(steps), h);
+    for (uint32_t k = 0; k < n_tables; k++)
+        q->n_syn += s->tables[tables[k]].csr.nnz;
+    *out_index = s->n_wrecs++;
+    return NORN_OK;
+}
+
+static norn_status setup_weight_snapshots(norn_sim *s)
+{
+    double h = s->cfg.resolution_ms;
+    for (uint32_t k = 0; k < s->n_wrecs; k++) {
+        wrecorder *q = &s->wrecs[k];
+        uint64_t m = 0;
+        int64_t every = q->interval > 0 ? norn_grid_index(q->interval, h) : 0;
+        if (every > 0)
+            m = (uint64_t)floor(s->duration / q->interval + 1e-9);
+        int64_t end = norn_grid_index(s->duration, h);
+        int final_extra = every == 0 || (int64_t)m * every != end;
+        q->n_snap = m + (final_extra ? 1 : 0);
+        q->times = norn_malloc_n(q->n_snap, sizeof(double));
+        q->w = norn_malloc_n(q->n_snap * q->n_syn + 1, sizeof(float));
+        if (!q->times || !q->w)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate %llu weight snapshots of %llu synapses",
+                             (unsigned long long)q->n_snap, (unsigned long long)q->n_syn);
+        for (uint64_t j = 0; j < m; j++)
+            q->times[j] = norn_grid_time((int64_t)(j + 1) * every, h);
+        if (final_extra)
+            q->times[q->n_snap - 1] = s->duration;
+    }
+    return NORN_OK;
+}
+
+/* Copies the weights of every recorder whose next snapshot time is < t
+ * (or <= t when inclusive). */
+static void snapshot_weights(norn_sim *s, double t, int inclusive)
+{
+    for (uint32_t k = 0; k < s->n_wrecs; k++) {
+        wrecorder *q = &s->wrecs[k];
+        while (q->next < q->n_snap && (inclusive ? q->times[q->next] <= t : q->times[q->next] < t)) {
+            float *dst = q->w + q->next * q->n_syn;
+            for (uint32_t j = 0; j < q->n_tables; j++) {
+                const norn_csr *c = &s->tables[q->tables[j]].csr;
+                memcpy(dst, c->weight, c->nnz * sizeof(float));
+                dst += c->nnz;
+            }
+            q->next++;
+        }
+    }
+}
+
 /* -------------------------------------------------------------------- run */
 
 static inline void touch(population *p, uint32_t i)
@@ -959,6 +1051,7 @@ static void apply_dc(norn_sim *s, const norn_event *e)
  * inclusive), after the events at that time. */
 static void sample(norn_sim *s, double t_limit, int inclusive)
 {
+    snapshot_weights(s, t_limit, inclusive);
     for (uint32_t r = 0; r < s->n_recs; r++) {
         recorder *rc = &s->recs[r];
         population *p = &s->pops[rc->pop];
@@ -1081,6 +1174,9 @@ static norn_status setup_run(norn_sim *s, double duration)
 {
     double h = s->cfg.resolution_ms;
     s->duration = duration;
+    norn_status wst = setup_weight_snapshots(s);
+    if (wst != NORN_OK)
+        return wst;
     uint32_t dmin = 0;
     for (uint32_t k = 0; k < s->n_tables; k++) {
         const norn_csr *c = &s->tables[k].csr;
@@ -1161,13 +1257,16 @@ static void euler_catch_up(norn_sim *s, population *p, uint32_t pi, uint32_t j, 
     p->last_step[j] = t - 1;
 }
 
-/* Adds the weights of the rows of `spk` into acc (float32, in CSR order). */
-static void euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk, population *p, float *acc)
+/* Adds the weights of the rows of `spk` into acc (float32, in CSR order);
+ * returns the number of synaptic events. */
+static uint64_t euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk, population *p, float *acc)
 {
     uint8_t *mark = p->mark;
     uint32_t *pend = p->pend, np = p->n_pend;
+    uint64_t events = 0;
     for (uint32_t k = 0; k < n_spk; k++) {
         uint32_t src = spk[k];
+        events += c->row_ptr[src + 1] - c->row_ptr[src];
         for (uint64_t q = c->row_ptr[src]; q < c->row_ptr[src + 1]; q++) {
             uint32_t j = c->target[q];
             acc[j] += c->weight[q];
@@ -1178,6 +1277,7 @@ static void euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk
         }
     }
     p->n_pend = np;
+    return events;
 }
 
 static void euler_update(norn_sim *s, population *p, uint32_t pi, uint32_t j, int64_t t)
@@ -1233,9 +1333,9 @@ static void euler_pop_step(norn_sim *s, uint32_t pi, int64_t t)
             continue;
         population *src = &s->pops[tb->src];
         if (tb->lag == 0)
-            euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff);
+            s->events += euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff);
         else
-            euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec);
+            s->events += euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec);
     }
     const norn_euler_type *type = p->ep.type;
     for (uint32_t k = 0; k < p->n_pend; k++) {
@@ -1267,6 +1367,9 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
     int64_t T = norn_grid_index(duration_ms, h);
     s->duration = norn_grid_time(T, h);
     s->min_delay_ms = h;
+    norn_status wst = setup_weight_snapshots(s);
+    if (wst != NORN_OK)
+        return wst;
     for (uint32_t r = 0; r < s->n_recs; r++) {
         recorder *rc = &s->recs[r];
         population *p = &s->pops[rc->pop];
@@ -1315,6 +1418,7 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
                     row[(uint64_t)v * rc->n_neurons + k] = p->ep.st[rc->vars[v]][rc->neurons[k]];
             rc->next++;
         }
+        snapshot_weights(s, norn_grid_time(t + 1, h), 1);
         norn_status st = flush_window(s);
         if (st != NORN_OK)
             return st;
@@ -1400,6 +1504,7 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         if (last)
             break;
     }
+    snapshot_weights(s, s->duration, 1);
     s->err = NULL;
     return NORN_OK;
 }
@@ -1422,6 +1527,21 @@ const char *norn_sim_state_name(const norn_sim *s, uint32_t pop, int var)
         return p->ep.type && var >= 0 && var < p->ep.type->n_state ? p->ep.type->state[var].name : "?";
     return var >= 0 && var < p->mp.type->n_state ? p->mp.type->state[var].name : "?";
 }
+
+uint32_t norn_sim_n_weight_recorders(const norn_sim *s) { return s->n_wrecs; }
+
+void norn_sim_weight_recording(const norn_sim *s, uint32_t rec, norn_weight_recording *out)
+{
+    const wrecorder *q = &s->wrecs[rec];
+    out->n_tables = q->n_tables;
+    out->tables = q->tables;
+    out->n_syn = q->n_syn;
+    out->n_snapshots = q->next;
+    out->times_ms = q->times;
+    out->weights = q->w;
+}
+
+const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table) { return &s->tables[table].csr; }
 
 uint32_t norn_sim_n_recorders(const norn_sim *s) { return s->n_recs; }
 

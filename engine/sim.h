@@ -127,6 +127,13 @@ norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, in
                                   const uint32_t *neurons, uint32_t n_neurons, double interval_ms,
                                   uint32_t *out_index, norn_err *err);
 
+/* Snapshots of the weights of the given synapse tables (indices in the
+ * order tables were added) every interval_ms (a multiple of the
+ * resolution), after every event at that time, and at the end of the run;
+ * interval_ms = 0: at the end only. */
+norn_status norn_sim_record_weights(norn_sim *s, const uint32_t *tables, uint32_t n_tables, double interval_ms,
+                                    uint32_t *out_index, norn_err *err);
+
 typedef void (*norn_progress_fn)(void *ctx, double t_ms, double duration_ms);
 
 /* Runs from 0 to duration_ms (once per sim). progress (may be NULL) is
@@ -150,6 +157,19 @@ typedef struct {
     const float *data;       /* [n_samples][n_vars][n_neurons] */
 } norn_recording;
 void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out);
+
+uint32_t norn_sim_n_weight_recorders(const norn_sim *s);
+typedef struct {
+    uint32_t n_tables;
+    const uint32_t *tables;
+    uint64_t n_syn;          /* synapses per snapshot: the tables' in order */
+    uint64_t n_snapshots;
+    const double *times_ms;  /* [n_snapshots] */
+    const float *weights;    /* [n_snapshots][n_syn], each table in CSR order */
+} norn_weight_recording;
+void norn_sim_weight_recording(const norn_sim *s, uint32_t rec, norn_weight_recording *out);
+/* The synapse table k (rows = sources, local indices). */
+const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table);
 
 typedef struct {
     uint64_t neurons, synapses, synapse_bytes, spikes, synaptic_events;

@@ -11,6 +11,8 @@
 #include "io/csv.h"
 #include "io/npy.h"
 
+#define NORN_MAX_TARGETS 256
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -362,6 +364,25 @@ norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info
     uint32_t pair_index = 0;
     for (uint32_t k = 0; k < d->n_projs && st == NORN_OK; k++)
         st = build_projection(s, d, k, &pair_index, &synapses, err);
+    /* projection k owns tables first_table(k) .. + n_to - 1, in order */
+    for (uint32_t k = 0; k < d->n_weight_recs && st == NORN_OK; k++) {
+        const norn_desc_weight_rec *r = &d->weight_recs[k];
+        uint32_t first = 0, tabs[NORN_MAX_TARGETS];
+        for (uint32_t j = 0; j < r->proj; j++)
+            first += d->projs[j].n_to;
+        uint32_t nt = d->projs[r->proj].n_to;
+        if (nt > NORN_MAX_TARGETS) {
+            st = NORN_FAIL(err, NORN_EINVAL, r->where, "record.weights: at most %d target populations",
+                           NORN_MAX_TARGETS);
+            break;
+        }
+        for (uint32_t j = 0; j < nt; j++)
+            tabs[j] = first + j;
+        uint32_t idx;
+        st = norn_sim_record_weights(s, tabs, nt, r->every_ms, &idx, err);
+        if (st != NORN_OK && err && !err->where[0])
+            snprintf(err->where, sizeof err->where, "%s", r->where);
+    }
     double connect_s = now_s() - t_conn;
     for (uint32_t k = 0; k < d->n_stims && st == NORN_OK; k++)
         st = add_stimulus(s, d, &d->stims[k], err);

@@ -1674,14 +1674,73 @@ static norn_status parse_state_rec(ctx *c, node *n, node *fb, const char *path, 
     return NORN_OK;
 }
 
+/* record.weights: a projection name, a list of names, or mappings
+ * {projection: NAME, every: MS}. */
+static norn_status parse_weight_recs(ctx *c, node *n, node *key)
+{
+    static const char *const keys[] = {"projection", "every"};
+    norn_desc *d = c->d;
+    char b[80];
+    uint32_t m = is_seq(n) ? (uint32_t)fy_node_sequence_item_count(n) : 1;
+    if (m == 0)
+        return NORN_OK;
+    if ((d->weight_recs = norn_calloc_n(m, sizeof *d->weight_recs)) == NULL)
+        return oom(c);
+    d->n_weight_recs = m;
+    void *it = NULL;
+    for (uint32_t k = 0; k < m; k++) {
+        node *e = is_seq(n) ? deref(fy_node_sequence_iterate(n, &it)) : n;
+        norn_desc_weight_rec *r = &d->weight_recs[k];
+        char path[PATH_LEN];
+        snprintf(path, sizeof path, is_seq(n) ? "record.weights[%u]" : "record.weights", k);
+        where_of(c, e, key, r->where);
+        node *nm = e, *fb = key;
+        if (is_map(e)) {
+            slot s[2];
+            TRY(fields(c, e, key, path, keys, 2, s));
+            TRY(need(c, &s[0], e, key, path, "projection"));
+            nm = s[0].val;
+            fb = s[0].key;
+            if (s[1].key) {
+                char p2[PATH_LEN + 16];
+                snprintf(p2, sizeof p2, "%s.every", path);
+                TRY(get_number(c, s[1].val, s[1].key, p2, DIM_TIME, NULL, &r->every_ms));
+                double q = r->every_ms / d->resolution_ms;
+                if (!isfinite(q) || !(nearbyint(q) >= 1) || fabs(q - nearbyint(q)) > 1e-9 * fmax(1.0, q))
+                    return FAIL(c, s[1].val, s[1].key, "%s: must be a positive multiple of the resolution (%g ms), "
+                                                       "got %g", p2, d->resolution_ms, r->every_ms);
+            }
+        }
+        const char *name = text(nm);
+        if (name == NULL)
+            return FAIL(c, nm, fb, "%s: expected a projection name, got %s", path, describe(nm, b, sizeof b));
+        uint32_t j = 0;
+        while (j < d->n_projs && strcmp(d->projs[j].name, name) != 0)
+            j++;
+        if (j == d->n_projs) {
+            char list[LIST_LEN];
+            const char *names[64];
+            int nn = 0;
+            for (uint32_t q = 0; q < d->n_projs && nn < 64; q++)
+                names[nn++] = d->projs[q].name;
+            return FAIL(c, nm, fb, "%s: no projection '%s'%s%s", path, name, nn ? "; known: " : " (there are none)",
+                        nn ? join(list, sizeof list, names, nn) : "");
+        }
+        r->proj = j;
+    }
+    return NORN_OK;
+}
+
 static norn_status parse_record(ctx *c, node *map, node *key)
 {
-    static const char *const keys[] = {"spikes", "state"};
+    static const char *const keys[] = {"spikes", "state", "weights"};
     norn_desc *d = c->d;
-    slot s[2];
+    slot s[3];
     memset(s, 0, sizeof s);
     if (!is_null(map))
-        TRY(fields(c, map, key, "record", keys, 2, s));
+        TRY(fields(c, map, key, "record", keys, 3, s));
+    if (s[2].key && !is_null(s[2].val))
+        TRY(parse_weight_recs(c, s[2].val, s[2].key));
     for (uint32_t i = 0; i < d->n_pops; i++)
         d->record_spikes[i] = 1;
     node *sp = s[0].val;
@@ -1977,5 +2036,6 @@ void norn_desc_free(norn_desc *d)
     for (uint32_t i = 0; d->state_recs && i < d->n_state_recs; i++)
         norn_free(d->state_recs[i].neurons);
     norn_free(d->state_recs);
+    norn_free(d->weight_recs);
     norn_free(d);
 }

@@ -123,6 +123,12 @@ typedef struct {
 } norn_desc_state_rec;
 
 typedef struct {
+    uint32_t proj;               /* projection index */
+    double every_ms;             /* snapshot interval; 0: at the end only */
+    char where[NORN_WHERE_LEN];
+} norn_desc_weight_rec;
+
+typedef struct {
     char *path;             /* the description file as given */
     char *name;             /* simulation.name, or the file's base name without extension */
     double duration_ms;     /* > 0, required in the file (the command line may
@@ -137,6 +143,7 @@ typedef struct {
     norn_desc_proj *projs; uint32_t n_projs;
     int *record_spikes;     /* [n_pops]: 1 if recorded; default all */
     norn_desc_state_rec *state_recs; uint32_t n_state_recs;
+    norn_desc_weight_rec *weight_recs; uint32_t n_weight_recs;
     char where[NORN_WHERE_LEN];
 } norn_desc;
 

@@ -1257,3 +1257,51 @@ fail:
     norn_afile_abort(&a);
     return st;
 }
+
+norn_status norn_npy_write_weights(const char *path, const uint32_t *pre, const uint32_t *post, const float *weight,
+                                   const double *time_ms, uint64_t n, norn_err *err)
+{
+    enum { REC = 20, PER = 4096 };
+    if (n && (pre == NULL || post == NULL || weight == NULL || time_ms == NULL))
+        return NORN_FAIL(err, NORN_EINVAL, path, "weight arrays are NULL");
+    if (n > SIZE_MAX / REC)
+        return NORN_FAIL(err, NORN_EINVAL, path, "too many synapses");
+    norn_afile a;
+    norn_status st = norn_afile_open(&a, path, err);
+    if (st != NORN_OK)
+        return st;
+    if ((st = write_header(&a, "[('pre', '<u4'), ('post', '<u4'), ('weight', '<f4'), ('time_ms', '<f8')]", 1, &n,
+                           err)) != NORN_OK)
+        goto fail;
+    unsigned char buf[REC * PER];
+    int swap = !host_le();
+    for (uint64_t done = 0; done < n;) {
+        size_t k = (size_t)(n - done < PER ? n - done : PER);
+        for (size_t i = 0; i < k; i++) {
+            uint32_t a32 = pre[done + i], b32 = post[done + i], wb;
+            uint64_t tb;
+            memcpy(&wb, &weight[done + i], 4);
+            memcpy(&tb, &time_ms[done + i], 8);
+            if (swap) {
+                a32 = __builtin_bswap32(a32);
+                b32 = __builtin_bswap32(b32);
+                wb = __builtin_bswap32(wb);
+                tb = __builtin_bswap64(tb);
+            }
+            memcpy(buf + i * REC, &a32, 4);
+            memcpy(buf + i * REC + 4, &b32, 4);
+            memcpy(buf + i * REC + 8, &wb, 4);
+            memcpy(buf + i * REC + 12, &tb, 8);
+        }
+        if (fwrite(buf, REC, k, a.f) != k) {
+            int e = errno;
+            st = NORN_FAIL(err, NORN_EIO, path, "write failed: %s", strerror(e));
+            goto fail;
+        }
+        done += k;
+    }
+    return norn_afile_commit(&a, err);
+fail:
+    norn_afile_abort(&a);
+    return st;
+}

@@ -62,4 +62,9 @@ norn_status norn_npy_write_f64(const char *path, const double *data, int ndim,
 norn_status norn_npy_write_spikes(const char *path, const double *time_ms,
                                   const uint32_t *neuron, uint64_t n, norn_err *err);
 
+/* Structured [('pre', '<u4'), ('post', '<u4'), ('weight', '<f4'),
+ * ('time_ms', '<f8')], shape (n,): synapse snapshots (weights_<proj>.npy). */
+norn_status norn_npy_write_weights(const char *path, const uint32_t *pre, const uint32_t *post, const float *weight,
+                                   const double *time_ms, uint64_t n, norn_err *err);
+
 #endif

@@ -193,6 +193,53 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
             j.fail = 1;
     }
     jset(&j, root, "populations", pops);
+    struct fy_node *projs = fy_node_create_sequence(j.d);
+    if (!projs)
+        j.fail = 1;
+    uint32_t table = 0;
+    for (uint32_t k = 0; k < d->n_projs; k++) {
+        const norn_desc_proj *pj = &d->projs[k];
+        struct fy_node *p = jmap(&j), *to = fy_node_create_sequence(j.d);
+        uint64_t nsyn = 0, rows = 0;
+        for (uint32_t t = 0; t < pj->n_to; t++, table++) {
+            nsyn += norn_sim_table_csr(s, table)->nnz;
+            rows += d->pops[pj->to[t]].size;
+            if (!to || fy_node_sequence_append(to, jstr(&j, d->pops[pj->to[t]].name)) != 0)
+                j.fail = 1;
+        }
+        jset(&j, p, "name", jstr(&j, pj->name));
+        jset(&j, p, "from", jstr(&j, d->pops[pj->from].name));
+        jset(&j, p, "to", to);
+        jset(&j, p, "pre_size", jint(&j, d->pops[pj->from].size));
+        jset(&j, p, "post_size", jint(&j, rows));
+        jset(&j, p, "synapses", jint(&j, nsyn));
+        if (projs && fy_node_sequence_append(projs, p) != 0)
+            j.fail = 1;
+    }
+    jset(&j, root, "projections", projs);
+    struct fy_node *recs = fy_node_create_sequence(j.d);
+    if (!recs)
+        j.fail = 1;
+    for (uint32_t r = 0; r < norn_sim_n_recorders(s); r++) {
+        norn_recording rc;
+        norn_sim_recording(s, r, &rc);
+        struct fy_node *p = jmap(&j), *vars = fy_node_create_sequence(j.d), *neurons = fy_node_create_sequence(j.d);
+        for (int v = 0; v < rc.n_vars; v++)
+            if (!vars || fy_node_sequence_append(vars, jstr(&j, norn_sim_state_name(s, rc.pop, rc.vars[v]))) != 0)
+                j.fail = 1;
+        for (uint32_t q = 0; q < rc.n_neurons; q++)
+            if (!neurons || fy_node_sequence_append(neurons, jint(&j, rc.neurons[q])) != 0)
+                j.fail = 1;
+        jset(&j, p, "population", jstr(&j, norn_sim_pop_name(s, rc.pop)));
+        jset(&j, p, "variables", vars);
+        jset(&j, p, "neurons", neurons);
+        jset(&j, p, "samples", jint(&j, rc.n_samples));
+        jset(&j, p, "interval_ms", jnum(&j, rc.n_samples > 1 ? rc.times_ms[1] - rc.times_ms[0]
+                                                              : (rc.n_samples ? rc.times_ms[0] : 0)));
+        if (recs && fy_node_sequence_append(recs, p) != 0)
+            j.fail = 1;
+    }
+    jset(&j, root, "recordings", recs);
     if (j.fail || fy_document_set_root(j.d, root) != 0) {
         fy_document_destroy(j.d);
         return NORN_FAIL(err, NORN_ENOMEM, path, "cannot build run.json");
@@ -290,6 +337,50 @@ static norn_status write_states(const char *dir, const norn_sim *s, norn_err *er
     return NORN_OK;
 }
 
+/* weights_<projection>.npy: (pre, post, weight, time_ms) for every synapse
+ * at every snapshot; pre is local to the source population, post indexes
+ * the projection's targets concatenated (the rows of a [post, pre] matrix). */
+static norn_status write_weights(const char *dir, const norn_desc *d, const norn_sim *s, norn_err *err)
+{
+    for (uint32_t r = 0; r < norn_sim_n_weight_recorders(s) && r < d->n_weight_recs; r++) {
+        const norn_desc_proj *pj = &d->projs[d->weight_recs[r].proj];
+        norn_weight_recording wr;
+        norn_sim_weight_recording(s, r, &wr);
+        uint64_t n = wr.n_syn * wr.n_snapshots;
+        uint32_t *pre = norn_malloc_n(n + 1, sizeof(uint32_t)), *post = norn_malloc_n(n + 1, sizeof(uint32_t));
+        double *t = norn_malloc_n(n + 1, sizeof(double));
+        if (!pre || !post || !t) {
+            norn_free(pre);
+            norn_free(post);
+            norn_free(t);
+            return NORN_FAIL(err, NORN_ENOMEM, dir, "cannot allocate the weight export of '%s'", pj->name);
+        }
+        uint64_t k = 0;
+        for (uint64_t q = 0; q < wr.n_snapshots; q++) {
+            uint32_t off = 0;
+            for (uint32_t j = 0; j < wr.n_tables; j++) {
+                const norn_csr *c = norn_sim_table_csr(s, wr.tables[j]);
+                for (uint32_t src = 0; src < c->n_src; src++)
+                    for (uint64_t x = c->row_ptr[src]; x < c->row_ptr[src + 1]; x++, k++) {
+                        pre[k] = src;
+                        post[k] = off + c->target[x];
+                        t[k] = wr.times_ms[q];
+                    }
+                off += c->n_tgt;
+            }
+        }
+        char path[4200];
+        snprintf(path, sizeof path, "%s/weights_%s.npy", dir, pj->name);
+        norn_status st = norn_npy_write_weights(path, pre, post, wr.weights, t, n, err);
+        norn_free(pre);
+        norn_free(post);
+        norn_free(t);
+        if (st != NORN_OK)
+            return st;
+    }
+    return NORN_OK;
+}
+
 norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_sim *s,
                               const norn_run_info *info, norn_err *err)
 {
@@ -298,6 +389,8 @@ norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_si
         st = write_spikes(dir, d, s, err);
     if (st == NORN_OK)
         st = write_states(dir, s, err);
+    if (st == NORN_OK)
+        st = write_weights(dir, d, s, err);
     if (st == NORN_OK) {
         char path[4200];
         snprintf(path, sizeof path, "%s/run.json", dir);

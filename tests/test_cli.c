@@ -259,6 +259,48 @@ START_TEST(test_spike_time_files)
 }
 END_TEST
 
+/* record.weights: snapshots every 4 ms plus the end, rows (pre, post,
+ * weight, time_ms); post indexes the projection's targets concatenated. */
+START_TEST(test_weight_snapshots)
+{
+    char *dir = tu_tmpdir();
+    char *yaml = tu_write(dir, "net.yaml",
+                          "simulation: {duration: 10, mode: grid}\n"
+                          "populations:\n"
+                          "  a: {model: iaf_delta, size: 3}\n"
+                          "  b: {model: iaf_delta, size: 3}\n"
+                          "  c: {model: lif, size: 2}\n"
+                          "projections:\n"
+                          "  - {name: ab, from: a, to: [b, c], connect: {rule: all_to_all}, weight: 2.5}\n"
+                          "record: {spikes: all, weights: [{projection: ab, every: 4}]}\n");
+    char args[8192], *err;
+    snprintf(args, sizeof args, "run %s -o %s/o --quiet", yaml, dir);
+    int rc = run_norn(args, NULL, &err);
+    ck_assert_msg(rc == 0, "norn failed: %s", err);
+    free(err);
+    char path[4200], cmd[9000], *out;
+    snprintf(path, sizeof path, "%s/o/weights_ab.npy", dir);
+    ck_assert(tu_exists(path));
+    /* 15 synapses x snapshots at 4, 8 and 10 ms, read by NumPy */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import numpy as np; w = np.load('%s'); "
+             "print(w.dtype.names, len(w), sorted(set(w['time_ms'])), w['weight'].min(), w['weight'].max(), "
+             "sorted(set(zip(w['pre'].tolist(), w['post'].tolist())))[:3], w['post'].max())\"",
+             path);
+    rc = tu_run(cmd, &out, &err);
+    ck_assert_msg(rc == 0, "numpy: %s", err);
+    ck_assert_str_eq(out, "('pre', 'post', 'weight', 'time_ms') 45 [4.0, 8.0, 10.0] 2.5 2.5 [(0, 0), (0, 1), (0, 2)] 4\n");
+    free(out);
+    free(err);
+    snprintf(path, sizeof path, "%s/o/run.json", dir);
+    char *json = tu_read(path, NULL);
+    ck_assert_ptr_nonnull(strstr(json, "\"name\": \"ab\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"synapses\": 15"));
+    ck_assert_ptr_nonnull(strstr(json, "\"post_size\": 5"));
+    free(json);
+}
+END_TEST
+
 /* ---------------------------------------------------------- bad input */
 
 typedef struct {
@@ -370,6 +412,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_help_and_usage);
     tcase_add_test(tc, test_spike_time_files);
+    tcase_add_test(tc, test_weight_snapshots);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad_input");
     tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
