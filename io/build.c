@@ -285,13 +285,14 @@ static norn_status add_tensor(norn_sim *s, const norn_desc *d, const norn_desc_s
     uint64_t T = arr.shape[0], off = 0;
     for (uint32_t t = 0; t < sd->n_to && st == NORN_OK; t++) {
         uint32_t pop = sd->to[t], n = d->pops[pop].size;
-        double *part = norn_malloc_n(T * n + 1, sizeof(double));
+        /* one target: the file's array as it is; several: its columns */
+        double *part = sd->n_to == 1 ? arr.data : norn_malloc_n(T * n + 1, sizeof(double));
         if (!part) {
             st = NORN_FAIL(err, NORN_ENOMEM, sd->where, "%s: cannot allocate %llu values", what,
                            (unsigned long long)(T * n));
             break;
         }
-        for (uint64_t r = 0; r < T; r++)
+        for (uint64_t r = 0; r < T && part != arr.data; r++)
             memcpy(part + r * n, arr.data + r * total + off, n * sizeof(double));
         st = sd->type == NORN_STIM_SPIKE_TENSOR ? norn_sim_add_spike_tensor(s, pop, T, part, err)
                                                 : norn_sim_add_current_tensor(s, pop, T, part, err);
@@ -300,7 +301,8 @@ static norn_status add_tensor(norn_sim *s, const norn_desc *d, const norn_desc_s
             snprintf(msg, sizeof msg, "%s", err->msg);
             NORN_FAIL(err, st, sd->where, "%s (file '%s')", msg, sd->file);
         }
-        norn_free(part);
+        if (part != arr.data)
+            norn_free(part);
         off += n;
     }
     norn_npy_array_free(&arr);
