@@ -1,0 +1,330 @@
+/* models/alif.c - adaptive-threshold leaky integrate-and-fire: lif (NEST's
+ * iaf_psc_exp, exponential synaptic currents) whose threshold jumps at
+ * every spike and relaxes back exponentially.
+ *
+ *   dV/dt = -(V - E_L)/tau_m + (I_ex + I_in + I_e + I_dc)/C_m
+ *   dI_ex/dt = -I_ex/tau_syn_ex,  dI_in/dt = -I_in/tau_syn_in
+ *   dtheta/dt = -theta/tau_theta
+ *   spike when V >= V_th + theta (not refractory); then V = V_reset,
+ *   theta += q_theta, V clamped to V_reset on (t_s, t_s + t_ref].
+ * An input of weight w (pA) adds to I_ex if w >= 0, else to I_in. While
+ * refractory the currents and theta go on and still receive input.
+ *
+ * Parameters: as lif (iaf_psc_exp defaults: tau_m 10 ms, tau_syn_ex 2 ms,
+ * tau_syn_in 2 ms, C_m 250 pF, E_L -70 mV, V_th -55 mV, V_reset -70 mV,
+ * t_ref 2 ms, I_e 0 pA), plus
+ *   tau_theta (ms, default 100): time constant of the threshold's decay;
+ *   q_theta  (mV, default 2, >= 0): threshold jump per spike.
+ * State: V_m (mV), I_syn_ex, I_syn_in (pA), theta (mV, starts at 0; the
+ * threshold is V_th + theta).
+ *
+ * Exact: between events every variable is a sum of exponentials (lif.c's
+ * closed form for V; theta(s) = theta0 e^{-s/tau_theta}). The crossing is
+ * the first root of g(s) = V(s) - V_th - theta(s), found as in lif.c by
+ * interval subdivision with a rigorous upper bound of g on each interval
+ * (each term's exact maximum there: the V_inf and theta terms are monotone,
+ * each K is unimodal with a known peak), then bisection to 1e-15 relative
+ * in time. No crossing is missed unless it lasts less than that; none is
+ * reported late. Grid mode: the threshold is tested at grid points (the
+ * first grid point after each excursion above it), spikes stamped there.
+ */
+#include <math.h>
+
+#include "models/model.h"
+
+enum { P_TAU_M, P_TAU_EX, P_TAU_IN, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, P_TAU_TH, P_Q_TH, NP };
+enum { S_V, S_IEX, S_IIN, S_TH, NS };
+/* constants in mp->c */
+enum { C_R, C_AEX, C_AIN, C_KMAX_EX, C_KMAX_IN, C_SPK_EX, C_SPK_IN, C_NREF };
+
+static const norn_param_info params[NP] = {
+    [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
+    [P_TAU_EX] = {"tau_syn_ex", "ms", 2.0, "excitatory synaptic time constant"},
+    [P_TAU_IN] = {"tau_syn_in", "ms", 2.0, "inhibitory synaptic time constant"},
+    [P_C_M] = {"C_m", "pF", 250.0, "membrane capacitance"},
+    [P_E_L] = {"E_L", "mV", -70.0, "resting potential"},
+    [P_V_TH] = {"V_th", "mV", -55.0, "spike threshold without adaptation"},
+    [P_V_RESET] = {"V_reset", "mV", -70.0, "reset potential"},
+    [P_T_REF] = {"t_ref", "ms", 2.0, "absolute refractory period"},
+    [P_I_E] = {"I_e", "pA", 0.0, "constant external current"},
+    [P_TAU_TH] = {"tau_theta", "ms", 100.0, "decay time constant of the threshold adaptation"},
+    [P_Q_TH] = {"q_theta", "mV", 2.0, "threshold increase per spike (>= 0)"},
+};
+
+static const norn_state_info state[NS] = {
+    [S_V] = {"V_m", "mV", "membrane potential", P_E_L},
+    [S_IEX] = {"I_syn_ex", "pA", "excitatory synaptic current", -1},
+    [S_IIN] = {"I_syn_in", "pA", "inhibitory synaptic current", -1},
+    [S_TH] = {"theta", "mV", "threshold adaptation (threshold is V_th + theta)", -1},
+};
+
+/* K(s) given e^{-s/tau_m} = em, e^{-s/tau_syn} = es, a = 1/tau_syn - 1/tau_m. */
+static inline double kfun(double s, double em, double es, double a)
+{
+    double x = a * s;
+    if (fabs(x) < 0.5)
+        return x == 0.0 ? s * em : s * em * (-expm1(-x) / x);
+    return (em - es) / a;
+}
+
+static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
+{
+    const double *p = mp->p;
+    static const int pos[] = {P_TAU_M, P_TAU_EX, P_TAU_IN, P_C_M, P_TAU_TH};
+    for (unsigned k = 0; k < sizeof pos / sizeof pos[0]; k++)
+        if (!(p[pos[k]] > 0) || !isfinite(p[pos[k]]))
+            return NORN_FAIL(err, NORN_EINVAL, where, "params.%s: must be > 0, got %g", params[pos[k]].name, p[pos[k]]);
+    if (!(p[P_T_REF] >= 0) || !isfinite(p[P_T_REF]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.t_ref: must be >= 0, got %g", p[P_T_REF]);
+    if (!(p[P_Q_TH] >= 0) || !isfinite(p[P_Q_TH]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.q_theta: must be >= 0, got %g", p[P_Q_TH]);
+    static const int fin[] = {P_E_L, P_V_TH, P_V_RESET, P_I_E};
+    for (unsigned k = 0; k < sizeof fin / sizeof fin[0]; k++)
+        if (!isfinite(p[fin[k]]))
+            return NORN_FAIL(err, NORN_EINVAL, where, "params.%s: must be finite, got %g", params[fin[k]].name,
+                             p[fin[k]]);
+    if (!(p[P_V_RESET] < p[P_V_TH]))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.V_reset: must be below V_th (%g), got %g", p[P_V_TH],
+                         p[P_V_RESET]);
+    if (mp->mode == NORN_MODE_GRID) {
+        double steps = p[P_T_REF] / mp->h;
+        if (fabs(steps - nearbyint(steps)) > 1e-9 * fmax(1.0, steps))
+            return NORN_FAIL(err, NORN_EINVAL, where,
+                             "params.t_ref: %g ms is not a multiple of the resolution %g ms (grid mode)", p[P_T_REF],
+                             mp->h);
+        mp->c[C_NREF] = nearbyint(steps);
+    }
+    double tm = p[P_TAU_M];
+    mp->c[C_R] = tm / p[P_C_M];
+    for (int ch = 0; ch < 2; ch++) {
+        double ts = p[ch ? P_TAU_IN : P_TAU_EX];
+        double a = 1.0 / ts - 1.0 / tm;
+        double spk = fabs(a * tm) < 1e-12 ? tm : log(tm / ts) / a;
+        mp->c[ch ? C_AIN : C_AEX] = a;
+        mp->c[ch ? C_SPK_IN : C_SPK_EX] = spk;
+        mp->c[ch ? C_KMAX_IN : C_KMAX_EX] = kfun(spk, exp(-spk / tm), exp(-spk / ts), a);
+    }
+    return NORN_OK;
+}
+
+/* Trajectory of one neuron from a start state, relative time s >= 0. */
+typedef struct {
+    double vinf, dv; /* V_inf, V0 - V_inf */
+    double qe, qi;   /* Ie/C, Ii/C (mV/ms) */
+    double th;       /* theta0 (mV) */
+    double tm, te, ti, tth;
+    double ae, ai;
+    double spk_e, spk_i, kmax_e, kmax_i;
+} traj;
+
+typedef struct {
+    double em, ke, ki, eth;
+} terms;
+
+static inline terms at(const traj *g, double s)
+{
+    terms r;
+    r.em = exp(-s / g->tm);
+    r.ke = kfun(s, r.em, exp(-s / g->te), g->ae);
+    r.ki = kfun(s, r.em, exp(-s / g->ti), g->ai);
+    r.eth = exp(-s / g->tth);
+    return r;
+}
+
+static inline double vval(const traj *g, const terms *r)
+{
+    return g->vinf + g->dv * r->em + g->qe * r->ke + g->qi * r->ki;
+}
+
+/* V - theta: compared with V_th */
+static inline double value(const traj *g, const terms *r) { return vval(g, r) - g->th * r->eth; }
+
+/* Upper bound of V - theta on [a, b] given the terms at both ends. */
+static double upper(const traj *g, double a, const terms *ta, double b, const terms *tb)
+{
+    double ub = g->vinf + fmax(g->dv * ta->em, g->dv * tb->em);
+    double kmax, kmin;
+    kmax = fmax(ta->ke, tb->ke);
+    kmin = fmin(ta->ke, tb->ke);
+    if (g->spk_e > a && g->spk_e < b)
+        kmax = g->kmax_e;
+    ub += g->qe >= 0 ? g->qe * kmax : g->qe * kmin;
+    kmax = fmax(ta->ki, tb->ki);
+    kmin = fmin(ta->ki, tb->ki);
+    if (g->spk_i > a && g->spk_i < b)
+        kmax = g->kmax_i;
+    ub += g->qi >= 0 ? g->qi * kmax : g->qi * kmin;
+    ub += fmax(-g->th * ta->eth, -g->th * tb->eth); /* monotone */
+    return ub;
+}
+
+/* First s in (a, b] with V(s) - theta(s) >= vth, given it is below at a. */
+static int search(const traj *g, double vth, double a, terms ta, double b, terms tb, double tol, int depth,
+                  double *s_out)
+{
+    if (upper(g, a, &ta, b, &tb) < vth)
+        return 0;
+    if (value(g, &tb) >= vth) {
+        while (b - a > tol) {
+            double m = 0.5 * (a + b);
+            terms tm = at(g, m);
+            if (value(g, &tm) >= vth) {
+                b = m;
+                tb = tm;
+            } else {
+                if (depth < 200 && search(g, vth, a, ta, m, tm, tol, depth + 1, s_out))
+                    return 1;
+                a = m;
+                ta = tm;
+            }
+        }
+        *s_out = b;
+        return 1;
+    }
+    if (b - a <= tol || depth >= 200)
+        return 0;
+    double m = 0.5 * (a + b);
+    terms tm = at(g, m);
+    if (search(g, vth, a, ta, m, tm, tol, depth + 1, s_out))
+        return 1;
+    return search(g, vth, m, tm, b, tb, tol, depth + 1, s_out);
+}
+
+static inline void make_traj(const norn_model_pop *mp, uint32_t i, traj *g)
+{
+    const double *p = mp->p;
+    double I = p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
+    g->vinf = p[P_E_L] + I * mp->c[C_R];
+    g->dv = mp->st[S_V][i] - g->vinf;
+    g->qe = mp->st[S_IEX][i] / p[P_C_M];
+    g->qi = mp->st[S_IIN][i] / p[P_C_M];
+    g->th = mp->st[S_TH][i];
+    g->tm = p[P_TAU_M];
+    g->te = p[P_TAU_EX];
+    g->ti = p[P_TAU_IN];
+    g->tth = p[P_TAU_TH];
+    g->ae = mp->c[C_AEX];
+    g->ai = mp->c[C_AIN];
+    g->spk_e = mp->c[C_SPK_EX];
+    g->spk_i = mp->c[C_SPK_IN];
+    g->kmax_e = mp->c[C_KMAX_EX];
+    g->kmax_i = mp->c[C_KMAX_IN];
+}
+
+static inline void commit(norn_model_pop *mp, uint32_t i, const traj *g, double s, const terms *r)
+{
+    mp->st[S_V][i] = vval(g, r);
+    mp->st[S_IEX][i] *= exp(-s / g->te);
+    mp->st[S_IIN][i] *= exp(-s / g->ti);
+    mp->st[S_TH][i] *= r->eth;
+}
+
+static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
+{
+    const double *p = mp->p;
+    if (mp->ref_until[i] > t0) {
+        double te = t1 < mp->ref_until[i] ? t1 : mp->ref_until[i];
+        mp->st[S_IEX][i] *= exp(-(te - t0) / p[P_TAU_EX]);
+        mp->st[S_IIN][i] *= exp(-(te - t0) / p[P_TAU_IN]);
+        mp->st[S_TH][i] *= exp(-(te - t0) / p[P_TAU_TH]);
+        mp->st[S_V][i] = p[P_V_RESET];
+        if (t1 <= mp->ref_until[i])
+            return 0;
+        t0 = mp->ref_until[i];
+    }
+    if (t1 <= t0)
+        return 0;
+    const double vth = p[P_V_TH];
+    for (;;) {
+        traj g;
+        make_traj(mp, i, &g);
+        double D = t1 - t0;
+        terms t_a = {1.0, 0.0, 0.0, 1.0};
+        terms t_b = at(&g, D);
+        double tol = 1e-15 * fmax(1.0, fabs(t1));
+        double s;
+        if (g.vinf + g.dv - g.th < vth && search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
+            if (mp->mode != NORN_MODE_GRID) {
+                terms r = at(&g, s);
+                commit(mp, i, &g, s, &r);
+                if (mp->st[S_V][i] < vth + mp->st[S_TH][i])
+                    mp->st[S_V][i] = vth + mp->st[S_TH][i];
+                *t_cross = t0 + s < t1 ? t0 + s : t1;
+                return 1;
+            }
+            /* grid: the first grid point at or after the crossing */
+            double gp = norn_grid_ceil(t0 + s, mp->h);
+            if (gp <= t0)
+                gp = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
+            if (gp < t1) {
+                terms r = at(&g, gp - t0);
+                commit(mp, i, &g, gp - t0, &r);
+                t0 = gp;
+                if (mp->st[S_V][i] >= vth + mp->st[S_TH][i]) {
+                    *t_cross = gp;
+                    return 1;
+                }
+                continue; /* the excursion ended between grid points */
+            }
+        }
+        commit(mp, i, &g, D, &t_b);
+        return 0;
+    }
+}
+
+static void input(norn_model_pop *mp, uint32_t i, double t, double w)
+{
+    (void)t;
+    if (w >= 0)
+        mp->st[S_IEX][i] += w;
+    else
+        mp->st[S_IIN][i] += w;
+}
+
+static int above(const norn_model_pop *mp, uint32_t i, double t)
+{
+    return t > mp->ref_until[i] && mp->st[S_V][i] >= mp->p[P_V_TH] + mp->st[S_TH][i];
+}
+
+static void fire(norn_model_pop *mp, uint32_t i, double t)
+{
+    mp->st[S_V][i] = mp->p[P_V_RESET];
+    mp->st[S_TH][i] += mp->p[P_Q_TH];
+    if (mp->mode == NORN_MODE_GRID)
+        mp->ref_until[i] = norn_grid_time(norn_grid_index(t, mp->h) + (int64_t)mp->c[C_NREF], mp->h);
+    else
+        mp->ref_until[i] = t + mp->p[P_T_REF];
+}
+
+/* V's bound as lif's; the threshold never goes below V_th + min(theta, 0). */
+static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
+{
+    traj g;
+    make_traj(mp, i, &g);
+    if (t < mp->ref_until[i])
+        g.dv = mp->p[P_V_RESET] - g.vinf;
+    double ub = g.vinf + fmax(g.dv, 0.0);
+    if (g.qe > 0)
+        ub += g.qe * g.kmax_e;
+    if (g.qi > 0)
+        ub += g.qi * g.kmax_i;
+    return ub >= mp->p[P_V_TH] + fmin(g.th, 0.0);
+}
+
+const norn_model_type norn_model_alif = {
+    .name = "alif",
+    .doc = "leaky integrate-and-fire with adaptive threshold (jump q_theta, decay tau_theta), "
+           "exponential synaptic currents (weight in pA)",
+    .n_params = NP,
+    .params = params,
+    .n_state = NS,
+    .state = state,
+    .v_index = S_V,
+    .n_channels = 2,
+    .compile = compile,
+    .advance = advance,
+    .input = input,
+    .above = above,
+    .fire = fire,
+    .may_fire = may_fire,
+};
