@@ -255,8 +255,8 @@ static const char *join(char *buf, size_t len, const char *const *names, int n)
 typedef enum { DIM_NONE, DIM_TIME, DIM_VOLT, DIM_CURR, DIM_CAP, DIM_COND, DIM_FREQ, DIM_WEIGHT, DIM_OTHER } dim;
 
 static const char *const dim_noun[] = {"dimensionless value", "time", "voltage", "current", "capacitance",
-                                       "conductance", "frequency", "voltage or current", "value"};
-static const char *const dim_unit[] = {"no unit", "ms", "mV", "pA", "pF", "nS", "Hz", "mV or pA", ""};
+                                       "conductance", "frequency", "voltage, current or conductance", "value"};
+static const char *const dim_unit[] = {"no unit", "ms", "mV", "pA", "pF", "nS", "Hz", "mV, pA or nS", ""};
 
 typedef struct {
     const char *sym;
@@ -289,7 +289,7 @@ static dim dim_of_unit(const char *u)
 
 static int dim_accepts(dim want, dim got)
 {
-    return want == DIM_WEIGHT ? (got == DIM_VOLT || got == DIM_CURR) : want == got;
+    return want == DIM_WEIGHT ? (got == DIM_VOLT || got == DIM_CURR || got == DIM_COND) : want == got;
 }
 
 /* Reads a number with an optional unit ("20", "20 ms", "1.5ms", ".inf").

@@ -6,10 +6,20 @@
 
 extern const norn_model_type norn_model_iaf_delta;
 extern const norn_model_type norn_model_lif;
+extern const norn_model_type norn_model_li;
+extern const norn_model_type norn_model_alif;
+extern const norn_model_type norn_model_lif_cond;
+extern const norn_model_type norn_model_izhikevich;
+extern const norn_model_type norn_model_adex;
 
 static const norn_model_type *const models[] = {
     &norn_model_iaf_delta,
     &norn_model_lif,
+    &norn_model_li,
+    &norn_model_alif,
+    &norn_model_lif_cond,
+    &norn_model_izhikevich,
+    &norn_model_adex,
 };
 
 #define N_MODELS (sizeof models / sizeof models[0])

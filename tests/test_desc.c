@@ -382,7 +382,7 @@ START_TEST(json_input)
     free(path);
     rmtree(dir);
     bad("{\"simulation\": {\"duration\": 100},\n \"populations\": {\"exc\": {\"model\": \"lfi\", \"size\": 1}}}",
-        NORN_EINVAL, "2:35", "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif");
+        NORN_EINVAL, "2:35", "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif, li, alif, lif_cond, izhikevich, adex");
 }
 END_TEST
 
@@ -484,7 +484,7 @@ END_TEST
 START_TEST(unknown_model)
 {
     bad(HEAD "populations:\n  exc: {model: lfi, size: 10}\n", NORN_EINVAL, "3:16",
-        "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif");
+        "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif, li, alif, lif_cond, izhikevich, adex");
 }
 END_TEST
 
@@ -612,7 +612,7 @@ END_TEST
 START_TEST(wrong_weight_unit)
 {
     bad(HEAD POPS "projections: [{from: exc, to: inh, weight: 1 ms}]\n", NORN_EINVAL, "5:44",
-        "projections[0].weight: unit 'ms' is not a voltage or current (expected mV or pA)");
+        "projections[0].weight: unit 'ms' is not a voltage, current or conductance (expected mV, pA or nS)");
 }
 END_TEST
 
