@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "models/model.h"
+#include "models/psc_exp.h"
 
 enum { P_TAU_M, P_TAU_EX, P_TAU_IN, P_C_M, P_E_L, P_I_E, NP };
 enum { S_V, S_IEX, S_IIN, NS };
@@ -40,14 +41,6 @@ static const norn_state_info state[NS] = {
     [S_IEX] = {"I_syn_ex", "pA", "excitatory synaptic current", -1},
     [S_IIN] = {"I_syn_in", "pA", "inhibitory synaptic current", -1},
 };
-
-static inline double kfun(double s, double em, double es, double a)
-{
-    double x = a * s;
-    if (fabs(x) < 0.5)
-        return x == 0.0 ? s * em : s * em * (-expm1(-x) / x);
-    return (em - es) / a;
-}
 
 static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
 {
@@ -78,8 +71,8 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
     double em = exp(-s / p[P_TAU_M]);
     double ee = exp(-s / p[P_TAU_EX]), ei = exp(-s / p[P_TAU_IN]);
     double *v = mp->st[S_V], *ie = mp->st[S_IEX], *ii = mp->st[S_IIN];
-    v[i] = vinf + (v[i] - vinf) * em + ie[i] / p[P_C_M] * kfun(s, em, ee, mp->c[C_AEX]) +
-           ii[i] / p[P_C_M] * kfun(s, em, ei, mp->c[C_AIN]);
+    v[i] = vinf + (v[i] - vinf) * em + ie[i] / p[P_C_M] * norn__psc_kernel(s, em, ee, mp->c[C_AEX]) +
+           ii[i] / p[P_C_M] * norn__psc_kernel(s, em, ei, mp->c[C_AIN]);
     ie[i] *= ee;
     ii[i] *= ei;
     return 0;

@@ -9,7 +9,8 @@
  * routes by sign). While refractory V is clamped to V_reset; the currents
  * go on and still receive input.
  *
- * Exact solution over s from a state (V0, Ie, Ii):
+ * The exact trajectory and the crossing search live in models/psc_exp.h
+ * (shared with alif and li). Exact solution over s from a state (V0, Ie, Ii):
  *   V(s) = V_inf + (V0 - V_inf) e^{-s/tau_m} + (Ie/C) K_ex(s) + (Ii/C) K_in(s)
  *   K(s) = (e^{-s/tau_m} - e^{-s/tau_syn}) / (1/tau_syn - 1/tau_m)
  *        = s e^{-s/tau_m} (1 - e^{-x})/x,  x = s (1/tau_syn - 1/tau_m)
@@ -25,6 +26,7 @@
 #include <math.h>
 
 #include "models/model.h"
+#include "models/psc_exp.h"
 
 enum { P_TAU_M, P_TAU_EX, P_TAU_IN, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, NP };
 enum { S_V, S_IEX, S_IIN, NS };
@@ -48,15 +50,6 @@ static const norn_state_info state[NS] = {
     [S_IEX] = {"I_syn_ex", "pA", "excitatory synaptic current", -1},
     [S_IIN] = {"I_syn_in", "pA", "inhibitory synaptic current", -1},
 };
-
-/* K(s) given e^{-s/tau_m} = em, e^{-s/tau_syn} = es, a = 1/tau_syn - 1/tau_m. */
-static inline double kfun(double s, double em, double es, double a)
-{
-    double x = a * s;
-    if (fabs(x) < 0.5)
-        return x == 0.0 ? s * em : s * em * (-expm1(-x) / x);
-    return (em - es) / a;
-}
 
 static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
 {
@@ -82,94 +75,13 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
     }
     double tm = p[P_TAU_M];
     mp->c[C_R] = tm / p[P_C_M];
-    for (int ch = 0; ch < 2; ch++) {
-        double ts = p[ch ? P_TAU_IN : P_TAU_EX];
-        double a = 1.0 / ts - 1.0 / tm;
-        double spk = fabs(a * tm) < 1e-12 ? tm : log(tm / ts) / a;
-        mp->c[ch ? C_AIN : C_AEX] = a;
-        mp->c[ch ? C_SPK_IN : C_SPK_EX] = spk;
-        mp->c[ch ? C_KMAX_IN : C_KMAX_EX] = kfun(spk, exp(-spk / tm), exp(-spk / ts), a);
-    }
+    norn__psc_channel(tm, p[P_TAU_EX], &mp->c[C_AEX], &mp->c[C_SPK_EX], &mp->c[C_KMAX_EX]);
+    norn__psc_channel(tm, p[P_TAU_IN], &mp->c[C_AIN], &mp->c[C_SPK_IN], &mp->c[C_KMAX_IN]);
     return NORN_OK;
 }
 
-/* Trajectory of one neuron from a start state, relative time s >= 0. */
-typedef struct {
-    double vinf, dv;   /* V_inf, V0 - V_inf */
-    double qe, qi;     /* Ie/C, Ii/C (mV/ms) */
-    double tm, te, ti; /* time constants */
-    double ae, ai;
-    double spk_e, spk_i, kmax_e, kmax_i;
-} traj;
-
-typedef struct {
-    double em, ke, ki;
-} terms;
-
-static inline terms at(const traj *g, double s)
-{
-    terms r;
-    r.em = exp(-s / g->tm);
-    r.ke = kfun(s, r.em, exp(-s / g->te), g->ae);
-    r.ki = kfun(s, r.em, exp(-s / g->ti), g->ai);
-    return r;
-}
-
-static inline double value(const traj *g, const terms *r)
-{
-    return g->vinf + g->dv * r->em + g->qe * r->ke + g->qi * r->ki;
-}
-
-/* Upper bound of V on [a, b] given the terms at both ends. */
-static double upper(const traj *g, double a, const terms *ta, double b, const terms *tb)
-{
-    double ub = g->vinf + fmax(g->dv * ta->em, g->dv * tb->em);
-    double kmax, kmin;
-    kmax = fmax(ta->ke, tb->ke);
-    kmin = fmin(ta->ke, tb->ke);
-    if (g->spk_e > a && g->spk_e < b)
-        kmax = g->kmax_e;
-    ub += g->qe >= 0 ? g->qe * kmax : g->qe * kmin;
-    kmax = fmax(ta->ki, tb->ki);
-    kmin = fmin(ta->ki, tb->ki);
-    if (g->spk_i > a && g->spk_i < b)
-        kmax = g->kmax_i;
-    ub += g->qi >= 0 ? g->qi * kmax : g->qi * kmin;
-    return ub;
-}
-
-/* First s in (a, b] with V(s) >= vth, given V(a) < vth. */
-static int search(const traj *g, double vth, double a, terms ta, double b, terms tb, double tol,
-                  int depth, double *s_out)
-{
-    if (upper(g, a, &ta, b, &tb) < vth)
-        return 0;
-    if (value(g, &tb) >= vth) {
-        /* a crossing lies in (a, b]: bisect, keeping the first one */
-        while (b - a > tol) {
-            double m = 0.5 * (a + b);
-            terms tm = at(g, m);
-            if (value(g, &tm) >= vth) {
-                b = m;
-                tb = tm;
-            } else {
-                if (depth < 200 && search(g, vth, a, ta, m, tm, tol, depth + 1, s_out))
-                    return 1;
-                a = m;
-                ta = tm;
-            }
-        }
-        *s_out = b;
-        return 1;
-    }
-    if (b - a <= tol || depth >= 200)
-        return 0;
-    double m = 0.5 * (a + b);
-    terms tm = at(g, m);
-    if (search(g, vth, a, ta, m, tm, tol, depth + 1, s_out))
-        return 1;
-    return search(g, vth, m, tm, b, tb, tol, depth + 1, s_out);
-}
+typedef norn__psc_traj traj;
+typedef norn__psc_terms terms;
 
 static inline void make_traj(const norn_model_pop *mp, uint32_t i, traj *g)
 {
@@ -188,12 +100,14 @@ static inline void make_traj(const norn_model_pop *mp, uint32_t i, traj *g)
     g->spk_i = mp->c[C_SPK_IN];
     g->kmax_e = mp->c[C_KMAX_EX];
     g->kmax_i = mp->c[C_KMAX_IN];
+    g->th = 0.0;
+    g->tth = 1.0;
 }
 
 /* Sets the state to the trajectory's value at s (currents decay). */
 static inline void commit(norn_model_pop *mp, uint32_t i, const traj *g, double s, const terms *r)
 {
-    mp->st[S_V][i] = value(g, r);
+    mp->st[S_V][i] = norn__psc_v(g, r);
     mp->st[S_IEX][i] *= exp(-s / g->te);
     mp->st[S_IIN][i] *= exp(-s / g->ti);
 }
@@ -217,13 +131,13 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
         traj g;
         make_traj(mp, i, &g);
         double D = t1 - t0;
-        terms t_a = {1.0, 0.0, 0.0};
-        terms t_b = at(&g, D);
+        terms t_a = norn__psc_origin();
+        terms t_b = norn__psc_at(&g, D);
         double tol = 1e-15 * fmax(1.0, fabs(t1));
         double s;
-        if (g.vinf + g.dv < vth && search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
+        if (g.vinf + g.dv < vth && norn__psc_search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
             if (mp->mode != NORN_MODE_GRID) {
-                terms r = at(&g, s);
+                terms r = norn__psc_at(&g, s);
                 commit(mp, i, &g, s, &r);
                 if (mp->st[S_V][i] < vth)
                     mp->st[S_V][i] = vth;
@@ -235,7 +149,7 @@ static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double 
             if (gp <= t0)
                 gp = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
             if (gp < t1) {
-                terms r = at(&g, gp - t0);
+                terms r = norn__psc_at(&g, gp - t0);
                 commit(mp, i, &g, gp - t0, &r);
                 t0 = gp;
                 if (mp->st[S_V][i] >= vth) {
