@@ -26,7 +26,7 @@ enum { P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, P_V_MIN, NP };
 enum { S_V, NS, H_E = NS, NH = 1 };
 /* constants in mp->c: R = tau_m / C_m (mV per pA), 1/tau_m, and the cache
  * of the decay clock E(t) = exp(-(t - base) / tau_m) */
-enum { C_R, C_INV_TAU, C_BASE };
+enum { C_R, C_INV_TAU, C_BASE, C_NREF };
 
 static const norn_param_info params[NP] = {
     [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
@@ -65,6 +65,7 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
             return NORN_FAIL(err, NORN_EINVAL, where,
                              "params.t_ref: %g ms is not a multiple of the resolution %g ms (grid mode)",
                              p[P_T_REF], mp->h);
+        mp->c[C_NREF] = nearbyint(steps);
     }
     mp->c[C_R] = p[P_TAU_M] / p[P_C_M];
     mp->c[C_INV_TAU] = 1.0 / p[P_TAU_M];
@@ -197,7 +198,11 @@ static int above(const norn_model_pop *mp, uint32_t i, double t)
 static void fire(norn_model_pop *mp, uint32_t i, double t)
 {
     mp->st[S_V][i] = mp->p[P_V_RESET];
-    mp->ref_until[i] = t + mp->p[P_T_REF];
+    /* grid: the end of refractoriness is a grid time, made as every grid time is */
+    if (mp->mode == NORN_MODE_GRID)
+        mp->ref_until[i] = norn_grid_time(norn_grid_index(t, mp->h) + (int64_t)mp->c[C_NREF], mp->h);
+    else
+        mp->ref_until[i] = t + mp->p[P_T_REF];
 }
 
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)

@@ -31,7 +31,7 @@
 enum { P_TAU_M, P_TAU_EX, P_TAU_IN, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, NP };
 enum { S_V, S_IEX, S_IIN, NS };
 /* constants in mp->c */
-enum { C_R, C_AEX, C_AIN, C_KMAX_EX, C_KMAX_IN, C_SPK_EX, C_SPK_IN };
+enum { C_R, C_AEX, C_AIN, C_KMAX_EX, C_KMAX_IN, C_SPK_EX, C_SPK_IN, C_NREF };
 
 static const norn_param_info params[NP] = {
     [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
@@ -72,6 +72,7 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
             return NORN_FAIL(err, NORN_EINVAL, where,
                              "params.t_ref: %g ms is not a multiple of the resolution %g ms (grid mode)",
                              p[P_T_REF], mp->h);
+        mp->c[C_NREF] = nearbyint(steps);
     }
     double tm = p[P_TAU_M];
     mp->c[C_R] = tm / p[P_C_M];
@@ -181,7 +182,11 @@ static int above(const norn_model_pop *mp, uint32_t i, double t)
 static void fire(norn_model_pop *mp, uint32_t i, double t)
 {
     mp->st[S_V][i] = mp->p[P_V_RESET];
-    mp->ref_until[i] = t + mp->p[P_T_REF];
+    /* grid: the end of refractoriness is a grid time, made as every grid time is */
+    if (mp->mode == NORN_MODE_GRID)
+        mp->ref_until[i] = norn_grid_time(norn_grid_index(t, mp->h) + (int64_t)mp->c[C_NREF], mp->h);
+    else
+        mp->ref_until[i] = t + mp->p[P_T_REF];
 }
 
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
