@@ -31,5 +31,6 @@
 #include "io/output.h"
 #include "io/npy.h"
 #include "io/csv.h"
+#include "io/sonata.h"
 
 #endif

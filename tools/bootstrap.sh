@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(meson ninja-build gcc pkg-config libfyaml-dev libjemalloc-dev check libcairo2-dev python3-numpy)
+pkgs=(meson ninja-build gcc pkg-config libfyaml-dev libjemalloc-dev check libcairo2-dev libhdf5-dev python3-numpy python3-h5py)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

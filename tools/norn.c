@@ -23,7 +23,9 @@
 #include "io/desc.h"
 #include "io/output.h"
 #include "models/euler.h"
+#include "tools/export.h"
 #include "tools/plot.h"
+#include "tools/stats.h"
 
 #ifndef NORN_VERSION
 #define NORN_VERSION "unknown"
@@ -41,7 +43,13 @@ static const char usage[] =
     "usage:\n"
     "  norn run [DESCRIPTION] [options]   run a network description (YAML or JSON);\n"
     "                                     without one, the built-in Brunel (2000) network\n"
-    "  norn plot raster DIR [options]     raster and rate plot of a run (see norn plot --help)\n"
+    "  norn plot raster|traces|weights DIR [options]\n"
+    "                                     pictures of a run (see norn plot --help)\n"
+    "  norn stats DIR [options]           rate, CV, Fano factor, correlation per population\n"
+    "                                     (see norn stats --help)\n"
+    "  norn export DIR --to dense|sonata|csv [options]\n"
+    "                                     raster .npy, SONATA spikes (HDF5) or CSV;\n"
+    "                                     --what weights --projection P: dense [post, pre]\n"
     "  norn models [NAME]                 neuron models, their parameters, units, defaults\n"
     "  norn help [models]                 this text, or the models\n"
     "  norn --version\n"
@@ -426,6 +434,10 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1, cmdline);
     if (strcmp(argv[1], "plot") == 0)
         return norn_cli_plot(argc - 1, argv + 1);
+    if (strcmp(argv[1], "stats") == 0)
+        return norn_cli_stats(argc - 1, argv + 1);
+    if (strcmp(argv[1], "export") == 0)
+        return norn_cli_export(argc - 1, argv + 1);
     fprintf(stderr, "norn: unknown command '%s'; see 'norn --help'\n", argv[1]);
     return 2;
 }
