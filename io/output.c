@@ -213,6 +213,19 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
         jset(&j, p, "pre_size", jint(&j, d->pops[pj->from].size));
         jset(&j, p, "post_size", jint(&j, rows));
         jset(&j, p, "synapses", jint(&j, nsyn));
+        /* the targets' input unit, when they agree ("1" in euler mode: Norse's units) */
+        const char *unit = NULL;
+        for (uint32_t t = 0; t < pj->n_to; t++) {
+            const norn_desc_pop *tp = &d->pops[pj->to[t]];
+            const char *u = d->mode == NORN_MODE_EULER ? "1" : tp->model->input_unit;
+            if (u && unit && strcmp(u, unit) != 0) {
+                unit = "";
+                break;
+            }
+            unit = u;
+        }
+        if (unit && *unit)
+            jset(&j, p, "weight_unit", jstr(&j, unit));
         if (projs && fy_node_sequence_append(projs, p) != 0)
             j.fail = 1;
     }

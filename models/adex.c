@@ -329,6 +329,7 @@ const norn_model_type norn_model_adex = {
     .name = "adex",
     .doc = "adaptive exponential integrate-and-fire, exponential conductances (weight in nS), "
            "as NEST aeif_cond_exp",
+    .input_unit = "nS",
     .n_params = NP,
     .params = params,
     .n_state = NS,

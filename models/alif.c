@@ -222,6 +222,7 @@ const norn_model_type norn_model_alif = {
     .name = "alif",
     .doc = "leaky integrate-and-fire with adaptive threshold (jump q_theta, decay tau_theta), "
            "exponential synaptic currents (weight in pA)",
+    .input_unit = "pA",
     .n_params = NP,
     .params = params,
     .n_state = NS,

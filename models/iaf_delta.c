@@ -214,6 +214,7 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 const norn_model_type norn_model_iaf_delta = {
     .name = "iaf_delta",
     .doc = "leaky integrate-and-fire, delta synapses (weight in mV), as NEST iaf_psc_delta",
+    .input_unit = "mV",
     .n_params = NP,
     .params = params,
     .n_state = NS,

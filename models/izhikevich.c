@@ -207,6 +207,7 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 const norn_model_type norn_model_izhikevich = {
     .name = "izhikevich",
     .doc = "Izhikevich (2003) neuron (weight in mV), as NEST izhikevich but integrated to 1e-10",
+    .input_unit = "mV",
     .n_params = NP,
     .params = params,
     .n_state = NS,

@@ -107,6 +107,7 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 const norn_model_type norn_model_li = {
     .name = "li",
     .doc = "leaky integrator readout (never spikes), exponential synaptic currents (weight in pA)",
+    .input_unit = "pA",
     .n_params = NP,
     .params = params,
     .n_state = NS,

@@ -206,6 +206,7 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 const norn_model_type norn_model_lif = {
     .name = "lif",
     .doc = "leaky integrate-and-fire, exponential synaptic currents (weight in pA), as NEST iaf_psc_exp",
+    .input_unit = "pA",
     .n_params = NP,
     .params = params,
     .n_state = NS,

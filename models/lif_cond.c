@@ -215,6 +215,7 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 const norn_model_type norn_model_lif_cond = {
     .name = "lif_cond",
     .doc = "leaky integrate-and-fire, exponential conductances (weight in nS), as NEST iaf_cond_exp",
+    .input_unit = "nS",
     .n_params = NP,
     .params = params,
     .n_state = NS,

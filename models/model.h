@@ -81,6 +81,7 @@ typedef struct norn_model_pop {
 typedef struct norn_model_type {
     const char *name;
     const char *doc;
+    const char *input_unit;        /* unit of a synaptic weight: "mV", "pA", "nS" */
     int n_params;
     const norn_param_info *params;
     int n_state;
