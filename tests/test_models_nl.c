@@ -988,7 +988,8 @@ static void direct_case(const char *model, ref_maker mk, const kv *o, int no, do
                         double T, size_t min_spikes, int brk)
 {
     kv oo[16];
-    memcpy(oo, o, (size_t)no * sizeof *o);
+    if (no > 0)
+        memcpy(oo, o, (size_t)no * sizeof *o);
     oo[no++] = (kv){"I_e", I_e};
     norn_model_pop mp = make_pop(model, NORN_MODE_CONTINUOUS, 0.1, oo, no);
     size_t ns;
