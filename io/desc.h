@@ -99,6 +99,22 @@ typedef struct {
     char where[NORN_WHERE_LEN];
 } norn_desc_stim;
 
+/* Short-term plasticity of a projection (Tsodyks-Markram), state kept per
+ * presynaptic neuron (the parameters are homogeneous per projection).
+ *  NORN_STP_TSODYKS2 (continuous/grid; NEST's tsodyks2_synapse): U, u0 (initial
+ *    u, default U), x0 (default 1), tau_rec_ms, tau_fac_ms (0: none);
+ *  NORN_STP_NORSE (euler; Norse's stp_step): U, tau_f_inv, tau_d_inv
+ *    (tau_s_inv accepted and unused, as in Norse), u0 (default 0), x0 (1). */
+typedef enum { NORN_STP_NONE = 0, NORN_STP_TSODYKS2, NORN_STP_NORSE } norn_stp_rule;
+
+typedef struct {
+    norn_stp_rule rule;
+    double U, u0, x0;
+    double tau_rec_ms, tau_fac_ms; /* TSODYKS2 */
+    double tau_f_inv, tau_d_inv;   /* NORSE, 1/s */
+    char where[NORN_WHERE_LEN];
+} norn_desc_stp;
+
 typedef struct {
     char *name;             /* given or "proj<k>" */
     uint32_t from;          /* population index */
@@ -109,6 +125,7 @@ typedef struct {
     norn_desc_value weight; /* default 1 */
     norn_desc_value delay;  /* ms; default: one resolution step */
     int euler_lag;          /* euler mode: 0 = this step's spikes, 1 = the previous step's */
+    norn_desc_stp stp;      /* rule NONE without a plasticity block */
     char where[NORN_WHERE_LEN];
 } norn_desc_proj;
 
@@ -128,6 +145,17 @@ typedef struct {
     char where[NORN_WHERE_LEN];
 } norn_desc_weight_rec;
 
+/* record.plasticity: {projection, variables: [u, x], every}: the
+ * per-presynaptic-neuron plasticity state sampled every `every` ms (default
+ * the resolution) to plasticity_<projection>_<variable>.npy [samples, n_pre]. */
+typedef struct {
+    uint32_t proj;
+    int vars[2];                 /* 0 = u, 1 = x */
+    int n_vars;
+    double every_ms;
+    char where[NORN_WHERE_LEN];
+} norn_desc_plast_rec;
+
 typedef struct {
     char *path;             /* the description file as given */
     char *name;             /* simulation.name, or the file's base name without extension */
@@ -144,6 +172,7 @@ typedef struct {
     int *record_spikes;     /* [n_pops]: 1 if recorded; default all */
     norn_desc_state_rec *state_recs; uint32_t n_state_recs;
     norn_desc_weight_rec *weight_recs; uint32_t n_weight_recs;
+    norn_desc_plast_rec *plast_recs; uint32_t n_plast_recs;
     char where[NORN_WHERE_LEN];
 } norn_desc;
 
