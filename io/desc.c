@@ -1484,16 +1484,84 @@ static norn_status parse_conn(ctx *c, const slot *cs, const char *path, norn_des
     return NORN_OK;
 }
 
+/* A number in [0, 1] ((0, 1] when lo_open), or def when absent. */
+static norn_status unit_interval(ctx *c, const slot *s, const char *path, const char *key, int lo_open, double def,
+                                 double *out)
+{
+    TRY(opt_number(c, s, path, key, DIM_NONE, def, out));
+    if (s->key && !((lo_open ? *out > 0 : *out >= 0) && *out <= 1))
+        return FAIL(c, s->val, s->key, "%s.%s: must be in %s0, 1], got %g", path, key, lo_open ? "(" : "[", *out);
+    return NORN_OK;
+}
+
+/* plasticity: {rule: tsodyks2 | tsodyks_markram, ...}; the rule decides
+ * the keys, and the mode decides the rule. */
+static norn_status parse_stp(ctx *c, const slot *ps, const char *path, norn_desc_stp *stp)
+{
+    static const char *const ts2_keys[] = {"rule", "U", "u", "x", "tau_rec", "tau_fac"};
+    enum { T_U = 1, T_u, T_x, T_REC, T_FAC };
+    static const char *const tm_keys[] = {"rule", "U", "u", "x", "tau_f_inv", "tau_d_inv", "tau_s_inv"};
+    enum { M_U = 1, M_u, M_x, M_F, M_D, M_S };
+    static const char *const known = "tsodyks2 (continuous, grid), tsodyks_markram (euler)";
+    const char *mode = c->d->mode == NORN_MODE_EULER ? "euler" : c->d->mode == NORN_MODE_GRID ? "grid" : "continuous";
+    char p0[PATH_LEN + 16], p2[PATH_LEN + 32];
+    node *n = ps->val;
+    slot rs, s[7];
+    snprintf(p0, sizeof p0, "%s.plasticity", path);
+    where_of(c, n, ps->key, stp->where);
+    TRY(expect_map(c, n, ps->key, p0));
+    if (!lookup(n, "rule", &rs))
+        return FAIL(c, n, ps->key, "%s: missing required key 'rule' (%s)", p0, known);
+    const char *rn = NULL;
+    snprintf(p2, sizeof p2, "%s.rule", p0);
+    TRY(get_name(c, rs.val, rs.key, p2, &rn));
+    if (strcmp(rn, "tsodyks2") == 0) {
+        if (c->d->mode == NORN_MODE_EULER)
+            return FAIL(c, rs.val, rs.key, "%s: plasticity rule 'tsodyks2' is not available in euler mode; use "
+                                           "tsodyks_markram (Norse's)", p2);
+        TRY(fields(c, n, ps->key, p0, ts2_keys, 6, s));
+        stp->rule = NORN_STP_TSODYKS2;
+        TRY(unit_interval(c, &s[T_U], p0, "U", 1, 0.5, &stp->U));
+        TRY(unit_interval(c, &s[T_u], p0, "u", 0, stp->U, &stp->u0));
+        TRY(unit_interval(c, &s[T_x], p0, "x", 0, 1.0, &stp->x0));
+        TRY(opt_number(c, &s[T_REC], p0, "tau_rec", DIM_TIME, 800.0, &stp->tau_rec_ms));
+        if (!(stp->tau_rec_ms > 0))
+            return FAIL(c, s[T_REC].val, s[T_REC].key, "%s.tau_rec: must be > 0, got %g", p0, stp->tau_rec_ms);
+        TRY(opt_number(c, &s[T_FAC], p0, "tau_fac", DIM_TIME, 0.0, &stp->tau_fac_ms));
+        TRY(nonneg(c, &s[T_FAC], p0, "tau_fac", stp->tau_fac_ms));
+    } else if (strcmp(rn, "tsodyks_markram") == 0) {
+        if (c->d->mode != NORN_MODE_EULER)
+            return FAIL(c, rs.val, rs.key, "%s: plasticity rule 'tsodyks_markram' needs simulation.mode: euler; "
+                                           "in %s mode use tsodyks2", p2, mode);
+        TRY(fields(c, n, ps->key, p0, tm_keys, 7, s));
+        stp->rule = NORN_STP_NORSE;
+        double ignored;
+        TRY(unit_interval(c, &s[M_U], p0, "U", 1, 0.45, &stp->U));
+        TRY(unit_interval(c, &s[M_u], p0, "u", 0, 0.0, &stp->u0));
+        TRY(unit_interval(c, &s[M_x], p0, "x", 0, 1.0, &stp->x0));
+        TRY(opt_number(c, &s[M_F], p0, "tau_f_inv", DIM_FREQ, 1.0 / 50e-3, &stp->tau_f_inv));
+        TRY(nonneg(c, &s[M_F], p0, "tau_f_inv", stp->tau_f_inv));
+        TRY(opt_number(c, &s[M_D], p0, "tau_d_inv", DIM_FREQ, 1.0 / 750e-3, &stp->tau_d_inv));
+        TRY(nonneg(c, &s[M_D], p0, "tau_d_inv", stp->tau_d_inv));
+        TRY(opt_number(c, &s[M_S], p0, "tau_s_inv", DIM_FREQ, 1.0 / 20e-3, &ignored)); /* unused, as in Norse */
+    } else if (strcmp(rn, "stdp") == 0) {
+        return FAIL(c, rs.val, rs.key, "%s: plasticity rule 'stdp' is not available yet; known: %s", p2, known);
+    } else {
+        return FAIL(c, rs.val, rs.key, "%s: unknown plasticity rule '%s'; known: %s", p2, rn, known);
+    }
+    return NORN_OK;
+}
+
 static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_desc_proj *pj)
 {
-    static const char *const keys[] = {"name", "from", "to", "connect", "weight", "delay"};
-    enum { NAME, FROM, TO, CONNECT, WEIGHT, DELAY };
+    static const char *const keys[] = {"name", "from", "to", "connect", "weight", "delay", "plasticity"};
+    enum { NAME, FROM, TO, CONNECT, WEIGHT, DELAY, PLAST };
     char path[PATH_LEN], p2[PATH_LEN + 32];
-    slot s[6];
+    slot s[7];
     norn_desc *d = c->d;
     snprintf(path, sizeof path, "projections[%u]", idx);
     where_of(c, n, seq, pj->where);
-    TRY(fields(c, n, seq, path, keys, 6, s));
+    TRY(fields(c, n, seq, path, keys, 7, s));
 
     snprintf(p2, sizeof p2, "%s.name", path);
     if (s[NAME].key) {
@@ -1579,7 +1647,10 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
         pj->delay.dist = dconst(d->resolution_ms);
         snprintf(pj->delay.where, sizeof pj->delay.where, "%s", pj->where);
     }
-    return parse_conn(c, &s[CONNECT], path, pj);
+    TRY(parse_conn(c, &s[CONNECT], path, pj));
+    if (s[PLAST].key && !is_null(s[PLAST].val))
+        TRY(parse_stp(c, &s[PLAST], path, &pj->stp));
+    return NORN_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1674,13 +1745,36 @@ static norn_status parse_state_rec(ctx *c, node *n, node *fb, const char *path, 
     return NORN_OK;
 }
 
+/* A projection by name. */
+static norn_status proj_ref(ctx *c, node *n, node *fb, const char *path, uint32_t *out)
+{
+    norn_desc *d = c->d;
+    char b[80];
+    const char *name = text(n);
+    if (name == NULL)
+        return FAIL(c, n, fb, "%s: expected a projection name, got %s", path, describe(n, b, sizeof b));
+    uint32_t j = 0;
+    while (j < d->n_projs && strcmp(d->projs[j].name, name) != 0)
+        j++;
+    if (j == d->n_projs) {
+        char list[LIST_LEN];
+        const char *names[64];
+        int nn = 0;
+        for (uint32_t q = 0; q < d->n_projs && nn < 64; q++)
+            names[nn++] = d->projs[q].name;
+        return FAIL(c, n, fb, "%s: no projection '%s'%s%s", path, name, nn ? "; known: " : " (there are none)",
+                    nn ? join(list, sizeof list, names, nn) : "");
+    }
+    *out = j;
+    return NORN_OK;
+}
+
 /* record.weights: a projection name, a list of names, or mappings
  * {projection: NAME, every: MS}. */
 static norn_status parse_weight_recs(ctx *c, node *n, node *key)
 {
     static const char *const keys[] = {"projection", "every"};
     norn_desc *d = c->d;
-    char b[80];
     uint32_t m = is_seq(n) ? (uint32_t)fy_node_sequence_item_count(n) : 1;
     if (m == 0)
         return NORN_OK;
@@ -1711,36 +1805,103 @@ static norn_status parse_weight_recs(ctx *c, node *n, node *key)
                                                        "got %g", p2, d->resolution_ms, r->every_ms);
             }
         }
-        const char *name = text(nm);
-        if (name == NULL)
-            return FAIL(c, nm, fb, "%s: expected a projection name, got %s", path, describe(nm, b, sizeof b));
-        uint32_t j = 0;
-        while (j < d->n_projs && strcmp(d->projs[j].name, name) != 0)
-            j++;
-        if (j == d->n_projs) {
-            char list[LIST_LEN];
-            const char *names[64];
-            int nn = 0;
-            for (uint32_t q = 0; q < d->n_projs && nn < 64; q++)
-                names[nn++] = d->projs[q].name;
-            return FAIL(c, nm, fb, "%s: no projection '%s'%s%s", path, name, nn ? "; known: " : " (there are none)",
-                        nn ? join(list, sizeof list, names, nn) : "");
+        TRY(proj_ref(c, nm, fb, path, &r->proj));
+    }
+    return NORN_OK;
+}
+
+/* One record.plasticity item: {projection: NAME, variables: [u, x], every: MS}. */
+static norn_status parse_plast_rec(ctx *c, node *n, node *fb, const char *path, norn_desc_plast_rec *r)
+{
+    static const char *const keys[] = {"projection", "variables", "every"};
+    enum { PROJ, VARS, EVERY };
+    static const char *const var_names[] = {"u", "x"};
+    norn_desc *d = c->d;
+    char p2[PATH_LEN + 32], list[LIST_LEN], b[80];
+    slot s[3];
+    where_of(c, n, fb, r->where);
+    TRY(fields(c, n, fb, path, keys, 3, s));
+    TRY(need(c, &s[PROJ], n, fb, path, "projection"));
+    snprintf(p2, sizeof p2, "%s.projection", path);
+    TRY(proj_ref(c, s[PROJ].val, s[PROJ].key, p2, &r->proj));
+    if (d->projs[r->proj].stp.rule == NORN_STP_NONE)
+        return FAIL(c, s[PROJ].val, s[PROJ].key, "%s: projections[%u] '%s' has no plasticity to record", p2, r->proj,
+                    d->projs[r->proj].name);
+
+    if (!s[VARS].key) {
+        r->vars[0] = 0;
+        r->vars[1] = 1;
+        r->n_vars = 2;
+    } else {
+        node *vn = s[VARS].val;
+        snprintf(p2, sizeof p2, "%s.variables", path);
+        int m = is_seq(vn) ? fy_node_sequence_item_count(vn) : 1;
+        if (m == 0)
+            return FAIL(c, vn, s[VARS].key, "%s: expected at least one variable (u, x)", p2);
+        void *it = NULL;
+        for (int k = 0; k < m; k++) {
+            node *e = is_seq(vn) ? deref(fy_node_sequence_iterate(vn, &it)) : vn;
+            const char *name = text(e);
+            if (name == NULL)
+                return FAIL(c, e, s[VARS].key, "%s: expected a variable name, got %s", p2, describe(e, b, sizeof b));
+            int v = 0;
+            while (v < 2 && strcmp(var_names[v], name) != 0)
+                v++;
+            if (v == 2)
+                return FAIL(c, e, s[VARS].key, "%s: unknown plasticity variable '%s'; known: %s", p2, name,
+                            join(list, sizeof list, var_names, 2));
+            for (int j = 0; j < r->n_vars; j++)
+                if (r->vars[j] == v)
+                    return FAIL(c, e, s[VARS].key, "%s: variable '%s' listed twice", p2, name);
+            r->vars[r->n_vars++] = v;
         }
-        r->proj = j;
+    }
+
+    r->every_ms = d->resolution_ms;
+    if (s[EVERY].key) {
+        snprintf(p2, sizeof p2, "%s.every", path);
+        TRY(get_number(c, s[EVERY].val, s[EVERY].key, p2, DIM_TIME, NULL, &r->every_ms));
+        double q = r->every_ms / d->resolution_ms;
+        if (!isfinite(q) || !(nearbyint(q) >= 1) || fabs(q - nearbyint(q)) > 1e-9 * fmax(1.0, q))
+            return FAIL(c, s[EVERY].val, s[EVERY].key,
+                        "%s: must be a positive multiple of the resolution (%g ms), got %g", p2, d->resolution_ms,
+                        r->every_ms);
+    }
+    return NORN_OK;
+}
+
+/* record.plasticity: one mapping or a list of them. */
+static norn_status parse_plast_recs(ctx *c, node *n, node *key)
+{
+    norn_desc *d = c->d;
+    uint32_t m = is_seq(n) ? (uint32_t)fy_node_sequence_item_count(n) : 1;
+    if (m == 0)
+        return NORN_OK;
+    if ((d->plast_recs = norn_calloc_n(m, sizeof *d->plast_recs)) == NULL)
+        return oom(c);
+    d->n_plast_recs = m;
+    void *it = NULL;
+    for (uint32_t k = 0; k < m; k++) {
+        char path[PATH_LEN];
+        node *e = is_seq(n) ? deref(fy_node_sequence_iterate(n, &it)) : n;
+        snprintf(path, sizeof path, is_seq(n) ? "record.plasticity[%u]" : "record.plasticity", k);
+        TRY(parse_plast_rec(c, e, is_seq(n) ? n : key, path, &d->plast_recs[k]));
     }
     return NORN_OK;
 }
 
 static norn_status parse_record(ctx *c, node *map, node *key)
 {
-    static const char *const keys[] = {"spikes", "state", "weights"};
+    static const char *const keys[] = {"spikes", "state", "weights", "plasticity"};
     norn_desc *d = c->d;
-    slot s[3];
+    slot s[4];
     memset(s, 0, sizeof s);
     if (!is_null(map))
-        TRY(fields(c, map, key, "record", keys, 3, s));
+        TRY(fields(c, map, key, "record", keys, 4, s));
     if (s[2].key && !is_null(s[2].val))
         TRY(parse_weight_recs(c, s[2].val, s[2].key));
+    if (s[3].key && !is_null(s[3].val))
+        TRY(parse_plast_recs(c, s[3].val, s[3].key));
     for (uint32_t i = 0; i < d->n_pops; i++)
         d->record_spikes[i] = 1;
     node *sp = s[0].val;
@@ -2037,5 +2198,6 @@ void norn_desc_free(norn_desc *d)
         norn_free(d->state_recs[i].neurons);
     norn_free(d->state_recs);
     norn_free(d->weight_recs);
+    norn_free(d->plast_recs);
     norn_free(d);
 }

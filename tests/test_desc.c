@@ -807,6 +807,253 @@ START_TEST(negative_seed)
 }
 END_TEST
 
+/* ---- short-term plasticity --------------------------------------------------- */
+
+#define EULER_POPS                                                    \
+    "simulation: {duration: 100, mode: euler}\n"                      \
+    "populations:\n"                                                  \
+    "  pre: {model: input, size: 16}\n"                               \
+    "  post: {model: iaf, size: 8}\n"
+
+/* tsodyks2 (grid and continuous): NEST's defaults, u defaulting to U, and
+ * given values with units; where is the plasticity mapping's */
+START_TEST(stp_tsodyks2)
+{
+    norn_desc *d = parse_ok(HEAD POPS
+                            "projections:\n"                                                       /* 5 */
+                            "  - {name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}\n"     /* 6 */
+                            "  - name: b\n"                                                        /* 7 */
+                            "    from: exc\n"                                                      /* 8 */
+                            "    to: inh\n"                                                        /* 9 */
+                            "    plasticity:\n"                                                    /* 10 */
+                            "      rule: tsodyks2\n"                                               /* 11 */
+                            "      U: 0.2\n"                                                       /* 12 */
+                            "      u: 0.1\n"                                                       /* 13 */
+                            "      x: 0.9\n"                                                       /* 14 */
+                            "      tau_rec: 0.1 s\n"                                               /* 15 */
+                            "      tau_fac: 50 ms\n"                                               /* 16 */
+                            "  - {name: c, from: inh, to: exc, plasticity: {rule: tsodyks2, U: 1, tau_fac: 0}}\n"
+                            "  - {name: d, from: inh, to: exc, plasticity: null}\n"
+                            "  - {name: e, from: inh, to: exc}\n");
+    ck_assert_uint_eq(d->n_projs, 5);
+    const norn_desc_stp *a = &d->projs[0].stp, *b = &d->projs[1].stp, *c = &d->projs[2].stp;
+    ck_assert_int_eq(a->rule, NORN_STP_TSODYKS2);
+    EQ(a->U, 0.5);
+    EQ(a->u0, 0.5);
+    EQ(a->x0, 1.0);
+    EQ(a->tau_rec_ms, 800.0);
+    EQ(a->tau_fac_ms, 0.0);
+    ck_assert_str_eq(a->where, "net.yaml:6:47");
+    ck_assert_int_eq(b->rule, NORN_STP_TSODYKS2);
+    EQ(b->U, 0.2);
+    EQ(b->u0, 0.1);
+    EQ(b->x0, 0.9);
+    EQ(b->tau_rec_ms, 100.0);
+    EQ(b->tau_fac_ms, 50.0);
+    ck_assert_str_eq(b->where, "net.yaml:11:7");
+    ck_assert_int_eq(c->rule, NORN_STP_TSODYKS2);
+    EQ(c->U, 1.0);
+    EQ(c->u0, 1.0); /* follows U */
+    EQ(c->tau_fac_ms, 0.0);
+    ck_assert_int_eq(d->projs[3].stp.rule, NORN_STP_NONE);
+    ck_assert_int_eq(d->projs[4].stp.rule, NORN_STP_NONE);
+    ck_assert_uint_eq(d->n_plast_recs, 0);
+    ck_assert_ptr_null(d->plast_recs);
+    norn_desc_free(d);
+
+    d = parse_ok("simulation: {duration: 100, mode: continuous}\n" POPS
+                 "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, U: 0.3, x: 0}}]\n");
+    ck_assert_int_eq(d->projs[0].stp.rule, NORN_STP_TSODYKS2);
+    EQ(d->projs[0].stp.U, 0.3);
+    EQ(d->projs[0].stp.u0, 0.3);
+    EQ(d->projs[0].stp.x0, 0.0);
+    norn_desc_free(d);
+}
+END_TEST
+
+/* tsodyks_markram (euler): Norse's names and defaults; tau_s_inv accepted */
+START_TEST(stp_norse)
+{
+    norn_desc *d = parse_ok(EULER_POPS
+                            "projections:\n"
+                            "  - {name: syn, from: pre, to: post, plasticity: {rule: tsodyks_markram}}\n"  /* 6 */
+                            "  - {name: syn2, from: pre, to: post,\n"
+                            "     plasticity: {rule: tsodyks_markram, U: 0.2, tau_f_inv: 10 Hz, tau_d_inv: 2,\n"
+                            "                  tau_s_inv: 100, u: 0.3, x: 0.5}}\n"
+                            "  - {name: plain, from: pre, to: post}\n");
+    ck_assert_uint_eq(d->n_projs, 3);
+    const norn_desc_stp *a = &d->projs[0].stp, *b = &d->projs[1].stp;
+    ck_assert_int_eq(a->rule, NORN_STP_NORSE);
+    EQ(a->U, 0.45);
+    EQ(a->tau_f_inv, 20.0);
+    EQ(a->tau_d_inv, 1.0 / 0.75);
+    EQ(a->u0, 0.0);
+    EQ(a->x0, 1.0);
+    ck_assert_str_eq(a->where, "net.yaml:6:50");
+    ck_assert_int_eq(b->rule, NORN_STP_NORSE);
+    EQ(b->U, 0.2);
+    EQ(b->tau_f_inv, 10.0);
+    EQ(b->tau_d_inv, 2.0);
+    EQ(b->u0, 0.3);
+    EQ(b->x0, 0.5);
+    ck_assert_str_eq(b->where, "net.yaml:8:18");
+    ck_assert_int_eq(d->projs[2].stp.rule, NORN_STP_NONE);
+    norn_desc_free(d);
+}
+END_TEST
+
+/* record.plasticity: a list or one mapping; variables default to both,
+ * every to the resolution */
+START_TEST(record_plasticity)
+{
+    norn_desc *d = parse_ok(HEAD POPS
+                            "projections:\n"
+                            "  - {name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}\n"
+                            "  - {name: b, from: inh, to: exc, plasticity: {rule: tsodyks2, U: 0.1}}\n"
+                            "record:\n"                                                           /* 8 */
+                            "  plasticity:\n"                                                     /* 9 */
+                            "    - {projection: b}\n"                                             /* 10 */
+                            "    - {projection: a, variables: [x], every: 0.5 ms}\n"              /* 11 */
+                            "    - {projection: a, variables: [x, u], every: 2}\n");
+    ck_assert_uint_eq(d->n_plast_recs, 3);
+    const norn_desc_plast_rec *r = d->plast_recs;
+    ck_assert_uint_eq(r[0].proj, 1);
+    ck_assert_int_eq(r[0].n_vars, 2);
+    ck_assert_int_eq(r[0].vars[0], 0);
+    ck_assert_int_eq(r[0].vars[1], 1);
+    EQ(r[0].every_ms, 0.1);
+    ck_assert_str_eq(r[0].where, "net.yaml:10:7");
+    ck_assert_uint_eq(r[1].proj, 0);
+    ck_assert_int_eq(r[1].n_vars, 1);
+    ck_assert_int_eq(r[1].vars[0], 1);
+    EQ(r[1].every_ms, 0.5);
+    ck_assert_str_eq(r[1].where, "net.yaml:11:7");
+    ck_assert_int_eq(r[2].n_vars, 2);
+    ck_assert_int_eq(r[2].vars[0], 1);
+    ck_assert_int_eq(r[2].vars[1], 0);
+    EQ(r[2].every_ms, 2.0);
+    ck_assert_int_eq(d->record_spikes[0], 1); /* spikes keep their default */
+    norn_desc_free(d);
+
+    /* one mapping, a single variable name; in euler mode too */
+    d = parse_ok(EULER_POPS
+                 "projections: [{name: syn, from: pre, to: post, plasticity: {rule: tsodyks_markram}}]\n"
+                 "record: {plasticity: {projection: syn, variables: u, every: 0.3}}\n");
+    ck_assert_uint_eq(d->n_plast_recs, 1);
+    ck_assert_uint_eq(d->plast_recs[0].proj, 0);
+    ck_assert_int_eq(d->plast_recs[0].n_vars, 1);
+    ck_assert_int_eq(d->plast_recs[0].vars[0], 0);
+    EQ(d->plast_recs[0].every_ms, 0.3);
+    ck_assert_str_eq(d->plast_recs[0].where, "net.yaml:6:22");
+    norn_desc_free(d);
+}
+END_TEST
+
+START_TEST(stp_wrong_mode)
+{
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks_markram}}]\n", NORN_EINVAL,
+        "5:55", "projections[0].plasticity.rule: plasticity rule 'tsodyks_markram' needs simulation.mode: euler; "
+                "in grid mode use tsodyks2");
+    bad("simulation: {duration: 100, mode: continuous}\n" POPS
+        "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks_markram, U: 0.5}}]\n",
+        NORN_EINVAL, "5:55", "projections[0].plasticity.rule: plasticity rule 'tsodyks_markram' needs "
+                             "simulation.mode: euler; in continuous mode use tsodyks2");
+    /* the mode is reported before keys of the other rule */
+    bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: tsodyks2, tau_rec: 100}}\n",
+        NORN_EINVAL, "6:46", "projections[0].plasticity.rule: plasticity rule 'tsodyks2' is not available in euler "
+                             "mode; use tsodyks_markram (Norse's)");
+}
+END_TEST
+
+START_TEST(stp_unknown_rule)
+{
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: hebb}}]\n", NORN_EINVAL, "5:55",
+        "projections[0].plasticity.rule: unknown plasticity rule 'hebb'; known: tsodyks2 (continuous, grid), "
+        "tsodyks_markram (euler)");
+    bad(HEAD POPS "projections:\n  - from: exc\n    to: inh\n    plasticity:\n      rule: stdp\n", NORN_EINVAL,
+        "9:13", "projections[0].plasticity.rule: plasticity rule 'stdp' is not available yet; known: tsodyks2 "
+                 "(continuous, grid), tsodyks_markram (euler)");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {U: 0.5}}]\n", NORN_EINVAL, "5:48",
+        "projections[0].plasticity: missing required key 'rule' (tsodyks2 (continuous, grid), tsodyks_markram "
+        "(euler))");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: tsodyks2}]\n", NORN_EINVAL, "5:48",
+        "projections[0].plasticity: expected a mapping, got 'tsodyks2'");
+}
+END_TEST
+
+START_TEST(stp_bad_values)
+{
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, U: 1.5}}]\n", NORN_EINVAL,
+        "5:68", "projections[0].plasticity.U: must be in (0, 1], got 1.5");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, U: 0}}]\n", NORN_EINVAL,
+        "5:68", "projections[0].plasticity.U: must be in (0, 1], got 0");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, x: -0.1}}]\n", NORN_EINVAL,
+        "5:68", "projections[0].plasticity.x: must be in [0, 1], got -0.1");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, tau_rec: -5}}]\n", NORN_EINVAL,
+        "5:74", "projections[0].plasticity.tau_rec: must be > 0, got -5");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, tau_rec: 0}}]\n", NORN_EINVAL,
+        "5:74", "projections[0].plasticity.tau_rec: must be > 0, got 0");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, tau_fac: -1 ms}}]\n",
+        NORN_EINVAL, "5:74", "projections[0].plasticity.tau_fac: must be >= 0, got -1");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: tsodyks2, tau_rec: 5 mV}}]\n",
+        NORN_EINVAL, "5:74", "projections[0].plasticity.tau_rec: unit 'mV' is not a time (expected ms)");
+    bad(EULER_POPS "projections: [{from: pre, to: post, plasticity: {rule: tsodyks_markram, u: 2}}]\n",
+        NORN_EINVAL, "5:76", "projections[0].plasticity.u: must be in [0, 1], got 2");
+    bad(EULER_POPS "projections: [{from: pre, to: post, plasticity: {rule: tsodyks_markram, tau_d_inv: -1}}]\n",
+        NORN_EINVAL, "5:84", "projections[0].plasticity.tau_d_inv: must be >= 0, got -1");
+}
+END_TEST
+
+START_TEST(stp_unknown_key)
+{
+    bad(HEAD POPS "projections:\n  - from: exc\n    to: inh\n    plasticity: {rule: tsodyks2, tau_f_inv: 3}\n",
+        NORN_EINVAL, "8:34",
+        "unknown key 'tau_f_inv' in projections[0].plasticity; known: rule, U, u, x, tau_rec, tau_fac");
+    bad(EULER_POPS "projections: [{from: pre, to: post, plasticity: {rule: tsodyks_markram, tau_rec: 3}}]\n",
+        NORN_EINVAL, "5:73",
+        "unknown key 'tau_rec' in projections[0].plasticity; known: rule, U, u, x, tau_f_inv, tau_d_inv, tau_s_inv");
+}
+END_TEST
+
+START_TEST(record_plasticity_without_stp)
+{
+    bad(EULER_POPS
+        "projections:\n"
+        "  - {name: dep, from: pre, to: post, plasticity: {rule: tsodyks_markram}}\n"
+        "  - {name: syn, from: pre, to: post}\n"
+        "record:\n"
+        "  plasticity: [{projection: dep}, {projection: syn}]\n",
+        NORN_EINVAL, "9:48", "record.plasticity[1].projection: projections[1] 'syn' has no plasticity to record");
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}]\n"
+                  "record: {plasticity: {projection: b}}\n",
+        NORN_EINVAL, "6:35", "record.plasticity.projection: no projection 'b'; known: a");
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}]\n"
+                  "record: {plasticity: {variables: [u]}}\n",
+        NORN_EINVAL, "6:22", "record.plasticity: missing required key 'projection'");
+    /* the shared name lookup still serves record.weights */
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh}]\nrecord: {weights: [a, c]}\n", NORN_EINVAL,
+        "6:23", "record.weights[1]: no projection 'c'; known: a");
+}
+END_TEST
+
+START_TEST(record_plasticity_bad_variable)
+{
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}]\n"
+                  "record: {plasticity: {projection: a, variables: [u, y]}}\n",
+        NORN_EINVAL, "6:53", "record.plasticity.variables: unknown plasticity variable 'y'; known: u, x");
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}]\n"
+                  "record: {plasticity: {projection: a, variables: [x, x]}}\n",
+        NORN_EINVAL, "6:53", "record.plasticity.variables: variable 'x' listed twice");
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}]\n"
+                  "record: {plasticity: {projection: a, variables: []}}\n",
+        NORN_EINVAL, "6:38", "record.plasticity.variables: expected at least one variable (u, x)"); /* at the key */
+    bad(HEAD POPS "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2}}]\n"
+                  "record: {plasticity: {projection: a, every: 0.25}}\n",
+        NORN_EINVAL, "6:45",
+        "record.plasticity.every: must be a positive multiple of the resolution (0.1 ms), got 0.25");
+}
+END_TEST
+
 START_TEST(missing_description_file)
 {
     norn_desc *d = UNTOUCHED;
@@ -871,6 +1118,20 @@ START_TEST(enomem_bad)
                           "projections: [{from: exc, to: [inh, exc], weight: {file: w.npy}},\n"
                           "              {from: exc, to: inh, delay: 0.01}]\n");
     enomem_sweep(path, NORN_EINVAL);
+    free(path);
+    rmtree(dir);
+}
+END_TEST
+
+START_TEST(enomem_plasticity)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_write(dir, "stp.yaml",
+                          HEAD POPS
+                          "projections: [{name: a, from: exc, to: inh, plasticity: {rule: tsodyks2, U: 0.2}},\n"
+                          "              {name: b, from: inh, to: exc, plasticity: {rule: tsodyks2}}]\n"
+                          "record: {plasticity: [{projection: a}, {projection: b, variables: [x]}]}\n");
+    enomem_sweep(path, NORN_OK);
     free(path);
     rmtree(dir);
 }
@@ -959,9 +1220,22 @@ Suite *desc_suite(void)
     tcase_add_test(tc, record_spikes_unknown);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("plasticity");
+    tcase_add_test(tc, stp_tsodyks2);
+    tcase_add_test(tc, stp_norse);
+    tcase_add_test(tc, record_plasticity);
+    tcase_add_test(tc, stp_wrong_mode);
+    tcase_add_test(tc, stp_unknown_rule);
+    tcase_add_test(tc, stp_bad_values);
+    tcase_add_test(tc, stp_unknown_key);
+    tcase_add_test(tc, record_plasticity_without_stp);
+    tcase_add_test(tc, record_plasticity_bad_variable);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("enomem");
     tcase_add_test(tc, enomem_full);
     tcase_add_test(tc, enomem_bad);
+    tcase_add_test(tc, enomem_plasticity);
     suite_add_tcase(s, tc);
     return s;
 }
