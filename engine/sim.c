@@ -10,7 +10,10 @@
 #include "engine/rng.h"
 #include "models/euler.h"
 
-enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2 };
+enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3 };
+/* EV_SPIKE_STP: kind = EV | row-local segment << 4 | table << 12, a = source,
+ * b = the double bits of the spike's efficacy (short-term plasticity). */
+#define STP_SEG_BITS 8u
 #define EV_KIND_BITS 4u
 
 /* Poisson drive of one population. continuous mode: exponential intervals,
@@ -48,7 +51,14 @@ typedef struct {
     uint32_t src, tgt;
     int lag; /* euler mode: 0 = this step's spikes, 1 = the previous step's */
     norn_csr csr;
-} table;
+    /* short-term plasticity (Tsodyks-Markram), state per presynaptic neuron */
+    norn_stp_spec stp;
+    double *u, *x, *tl;       /* tsodyks2: u, x at the last spike, its time (-inf: none) */
+    float *uf, *xf;           /* norse: float32 u, x after step ls */
+    int64_t *ls;
+    float *rel;               /* norse: release (u' x) of each neuron's latest spike */
+    float fU, fdt, ftf, ftd;  /* norse: fl32(U), fl32(dt), fl32(-tau_f_inv), fl32(tau_d_inv) */
+} table_t;
 
 typedef struct {
     uint32_t pop;
@@ -71,6 +81,16 @@ typedef struct {
     double *times;   /* [n_snap] */
     float *w;        /* [n_snap][n_syn], tables in order, CSR order */
 } wrecorder;
+
+typedef struct {
+    uint32_t table;
+    int n_vars;
+    int vars[2];     /* 0 = u, 1 = x */
+    double interval;
+    uint64_t n_samples, next;
+    double *times;
+    float *data;     /* [n_samples][n_vars][n_pre] */
+} srecorder;
 
 typedef struct {
     char *name;
@@ -120,7 +140,7 @@ struct norn_sim {
     population *pops;
     uint32_t n_pops;
     uint64_t n_neurons;
-    table *tables;
+    table_t *tables;
     uint32_t n_tables;
     poisson_stim *poisson;
     uint32_t n_poisson;
@@ -132,6 +152,8 @@ struct norn_sim {
     uint32_t n_recs;
     wrecorder *wrecs;
     uint32_t n_wrecs;
+    srecorder *srecs;
+    uint32_t n_srecs;
     norn_queue q;
     int ran;
     double duration;
@@ -223,8 +245,16 @@ void norn_sim_destroy(norn_sim *s)
     for (uint32_t k = 0; k < s->n_pops; k++)
         free_pop(&s->pops[k]);
     norn_free(s->pops);
-    for (uint32_t k = 0; k < s->n_tables; k++)
+    for (uint32_t k = 0; k < s->n_tables; k++) {
         norn_csr_free(&s->tables[k].csr);
+        norn_free(s->tables[k].u);
+        norn_free(s->tables[k].x);
+        norn_free(s->tables[k].tl);
+        norn_free(s->tables[k].uf);
+        norn_free(s->tables[k].xf);
+        norn_free(s->tables[k].ls);
+        norn_free(s->tables[k].rel);
+    }
     norn_free(s->tables);
     for (uint32_t k = 0; k < s->n_poisson; k++) {
         norn_free(s->poisson[k].next_a);
@@ -255,6 +285,11 @@ void norn_sim_destroy(norn_sim *s)
         norn_free(s->wrecs[k].w);
     }
     norn_free(s->wrecs);
+    for (uint32_t k = 0; k < s->n_srecs; k++) {
+        norn_free(s->srecs[k].times);
+        norn_free(s->srecs[k].data);
+    }
+    norn_free(s->srecs);
     norn_queue_free(&s->q);
     norn_free(s->win);
     norn_free(s->sp_t);
@@ -444,6 +479,119 @@ norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, c
     return NORN_OK;
 }
 
+norn_status norn_sim_set_stp(norn_sim *s, uint32_t table, const norn_stp_spec *spec, norn_err *err)
+{
+    if (table >= s->n_tables)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: table %u out of range", table);
+    table_t *tb = &s->tables[table];
+    int euler = s->cfg.mode == NORN_MODE_EULER;
+    if (spec->rule != (euler ? NORN_STP_RULE_NORSE : NORN_STP_RULE_TSODYKS2))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: rule %d does not belong to this mode", spec->rule);
+    if (!(spec->U > 0 && spec->U <= 1) || !(spec->u0 >= 0 && spec->u0 <= 1) || !(spec->x0 >= 0 && spec->x0 <= 1))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: U must be in (0, 1], u and x in [0, 1]");
+    if (!euler && (!(spec->tau_rec_ms > 0) || !(spec->tau_fac_ms >= 0)))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: tau_rec must be > 0 and tau_fac >= 0");
+    if (euler && (!isfinite(spec->tau_f_inv) || !isfinite(spec->tau_d_inv)))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: tau_f_inv and tau_d_inv must be finite");
+    uint32_t n = tb->csr.n_src;
+    if (!euler) {
+        if (table >= (1u << (32 - EV_KIND_BITS - STP_SEG_BITS)))
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: at most %u synapse tables", 1u << (32 - EV_KIND_BITS - STP_SEG_BITS));
+        for (uint32_t i = 0; i < n; i++)
+            if (tb->csr.seg_ptr[i + 1] - tb->csr.seg_ptr[i] > (1u << STP_SEG_BITS))
+                return NORN_FAIL(err, NORN_EINVAL, NULL, "stp: at most %u distinct delays per presynaptic neuron",
+                                 1u << STP_SEG_BITS);
+    }
+    tb->stp = *spec;
+    if (euler) {
+        tb->uf = norn_malloc_n(n ? n : 1, sizeof(float));
+        tb->xf = norn_malloc_n(n ? n : 1, sizeof(float));
+        tb->ls = norn_malloc_n(n ? n : 1, sizeof(int64_t));
+        tb->rel = norn_calloc_n(n ? n : 1, sizeof(float));
+        if (!tb->uf || !tb->xf || !tb->ls || !tb->rel)
+            return NORN_FAIL(err, NORN_ENOMEM, NULL, "stp: cannot allocate the state of %u neurons", n);
+        for (uint32_t i = 0; i < n; i++) {
+            tb->uf[i] = (float)spec->u0;
+            tb->xf[i] = (float)spec->x0;
+            tb->ls[i] = -1;
+        }
+        /* Norse's parameters are Python floats: each is rounded to float32
+         * where it meets a tensor (norse-semantics.md section 4) */
+        tb->fU = (float)spec->U;
+        tb->fdt = (float)(s->cfg.resolution_ms / 1000.0);
+        tb->ftf = (float)(-spec->tau_f_inv);
+        tb->ftd = (float)spec->tau_d_inv;
+    } else {
+        tb->u = norn_malloc_n(n ? n : 1, sizeof(double));
+        tb->x = norn_malloc_n(n ? n : 1, sizeof(double));
+        tb->tl = norn_malloc_n(n ? n : 1, sizeof(double));
+        if (!tb->u || !tb->x || !tb->tl)
+            return NORN_FAIL(err, NORN_ENOMEM, NULL, "stp: cannot allocate the state of %u neurons", n);
+        for (uint32_t i = 0; i < n; i++) {
+            tb->u[i] = spec->u0;
+            tb->x[i] = spec->x0;
+            tb->tl[i] = -INFINITY;
+        }
+    }
+    return NORN_OK;
+}
+
+/* NEST's tsodyks2_synapse at a presynaptic spike at t: the efficacy u x of
+ * this spike; the state stored is the pre-release one. */
+static double stp_tsodyks2(table_t *tb, uint32_t i, double t)
+{
+    if (tb->tl[i] > -INFINITY) {
+        double h = t - tb->tl[i];
+        const norn_stp_spec *p = &tb->stp;
+        double x = tb->x[i], u = tb->u[i];
+        tb->x[i] = 1.0 + (x - x * u - 1.0) * exp(-h / p->tau_rec_ms);
+        tb->u[i] = p->tau_fac_ms > 0 ? p->U + u * (1.0 - p->U) * exp(-h / p->tau_fac_ms) : p->U;
+    }
+    tb->tl[i] = t;
+    return tb->u[i] * tb->x[i];
+}
+
+/* Norse's stp_step for presynaptic neuron i at step k with spike z (0/1):
+ * returns the released fraction (u' x) z. */
+static inline float stp_norse_step(table_t *tb, uint32_t i, float z)
+{
+    float u = tb->uf[i], x = tb->xf[i];
+    float un = (u + tb->fdt * (tb->ftf * u)) + (tb->fU * (1.0f - u)) * z;
+    float xn = (x + tb->fdt * (tb->ftd * (1.0f - x))) - (un * x) * z;
+    tb->uf[i] = un;
+    tb->xf[i] = xn;
+    return (un * x) * z;
+}
+
+/* Steps neuron i's state without spikes up to step k-1 (bit for bit, stops
+ * at a fixed point), then step k with a spike; returns the release. */
+static float stp_norse_spike(table_t *tb, uint32_t i, int64_t k)
+{
+    for (int64_t j = tb->ls[i] + 1; j < k; j++) {
+        float u = tb->uf[i], x = tb->xf[i];
+        stp_norse_step(tb, i, 0.0f);
+        if (memcmp(&u, &tb->uf[i], sizeof u) == 0 && memcmp(&x, &tb->xf[i], sizeof x) == 0)
+            break;
+    }
+    tb->ls[i] = k;
+    return stp_norse_step(tb, i, 1.0f);
+}
+
+/* Brings every presynaptic state of an euler stp table to the end of step k. */
+static void stp_norse_all(table_t *tb, int64_t k)
+{
+    for (uint32_t i = 0; i < tb->csr.n_src; i++)
+        if (tb->ls[i] < k) {
+            for (int64_t j = tb->ls[i] + 1; j <= k; j++) {
+                float u = tb->uf[i], x = tb->xf[i];
+                stp_norse_step(tb, i, 0.0f);
+                if (memcmp(&u, &tb->uf[i], sizeof u) == 0 && memcmp(&x, &tb->xf[i], sizeof x) == 0)
+                    break;
+            }
+            tb->ls[i] = k;
+        }
+}
+
 norn_status norn_sim_set_lag(norn_sim *s, uint32_t table, int lag, norn_err *err)
 {
     if (table >= s->n_tables || (lag != 0 && lag != 1))
@@ -483,12 +631,13 @@ norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_po
                          csr->n_src, csr->n_tgt, s->pops[src_pop].name, s->pops[tgt_pop].name);
     if (s->n_tables >= (1u << (32 - EV_KIND_BITS)) - 1)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "too many synapse tables");
-    table *t = norn_realloc_n(s->tables, s->n_tables + 1, sizeof *t);
+    table_t *t = norn_realloc_n(s->tables, s->n_tables + 1, sizeof *t);
     if (!t)
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a synapse table");
     s->tables = t;
     if (!append_u32(&s->pops[src_pop].out, &s->pops[src_pop].n_out, s->n_tables))
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a synapse table");
+    memset(&t[s->n_tables], 0, sizeof t[s->n_tables]);
     t[s->n_tables].src = src_pop;
     t[s->n_tables].tgt = tgt_pop;
     t[s->n_tables].lag = src_pop < tgt_pop ? 0 : 1;
@@ -785,6 +934,72 @@ norn_status norn_sim_record_weights(norn_sim *s, const uint32_t *tables, uint32_
     return NORN_OK;
 }
 
+norn_status norn_sim_record_stp(norn_sim *s, uint32_t table, const int *vars, int n_vars, double interval_ms,
+                                uint32_t *out_index, norn_err *err)
+{
+    if (table >= s->n_tables || s->tables[table].stp.rule == NORN_STP_RULE_NONE)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record plasticity: table %u has no short-term plasticity", table);
+    if (n_vars < 1 || n_vars > 2)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record plasticity: 1 or 2 variables (u, x)");
+    double h = s->cfg.resolution_ms, steps = interval_ms / h;
+    if (!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "record plasticity: every %g ms must be a positive multiple of %g ms",
+                         interval_ms, h);
+    srecorder *r = norn_realloc_n(s->srecs, s->n_srecs + 1, sizeof *r);
+    if (!r)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a plasticity recorder");
+    s->srecs = r;
+    srecorder *q = &r[s->n_srecs];
+    memset(q, 0, sizeof *q);
+    q->table = table;
+    q->n_vars = n_vars;
+    for (int v = 0; v < n_vars; v++)
+        q->vars[v] = vars[v] != 0;
+    q->interval = norn_grid_time((int64_t)nearbyint(steps), h);
+    *out_index = s->n_srecs++;
+    return NORN_OK;
+}
+
+static norn_status setup_stp_samples(norn_sim *s)
+{
+    for (uint32_t k = 0; k < s->n_srecs; k++) {
+        srecorder *q = &s->srecs[k];
+        uint64_t m = (uint64_t)floor(s->duration / q->interval + 1e-9);
+        uint32_t n = s->tables[q->table].csr.n_src;
+        int64_t every = norn_grid_index(q->interval, s->cfg.resolution_ms);
+        q->n_samples = m;
+        q->times = norn_malloc_n(m ? m : 1, sizeof(double));
+        q->data = norn_malloc_n(m * (uint64_t)q->n_vars * n + 1, sizeof(float));
+        if (!q->times || !q->data)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate %llu plasticity samples",
+                             (unsigned long long)m);
+        for (uint64_t j = 0; j < m; j++)
+            q->times[j] = norn_grid_time((int64_t)(j + 1) * every, s->cfg.resolution_ms);
+    }
+    return NORN_OK;
+}
+
+/* Samples the plasticity state of every recorder due before t (or at t when
+ * inclusive). euler: the state after step `step` (all neurons brought there). */
+static void sample_stp(norn_sim *s, double t, int inclusive, int64_t step)
+{
+    for (uint32_t k = 0; k < s->n_srecs; k++) {
+        srecorder *q = &s->srecs[k];
+        table_t *tb = &s->tables[q->table];
+        uint32_t n = tb->csr.n_src;
+        while (q->next < q->n_samples && (inclusive ? q->times[q->next] <= t : q->times[q->next] < t)) {
+            float *row = q->data + q->next * (uint64_t)q->n_vars * n;
+            if (tb->uf)
+                stp_norse_all(tb, step);
+            for (int v = 0; v < q->n_vars; v++)
+                for (uint32_t i = 0; i < n; i++)
+                    row[(uint64_t)v * n + i] = tb->uf ? (q->vars[v] ? tb->xf[i] : tb->uf[i])
+                                                      : (float)(q->vars[v] ? tb->x[i] : tb->u[i]);
+            q->next++;
+        }
+    }
+}
+
 static norn_status setup_weight_snapshots(norn_sim *s)
 {
     double h = s->cfg.resolution_ms;
@@ -962,9 +1177,37 @@ static void flush_inputs(norn_sim *s, double t)
     }
 }
 
+/* A segment of a table with short-term plasticity: every weight scaled by
+ * the spike's efficacy (packed in the event), applied as plain input. */
+static void deliver_segment_stp(norn_sim *s, const norn_event *e)
+{
+    table_t *tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
+    const norn_csr *c = &tb->csr;
+    uint32_t src = e->a;
+    uint64_t seg = c->seg_ptr[src] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
+    double f;
+    memcpy(&f, &e->b, sizeof f);
+    uint64_t lo = c->seg_start[seg];
+    uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
+    population *p = &s->pops[tb->tgt];
+    int split = p->mp.type->n_channels > 1;
+    for (uint64_t k = lo; k < hi; k++) {
+        double w = (double)c->weight[k] * f;
+        if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
+            advance_to(s, p, tb->tgt, c->target[k], e->t);
+            p->mp.type->input(&p->mp, c->target[k], e->t, w);
+            if (!p->sweep_all)
+                touch(p, c->target[k]);
+        } else {
+            accumulate(p, c->target[k], w, split);
+        }
+    }
+    s->events += hi - lo;
+}
+
 static void deliver_segment(norn_sim *s, const norn_event *e)
 {
-    table *tb = &s->tables[e->kind >> EV_KIND_BITS];
+    table_t *tb = &s->tables[e->kind >> EV_KIND_BITS];
     const norn_csr *c = &tb->csr;
     uint32_t src = e->a;
     uint64_t seg = e->b;
@@ -1052,6 +1295,7 @@ static void apply_dc(norn_sim *s, const norn_event *e)
 static void sample(norn_sim *s, double t_limit, int inclusive)
 {
     snapshot_weights(s, t_limit, inclusive);
+    sample_stp(s, t_limit, inclusive, 0);
     for (uint32_t r = 0; r < s->n_recs; r++) {
         recorder *rc = &s->recs[r];
         population *p = &s->pops[rc->pop];
@@ -1111,6 +1355,9 @@ static norn_status flush_window(norn_sim *s)
         for (uint32_t o = 0; o < p->n_out && !p->euler; o++) {
             uint32_t ti = p->out[o];
             const norn_csr *c = &s->tables[ti].csr;
+            double f_stp = 1.0;
+            if (s->tables[ti].stp.rule != NORN_STP_RULE_NONE)
+                f_stp = stp_tsodyks2(&s->tables[ti], i, sp->t);
             for (uint64_t seg = c->seg_ptr[i]; seg < c->seg_ptr[i + 1]; seg++) {
                 double ta;
                 if (s->cfg.mode == NORN_MODE_GRID)
@@ -1119,7 +1366,17 @@ static norn_status flush_window(norn_sim *s)
                     ta = sp->t + norn_grid_time(c->seg_delay[seg], h);
                 if (ta > s->duration)
                     continue;
-                norn_status st = norn_queue_push(&s->q, ta, EV_SPIKE | (ti << EV_KIND_BITS), i, seg, s->err);
+                norn_status st;
+                if (s->tables[ti].stp.rule != NORN_STP_RULE_NONE) {
+                    /* the efficacy of this spike rides in the event */
+                    uint64_t fb;
+                    memcpy(&fb, &f_stp, sizeof fb);
+                    uint32_t local = (uint32_t)(seg - c->seg_ptr[i]);
+                    st = norn_queue_push(&s->q, ta, EV_SPIKE_STP | (local << EV_KIND_BITS) |
+                                                        (ti << (EV_KIND_BITS + STP_SEG_BITS)), i, fb, s->err);
+                } else {
+                    st = norn_queue_push(&s->q, ta, EV_SPIKE | (ti << EV_KIND_BITS), i, seg, s->err);
+                }
                 if (st != NORN_OK)
                     return st;
             }
@@ -1175,6 +1432,8 @@ static norn_status setup_run(norn_sim *s, double duration)
     double h = s->cfg.resolution_ms;
     s->duration = duration;
     norn_status wst = setup_weight_snapshots(s);
+    if (wst == NORN_OK)
+        wst = setup_stp_samples(s);
     if (wst != NORN_OK)
         return wst;
     uint32_t dmin = 0;
@@ -1257,19 +1516,22 @@ static void euler_catch_up(norn_sim *s, population *p, uint32_t pi, uint32_t j, 
     p->last_step[j] = t - 1;
 }
 
-/* Adds the weights of the rows of `spk` into acc (float32, in CSR order);
- * returns the number of synaptic events. */
-static uint64_t euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk, population *p, float *acc)
+/* Adds the weights of the rows of `spk` into acc (float32, in CSR order),
+ * scaled by rel[src] when rel is given (short-term plasticity); returns the
+ * number of synaptic events. */
+static uint64_t euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk, population *p, float *acc,
+                              const float *rel)
 {
     uint8_t *mark = p->mark;
     uint32_t *pend = p->pend, np = p->n_pend;
     uint64_t events = 0;
     for (uint32_t k = 0; k < n_spk; k++) {
         uint32_t src = spk[k];
+        float f = rel ? rel[src] : 1.0f;
         events += c->row_ptr[src + 1] - c->row_ptr[src];
         for (uint64_t q = c->row_ptr[src]; q < c->row_ptr[src + 1]; q++) {
             uint32_t j = c->target[q];
-            acc[j] += c->weight[q];
+            acc[j] += rel ? c->weight[q] * f : c->weight[q];
             if (!mark[j]) {
                 mark[j] = 1;
                 pend[np++] = j;
@@ -1298,7 +1560,29 @@ static void euler_update(norn_sim *s, population *p, uint32_t pi, uint32_t j, in
 
 /* One population's step t: gather input, update touched and active
  * neurons, collect spikes. */
+/* Short-term plasticity of pi's outgoing tables at its spikes of step t:
+ * each spike's release, used by every delivery of that spike. */
+static void euler_stp(norn_sim *s, uint32_t pi, int64_t t)
+{
+    population *p = &s->pops[pi];
+    for (uint32_t o = 0; o < p->n_out; o++) {
+        table_t *tb = &s->tables[p->out[o]];
+        if (tb->stp.rule == NORN_STP_RULE_NONE)
+            continue;
+        for (uint32_t k = 0; k < p->n_cur; k++)
+            tb->rel[p->cur_spk[k]] = stp_norse_spike(tb, p->cur_spk[k], t);
+    }
+}
+
+static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t);
+
 static void euler_pop_step(norn_sim *s, uint32_t pi, int64_t t)
+{
+    euler_pop_step_inner(s, pi, t);
+    euler_stp(s, pi, t);
+}
+
+static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
 {
     population *p = &s->pops[pi];
     p->n_cur = 0;
@@ -1328,14 +1612,14 @@ static void euler_pop_step(norn_sim *s, uint32_t pi, int64_t t)
     /* W_in x_t from populations updated earlier in this step first, then
      * W_rec z_{t-1} (Norse: (i + W_in x) + W_rec z) */
     for (uint32_t k = 0; k < s->n_tables; k++) {
-        table *tb = &s->tables[k];
+        table_t *tb = &s->tables[k];
         if (tb->tgt != pi)
             continue;
         population *src = &s->pops[tb->src];
         if (tb->lag == 0)
-            s->events += euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff);
+            s->events += euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff, tb->rel);
         else
-            s->events += euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec);
+            s->events += euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec, tb->rel);
     }
     const norn_euler_type *type = p->ep.type;
     for (uint32_t k = 0; k < p->n_pend; k++) {
@@ -1368,6 +1652,8 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
     s->duration = norn_grid_time(T, h);
     s->min_delay_ms = h;
     norn_status wst = setup_weight_snapshots(s);
+    if (wst == NORN_OK)
+        wst = setup_stp_samples(s);
     if (wst != NORN_OK)
         return wst;
     for (uint32_t r = 0; r < s->n_recs; r++) {
@@ -1419,6 +1705,7 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
             rc->next++;
         }
         snapshot_weights(s, norn_grid_time(t + 1, h), 1);
+        sample_stp(s, norn_grid_time(t + 1, h), 1, t);
         norn_status st = flush_window(s);
         if (st != NORN_OK)
             return st;
@@ -1481,6 +1768,7 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
                 s->queue_events++;
                 switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
                 case EV_SPIKE: deliver_segment(s, &e); break;
+                case EV_SPIKE_STP: deliver_segment_stp(s, &e); break;
                 case EV_TRAIN: deliver_train(s, &e); break;
                 case EV_DC: apply_dc(s, &e); break;
                 }
@@ -1542,6 +1830,20 @@ void norn_sim_weight_recording(const norn_sim *s, uint32_t rec, norn_weight_reco
 }
 
 const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table) { return &s->tables[table].csr; }
+
+uint32_t norn_sim_n_stp_recorders(const norn_sim *s) { return s->n_srecs; }
+
+void norn_sim_stp_recording(const norn_sim *s, uint32_t rec, norn_stp_recording *out)
+{
+    const srecorder *q = &s->srecs[rec];
+    out->table = q->table;
+    out->n_vars = q->n_vars;
+    out->vars = q->vars;
+    out->n_pre = s->tables[q->table].csr.n_src;
+    out->n_samples = q->next;
+    out->times_ms = q->times;
+    out->data = q->data;
+}
 
 uint32_t norn_sim_n_recorders(const norn_sim *s) { return s->n_recs; }
 

@@ -94,6 +94,42 @@ norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, c
 /* Name of state variable var of population pop. */
 const char *norn_sim_state_name(const norn_sim *s, uint32_t pop, int var);
 
+/* Short-term plasticity (Tsodyks-Markram) of table k, state per
+ * presynaptic neuron:
+ *  TSODYKS2 (continuous, grid): NEST's tsodyks2_synapse. At every spike
+ *    after the first, with h the interval since the previous one:
+ *    x <- 1 + (x - x u - 1) e^{-h/tau_rec}; u <- U + u (1 - U) e^{-h/tau_fac}
+ *    (U when tau_fac = 0); the spike carries weight w u x; the first spike
+ *    uses the initial u, x. The presynaptic spike time counts (not the delay).
+ *  NORSE (euler): Norse's stp_step every step, u relaxing to 0:
+ *    u' = (u + dt(-tau_f_inv u)) + (U (1 - u)) z,
+ *    x' = (x + dt(tau_d_inv (1 - x))) - (u' x) z, release (u' x) z; the spike
+ *    carries weight w (u' x). Steps without a spike are replayed lazily. */
+typedef enum { NORN_STP_RULE_NONE = 0, NORN_STP_RULE_TSODYKS2 = 1, NORN_STP_RULE_NORSE = 2 } norn_stp_rule_t;
+typedef struct {
+    int rule;                      /* norn_stp_rule_t */
+    double U, u0, x0;
+    double tau_rec_ms, tau_fac_ms; /* TSODYKS2 */
+    double tau_f_inv, tau_d_inv;   /* NORSE, 1/s */
+} norn_stp_spec;
+norn_status norn_sim_set_stp(norn_sim *s, uint32_t table, const norn_stp_spec *spec, norn_err *err);
+/* Samples u and/or x (vars: 0 = u, 1 = x) of every presynaptic neuron of
+ * table k every interval_ms (tsodyks2: the values stored at each neuron's
+ * last spike; euler: after each step). */
+norn_status norn_sim_record_stp(norn_sim *s, uint32_t table, const int *vars, int n_vars, double interval_ms,
+                                uint32_t *out_index, norn_err *err);
+uint32_t norn_sim_n_stp_recorders(const norn_sim *s);
+typedef struct {
+    uint32_t table;
+    int n_vars;
+    const int *vars;
+    uint32_t n_pre;
+    uint64_t n_samples;
+    const double *times_ms;
+    const float *data; /* [n_samples][n_vars][n_pre] */
+} norn_stp_recording;
+void norn_sim_stp_recording(const norn_sim *s, uint32_t rec, norn_stp_recording *out);
+
 /* euler mode: table k (in the order added) carries this step's spikes (lag
  * 0, only from an earlier population) or the previous step's (lag 1). The
  * default is 0 from an earlier population, 1 otherwise. */

@@ -185,6 +185,17 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         st = norn_sim_add_synapses(s, pj->from, tgt, &csr, err);
         if (st == NORN_OK && d->mode == NORN_MODE_EULER)
             st = norn_sim_set_lag(s, norn_sim_n_tables(s) - 1, pj->euler_lag, err);
+        if (st == NORN_OK && pj->stp.rule != NORN_STP_NONE) {
+            norn_stp_spec sp = {.rule = (int)pj->stp.rule, .U = pj->stp.U, .u0 = pj->stp.u0, .x0 = pj->stp.x0,
+                                .tau_rec_ms = pj->stp.tau_rec_ms, .tau_fac_ms = pj->stp.tau_fac_ms,
+                                .tau_f_inv = pj->stp.tau_f_inv, .tau_d_inv = pj->stp.tau_d_inv};
+            st = norn_sim_set_stp(s, norn_sim_n_tables(s) - 1, &sp, err);
+            if (st != NORN_OK) {
+                char msg[600];
+                snprintf(msg, sizeof msg, "plasticity: %s", err->msg);
+                NORN_FAIL(err, st, pj->stp.where, "%s", msg);
+            }
+        }
         norn_csr_free(&csr);
         row0 += spec.n_tgt;
     }
@@ -386,6 +397,17 @@ norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info
             snprintf(err->where, sizeof err->where, "%s", r->where);
     }
     double connect_s = now_s() - t_conn;
+    for (uint32_t k = 0; k < d->n_plast_recs && st == NORN_OK; k++) {
+        const norn_desc_plast_rec *r = &d->plast_recs[k];
+        uint32_t first = 0, idx;
+        for (uint32_t j = 0; j < r->proj; j++)
+            first += d->projs[j].n_to;
+        /* every table of the projection sees the same presynaptic spikes:
+         * the first one's state is the projection's */
+        st = norn_sim_record_stp(s, first, r->vars, r->n_vars, r->every_ms, &idx, err);
+        if (st != NORN_OK && err && !err->where[0])
+            snprintf(err->where, sizeof err->where, "%s", r->where);
+    }
     for (uint32_t k = 0; k < d->n_stims && st == NORN_OK; k++)
         st = add_stimulus(s, d, &d->stims[k], err);
     for (uint32_t k = 0; k < d->n_pops && st == NORN_OK; k++)

@@ -394,6 +394,38 @@ static norn_status write_weights(const char *dir, const norn_desc *d, const norn
     return NORN_OK;
 }
 
+/* plasticity_<projection>_<u|x>.npy float32 [samples, presynaptic neurons]
+ * and plasticity_<projection>_times.npy. */
+static norn_status write_plasticity(const char *dir, const norn_desc *d, const norn_sim *s, norn_err *err)
+{
+    for (uint32_t r = 0; r < norn_sim_n_stp_recorders(s) && r < d->n_plast_recs; r++) {
+        const norn_desc_proj *pj = &d->projs[d->plast_recs[r].proj];
+        norn_stp_recording rc;
+        norn_sim_stp_recording(s, r, &rc);
+        float *buf = norn_malloc_n(rc.n_samples * rc.n_pre + 1, sizeof(float));
+        if (!buf)
+            return NORN_FAIL(err, NORN_ENOMEM, dir, "cannot allocate the plasticity export");
+        char path[4200];
+        norn_status st = NORN_OK;
+        for (int v = 0; v < rc.n_vars && st == NORN_OK; v++) {
+            for (uint64_t k = 0; k < rc.n_samples; k++)
+                memcpy(buf + k * rc.n_pre, rc.data + (k * rc.n_vars + v) * rc.n_pre, rc.n_pre * sizeof(float));
+            snprintf(path, sizeof path, "%s/plasticity_%s_%s.npy", dir, pj->name, rc.vars[v] ? "x" : "u");
+            uint64_t shape[2] = {rc.n_samples, rc.n_pre};
+            st = norn_npy_write_f32(path, buf, 2, shape, err);
+        }
+        norn_free(buf);
+        if (st != NORN_OK)
+            return st;
+        snprintf(path, sizeof path, "%s/plasticity_%s_times.npy", dir, pj->name);
+        uint64_t shape1[1] = {rc.n_samples};
+        st = norn_npy_write_f64(path, rc.times_ms, 1, shape1, err);
+        if (st != NORN_OK)
+            return st;
+    }
+    return NORN_OK;
+}
+
 norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_sim *s,
                               const norn_run_info *info, norn_err *err)
 {
@@ -404,6 +436,8 @@ norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_si
         st = write_states(dir, s, err);
     if (st == NORN_OK)
         st = write_weights(dir, d, s, err);
+    if (st == NORN_OK)
+        st = write_plasticity(dir, d, s, err);
     if (st == NORN_OK) {
         char path[4200];
         snprintf(path, sizeof path, "%s/run.json", dir);
