@@ -274,6 +274,75 @@ START_TEST(test_quiet_neurons_cost_nothing)
 }
 END_TEST
 
+/* Norse's Tsodyks-Markram (stp_step) fixture: u and x of 6 presynaptic
+ * trains at every one of 1000 steps, and the released fraction, which
+ * reaches a leak-free iaf neuron as its input (one_to_one, weight 1). */
+START_TEST(test_tsodyks_markram_fixture)
+{
+    char *dir = tu_tmpdir();
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: 1000, resolution: 1.0, mode: euler}\n"
+             "populations:\n"
+             "  pre: {model: input, size: 6}\n"
+             "  post: {model: iaf, size: 6, params: {v_th: 1.0e30}}\n"
+             "stimuli:\n"
+             "  - {type: spike_tensor, file: %s/tests/data/norse/tsodyks_makram_depressing/input_spikes.npy, to: pre}\n"
+             "projections:\n"
+             "  - name: stp\n"
+             "    from: pre\n"
+             "    to: post\n"
+             "    connect: {rule: one_to_one}\n"
+             "    weight: 1.0\n"
+             "    plasticity: {rule: tsodyks_markram, U: 0.45, tau_f_inv: 20, tau_d_inv: 1.3333333333333333, "
+             "tau_s_inv: 50}\n"
+             "record:\n"
+             "  spikes: [pre]\n"
+             "  state: {population: post, variables: [v], neurons: all}\n"
+             "  plasticity: {projection: stp, variables: [u, x]}\n",
+             tu_src());
+    char *path = tu_write(dir, "net.yaml", yaml);
+    char args[8192], *err;
+    snprintf(args, sizeof args, "run %s -o %s/out --quiet", path, dir);
+    int rc = run_norn(args, &err);
+    ck_assert_msg(rc == 0, "norn failed: %s", err);
+    free(err);
+    const char *vars[] = {"u", "x"};
+    for (int k = 0; k < 2; k++) {
+        char file[64], p2[4200];
+        snprintf(file, sizeof file, "%s.npy", vars[k]);
+        norn_npy_array want = load("tsodyks_makram_depressing", file), got;
+        snprintf(p2, sizeof p2, "%s/out/plasticity_stp_%s.npy", dir, vars[k]);
+        norn_err e;
+        ck_assert_msg(norn_npy_read(p2, &got, &e) == NORN_OK, "%s: %s", e.where, e.msg);
+        ck_assert_uint_eq(got.count, want.count);
+        for (uint64_t q = 0; q < got.count; q++) {
+            float a = (float)got.data[q], b = (float)want.data[q];
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "%s step %llu pre %llu: %.9g vs Norse %.9g (not bit-identical)",
+                          vars[k], (unsigned long long)(q / 6), (unsigned long long)(q % 6), a, b);
+        }
+        norn_npy_array_free(&want);
+        norn_npy_array_free(&got);
+    }
+    /* the release reaches the iaf neurons: v[t] - v[t-1] = output[t] */
+    norn_npy_array out = load("tsodyks_makram_depressing", "output.npy"), v;
+    char p3[4200];
+    snprintf(p3, sizeof p3, "%s/out/state_post_v.npy", dir);
+    norn_err e;
+    ck_assert_int_eq(norn_npy_read(p3, &v, &e), NORN_OK);
+    int released = 0;
+    for (uint64_t q = 0; q < v.count; q++) {
+        double prev = q >= 6 ? v.data[q - 6] : 0.0;
+        ck_assert_msg(fabs((v.data[q] - prev) - out.data[q]) <= 1e-6, "release at step %llu pre %llu: %g vs %g",
+                      (unsigned long long)(q / 6), (unsigned long long)(q % 6), v.data[q] - prev, out.data[q]);
+        released += out.data[q] > 0;
+    }
+    ck_assert_int_gt(released, 10);
+    norn_npy_array_free(&out);
+    norn_npy_array_free(&v);
+}
+END_TEST
+
 typedef struct {
     const char *name, *yaml, *what;
 } bad_case;
@@ -325,6 +394,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_fixture_states, 0, N_CASES);
     tcase_add_loop_test(tc, test_fixture_lazy, 0, N_CASES);
     tcase_add_test(tc, test_seed_example);
+    tcase_add_test(tc, test_tsodyks_markram_fixture);
     suite_add_tcase(s, tc);
     tc = tcase_create("engine");
     tcase_add_test(tc, test_quiet_neurons_cost_nothing);
