@@ -13,6 +13,7 @@
 #include "io/atomic.h"
 #include "io/csv.h"
 #include "io/fmt.h"
+#include "io/json.h"
 #include "io/npy.h"
 
 #ifndef NORN_VERSION
@@ -41,89 +42,6 @@ norn_status norn_output_mkdir(const char *dir, norn_err *err)
     return NORN_OK;
 }
 
-/* ---- JSON through libfyaml's emitter */
-
-typedef struct {
-    struct fy_document *d;
-    int fail;
-} jdoc;
-
-/* A string node that stays a string in JSON (never read as a number or a
- * boolean): built from a double-quoted YAML scalar. */
-static struct fy_node *jstr(jdoc *j, const char *s)
-{
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    /* plain malloc: the document takes the buffer over and frees it */
-    char *q = malloc(6 * n + 3);
-    if (!q) {
-        j->fail = 1;
-        return NULL;
-    }
-    size_t o = 0;
-    q[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            q[o++] = '\\';
-            q[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += (size_t)sprintf(q + o, "\\x%02x", c);
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    q[o++] = '"';
-    q[o] = 0;
-    struct fy_node *node = fy_node_build_from_malloc_string(j->d, q, o);
-    if (!node) {
-        free(q);
-        j->fail = 1;
-    }
-    return node;
-}
-
-static struct fy_node *jnum(jdoc *j, double x)
-{
-    char buf[64];
-    if (isnan(x))
-        snprintf(buf, sizeof buf, "nan");
-    else if (isinf(x))
-        snprintf(buf, sizeof buf, x > 0 ? "inf" : "-inf");
-    else
-        norn_fmt_double(buf, sizeof buf, x);
-    if (!isfinite(x))
-        return jstr(j, buf);
-    struct fy_node *n = fy_node_create_scalar_copy(j->d, buf, FY_NT);
-    if (!n)
-        j->fail = 1;
-    return n;
-}
-
-static struct fy_node *jint(jdoc *j, unsigned long long x)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", x);
-    struct fy_node *n = fy_node_create_scalar_copy(j->d, buf, FY_NT);
-    if (!n)
-        j->fail = 1;
-    return n;
-}
-
-static void jset(jdoc *j, struct fy_node *map, const char *key, struct fy_node *val)
-{
-    if (!map || !val || fy_node_mapping_append(map, jstr(j, key), val) != 0)
-        j->fail = 1;
-}
-
-static struct fy_node *jmap(jdoc *j)
-{
-    struct fy_node *n = fy_node_create_mapping(j->d);
-    if (!n)
-        j->fail = 1;
-    return n;
-}
 
 static const char *mode_name(norn_mode m)
 {
@@ -133,86 +51,81 @@ static const char *mode_name(norn_mode m)
 static norn_status write_json(const char *path, const norn_desc *d, const norn_sim *s,
                               const norn_run_info *info, norn_err *err)
 {
-    jdoc j = {fy_document_create(NULL), 0};
-    if (!j.d)
+    norn_json j;
+    norn_json_init(&j);
+    if (j.fail)
         return NORN_FAIL(err, NORN_ENOMEM, path, "cannot create the JSON document");
     norn_sim_stats stt;
     norn_sim_get_stats(s, &stt);
     double dur_s = stt.duration_ms / 1000.0;
-    struct fy_node *root = jmap(&j);
-    jset(&j, root, "norn_version", jstr(&j, NORN_VERSION));
-    jset(&j, root, "description", jstr(&j, d->path));
-    jset(&j, root, "name", jstr(&j, d->name));
+    struct fy_node *root = norn_json_map(&j);
+    norn_json_set(&j, root, "norn_version", norn_json_str(&j, NORN_VERSION));
+    norn_json_set(&j, root, "description", norn_json_str(&j, d->path));
+    norn_json_set(&j, root, "name", norn_json_str(&j, d->name));
     if (info->command)
-        jset(&j, root, "command", jstr(&j, info->command));
-    jset(&j, root, "mode", jstr(&j, mode_name(d->mode)));
-    jset(&j, root, "seed", jint(&j, (unsigned long long)d->seed));
-    jset(&j, root, "duration_ms", jnum(&j, stt.duration_ms));
-    jset(&j, root, "resolution_ms", jnum(&j, d->resolution_ms));
-    jset(&j, root, "min_delay_ms", jnum(&j, stt.min_delay_ms));
-    jset(&j, root, "neurons", jint(&j, stt.neurons));
-    jset(&j, root, "synapses", jint(&j, stt.synapses));
-    jset(&j, root, "synapse_bytes", jint(&j, stt.synapse_bytes));
-    jset(&j, root, "bytes_per_synapse", jnum(&j, stt.synapses ? (double)stt.synapse_bytes / (double)stt.synapses : 0));
-    jset(&j, root, "spikes", jint(&j, stt.spikes));
-    jset(&j, root, "synaptic_events", jint(&j, stt.synaptic_events));
-    jset(&j, root, "queue_events", jint(&j, stt.queue_events));
-    jset(&j, root, "windows", jint(&j, stt.windows));
-    jset(&j, root, "build_s", jnum(&j, info->build_s));
-    jset(&j, root, "connect_s", jnum(&j, info->connect_s));
-    jset(&j, root, "synapses_per_s_built", jnum(&j, info->connect_s > 0 ? (double)stt.synapses / info->connect_s : 0));
-    jset(&j, root, "sim_wall_s", jnum(&j, info->sim_wall_s));
-    jset(&j, root, "sim_cpu_s", jnum(&j, info->sim_cpu_s));
-    jset(&j, root, "wall_s", jnum(&j, info->wall_s));
-    jset(&j, root, "cpu_s", jnum(&j, info->cpu_s));
-    jset(&j, root, "realtime_factor", jnum(&j, dur_s > 0 ? info->sim_wall_s / dur_s : 0));
-    jset(&j, root, "events_per_s", jnum(&j, info->sim_wall_s > 0 ? (double)stt.synaptic_events / info->sim_wall_s : 0));
-    jset(&j, root, "peak_rss_bytes", jint(&j, info->peak_rss));
-    jset(&j, root, "peak_heap_bytes", jint(&j, info->peak_heap));
-    struct fy_node *pops = fy_node_create_sequence(j.d);
-    if (!pops)
-        j.fail = 1;
+        norn_json_set(&j, root, "command", norn_json_str(&j, info->command));
+    norn_json_set(&j, root, "mode", norn_json_str(&j, mode_name(d->mode)));
+    norn_json_set(&j, root, "seed", norn_json_int(&j, (unsigned long long)d->seed));
+    norn_json_set(&j, root, "duration_ms", norn_json_num(&j, stt.duration_ms));
+    norn_json_set(&j, root, "resolution_ms", norn_json_num(&j, d->resolution_ms));
+    norn_json_set(&j, root, "min_delay_ms", norn_json_num(&j, stt.min_delay_ms));
+    norn_json_set(&j, root, "neurons", norn_json_int(&j, stt.neurons));
+    norn_json_set(&j, root, "synapses", norn_json_int(&j, stt.synapses));
+    norn_json_set(&j, root, "synapse_bytes", norn_json_int(&j, stt.synapse_bytes));
+    norn_json_set(&j, root, "bytes_per_synapse", norn_json_num(&j, stt.synapses ? (double)stt.synapse_bytes / (double)stt.synapses : 0));
+    norn_json_set(&j, root, "spikes", norn_json_int(&j, stt.spikes));
+    norn_json_set(&j, root, "synaptic_events", norn_json_int(&j, stt.synaptic_events));
+    norn_json_set(&j, root, "queue_events", norn_json_int(&j, stt.queue_events));
+    norn_json_set(&j, root, "windows", norn_json_int(&j, stt.windows));
+    norn_json_set(&j, root, "build_s", norn_json_num(&j, info->build_s));
+    norn_json_set(&j, root, "connect_s", norn_json_num(&j, info->connect_s));
+    norn_json_set(&j, root, "synapses_per_s_built", norn_json_num(&j, info->connect_s > 0 ? (double)stt.synapses / info->connect_s : 0));
+    norn_json_set(&j, root, "sim_wall_s", norn_json_num(&j, info->sim_wall_s));
+    norn_json_set(&j, root, "sim_cpu_s", norn_json_num(&j, info->sim_cpu_s));
+    norn_json_set(&j, root, "wall_s", norn_json_num(&j, info->wall_s));
+    norn_json_set(&j, root, "cpu_s", norn_json_num(&j, info->cpu_s));
+    norn_json_set(&j, root, "realtime_factor", norn_json_num(&j, dur_s > 0 ? info->sim_wall_s / dur_s : 0));
+    norn_json_set(&j, root, "events_per_s", norn_json_num(&j, info->sim_wall_s > 0 ? (double)stt.synaptic_events / info->sim_wall_s : 0));
+    norn_json_set(&j, root, "peak_rss_bytes", norn_json_int(&j, info->peak_rss));
+    norn_json_set(&j, root, "peak_heap_bytes", norn_json_int(&j, info->peak_heap));
+    struct fy_node *pops = norn_json_seq(&j);
     for (uint32_t k = 0; k < d->n_pops; k++) {
         const norn_desc_pop *dp = &d->pops[k];
-        struct fy_node *p = jmap(&j);
+        struct fy_node *p = norn_json_map(&j);
         uint32_t first = norn_sim_first_id(s, k);
         uint64_t n_sp = norn_sim_pop_spike_count(s, k);
-        jset(&j, p, "name", jstr(&j, dp->name));
-        jset(&j, p, "model", jstr(&j, dp->model->name));
-        jset(&j, p, "size", jint(&j, dp->size));
-        jset(&j, p, "first_id", jint(&j, first));
-        jset(&j, p, "last_id", jint(&j, first + dp->size - 1));
-        jset(&j, p, "spikes", jint(&j, n_sp));
-        jset(&j, p, "rate_hz", jnum(&j, dur_s > 0 ? (double)n_sp / dp->size / dur_s : 0));
-        jset(&j, p, "recorded", jstr(&j, (d->record_spikes ? d->record_spikes[k] : 1) ? "spikes" : "none"));
-        struct fy_node *par = jmap(&j);
+        norn_json_set(&j, p, "name", norn_json_str(&j, dp->name));
+        norn_json_set(&j, p, "model", norn_json_str(&j, dp->model->name));
+        norn_json_set(&j, p, "size", norn_json_int(&j, dp->size));
+        norn_json_set(&j, p, "first_id", norn_json_int(&j, first));
+        norn_json_set(&j, p, "last_id", norn_json_int(&j, first + dp->size - 1));
+        norn_json_set(&j, p, "spikes", norn_json_int(&j, n_sp));
+        norn_json_set(&j, p, "rate_hz", norn_json_num(&j, dur_s > 0 ? (double)n_sp / dp->size / dur_s : 0));
+        norn_json_set(&j, p, "recorded", norn_json_str(&j, (d->record_spikes ? d->record_spikes[k] : 1) ? "spikes" : "none"));
+        struct fy_node *par = norn_json_map(&j);
         for (int q = 0; q < dp->model->n_params; q++)
-            jset(&j, par, dp->model->params[q].name, jnum(&j, dp->params[q]));
-        jset(&j, p, "params", par);
-        if (pops && fy_node_sequence_append(pops, p) != 0)
-            j.fail = 1;
+            norn_json_set(&j, par, dp->model->params[q].name, norn_json_num(&j, dp->params[q]));
+        norn_json_set(&j, p, "params", par);
+        norn_json_append(&j, pops, p);
     }
-    jset(&j, root, "populations", pops);
-    struct fy_node *projs = fy_node_create_sequence(j.d);
-    if (!projs)
-        j.fail = 1;
+    norn_json_set(&j, root, "populations", pops);
+    struct fy_node *projs = norn_json_seq(&j);
     uint32_t table = 0;
     for (uint32_t k = 0; k < d->n_projs; k++) {
         const norn_desc_proj *pj = &d->projs[k];
-        struct fy_node *p = jmap(&j), *to = fy_node_create_sequence(j.d);
+        struct fy_node *p = norn_json_map(&j), *to = norn_json_seq(&j);
         uint64_t nsyn = 0, rows = 0;
         for (uint32_t t = 0; t < pj->n_to; t++, table++) {
             nsyn += norn_sim_table_csr(s, table)->nnz;
             rows += d->pops[pj->to[t]].size;
-            if (!to || fy_node_sequence_append(to, jstr(&j, d->pops[pj->to[t]].name)) != 0)
-                j.fail = 1;
+            norn_json_append(&j, to, norn_json_str(&j, d->pops[pj->to[t]].name));
         }
-        jset(&j, p, "name", jstr(&j, pj->name));
-        jset(&j, p, "from", jstr(&j, d->pops[pj->from].name));
-        jset(&j, p, "to", to);
-        jset(&j, p, "pre_size", jint(&j, d->pops[pj->from].size));
-        jset(&j, p, "post_size", jint(&j, rows));
-        jset(&j, p, "synapses", jint(&j, nsyn));
+        norn_json_set(&j, p, "name", norn_json_str(&j, pj->name));
+        norn_json_set(&j, p, "from", norn_json_str(&j, d->pops[pj->from].name));
+        norn_json_set(&j, p, "to", to);
+        norn_json_set(&j, p, "pre_size", norn_json_int(&j, d->pops[pj->from].size));
+        norn_json_set(&j, p, "post_size", norn_json_int(&j, rows));
+        norn_json_set(&j, p, "synapses", norn_json_int(&j, nsyn));
         /* the targets' input unit, when they agree ("1" in euler mode: Norse's units) */
         const char *unit = NULL;
         for (uint32_t t = 0; t < pj->n_to; t++) {
@@ -225,42 +138,31 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
             unit = u;
         }
         if (unit && *unit)
-            jset(&j, p, "weight_unit", jstr(&j, unit));
-        if (projs && fy_node_sequence_append(projs, p) != 0)
-            j.fail = 1;
+            norn_json_set(&j, p, "weight_unit", norn_json_str(&j, unit));
+        norn_json_append(&j, projs, p);
     }
-    jset(&j, root, "projections", projs);
-    struct fy_node *recs = fy_node_create_sequence(j.d);
-    if (!recs)
-        j.fail = 1;
+    norn_json_set(&j, root, "projections", projs);
+    struct fy_node *recs = norn_json_seq(&j);
     for (uint32_t r = 0; r < norn_sim_n_recorders(s); r++) {
         norn_recording rc;
         norn_sim_recording(s, r, &rc);
-        struct fy_node *p = jmap(&j), *vars = fy_node_create_sequence(j.d), *neurons = fy_node_create_sequence(j.d);
+        struct fy_node *p = norn_json_map(&j), *vars = norn_json_seq(&j), *neurons = norn_json_seq(&j);
         for (int v = 0; v < rc.n_vars; v++)
-            if (!vars || fy_node_sequence_append(vars, jstr(&j, norn_sim_state_name(s, rc.pop, rc.vars[v]))) != 0)
-                j.fail = 1;
+            norn_json_append(&j, vars, norn_json_str(&j, norn_sim_state_name(s, rc.pop, rc.vars[v])));
         for (uint32_t q = 0; q < rc.n_neurons; q++)
-            if (!neurons || fy_node_sequence_append(neurons, jint(&j, rc.neurons[q])) != 0)
-                j.fail = 1;
-        jset(&j, p, "population", jstr(&j, norn_sim_pop_name(s, rc.pop)));
-        jset(&j, p, "variables", vars);
-        jset(&j, p, "neurons", neurons);
-        jset(&j, p, "samples", jint(&j, rc.n_samples));
-        jset(&j, p, "interval_ms", jnum(&j, rc.n_samples > 1 ? rc.times_ms[1] - rc.times_ms[0]
+            norn_json_append(&j, neurons, norn_json_int(&j, rc.neurons[q]));
+        norn_json_set(&j, p, "population", norn_json_str(&j, norn_sim_pop_name(s, rc.pop)));
+        norn_json_set(&j, p, "variables", vars);
+        norn_json_set(&j, p, "neurons", neurons);
+        norn_json_set(&j, p, "samples", norn_json_int(&j, rc.n_samples));
+        norn_json_set(&j, p, "interval_ms", norn_json_num(&j, rc.n_samples > 1 ? rc.times_ms[1] - rc.times_ms[0]
                                                               : (rc.n_samples ? rc.times_ms[0] : 0)));
-        if (recs && fy_node_sequence_append(recs, p) != 0)
-            j.fail = 1;
+        norn_json_append(&j, recs, p);
     }
-    jset(&j, root, "recordings", recs);
-    if (j.fail || fy_document_set_root(j.d, root) != 0) {
-        fy_document_destroy(j.d);
-        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot build run.json");
-    }
-    char *text = fy_emit_document_to_string(j.d, FYECF_MODE_JSON);
-    fy_document_destroy(j.d);
+    norn_json_set(&j, root, "recordings", recs);
+    char *text = norn_json_finish(&j, root);
     if (!text)
-        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot emit run.json");
+        return NORN_FAIL(err, NORN_ENOMEM, path, "cannot build run.json");
     norn_afile af;
     norn_status st = norn_afile_open(&af, path, err);
     if (st == NORN_OK) {

@@ -13,6 +13,7 @@
 #include "engine/mem.h"
 #include "engine/rng.h"
 #include "io/fmt.h"
+#include "io/json.h"
 #include "io/npy.h"
 
 /* Random stream purpose of the correlation sample: analysis only, far from
@@ -677,89 +678,6 @@ norn_status norn_stats_population(const double *time_ms, const uint32_t *gid, ui
 }
 
 /* ------------------------------------------------------------------ */
-/* JSON through libfyaml's emitter (as io/output.c)                     */
-
-typedef struct {
-    struct fy_document *d;
-    int fail;
-} jdoc;
-
-/* A string node that stays a string in JSON: a double-quoted scalar. */
-static struct fy_node *jstr(jdoc *j, const char *s)
-{
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    char *q = malloc(6 * n + 3); /* the document takes it over and frees it */
-    if (!q) {
-        j->fail = 1;
-        return NULL;
-    }
-    size_t o = 0;
-    q[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            q[o++] = '\\';
-            q[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += (size_t)sprintf(q + o, "\\x%02x", c);
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    q[o++] = '"';
-    q[o] = 0;
-    struct fy_node *node = fy_node_build_from_malloc_string(j->d, q, o);
-    if (!node) {
-        free(q);
-        j->fail = 1;
-    }
-    return node;
-}
-
-static struct fy_node *jplain(jdoc *j, const char *text)
-{
-    struct fy_node *n = fy_node_create_scalar_copy(j->d, text, FY_NT);
-    if (!n)
-        j->fail = 1;
-    return n;
-}
-
-/* A number, or null when NaN (an undefined figure). */
-static struct fy_node *jnum(jdoc *j, double x)
-{
-    char buf[64];
-    if (isnan(x))
-        return jplain(j, "null");
-    if (isinf(x))
-        return jstr(j, x > 0 ? "inf" : "-inf");
-    norn_fmt_double(buf, sizeof buf, x);
-    return jplain(j, buf);
-}
-
-static struct fy_node *jint(jdoc *j, unsigned long long x)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", x);
-    return jplain(j, buf);
-}
-
-static void jset(jdoc *j, struct fy_node *map, const char *key, struct fy_node *val)
-{
-    if (!map || !val || fy_node_mapping_append(map, jstr(j, key), val) != 0)
-        j->fail = 1;
-}
-
-static struct fy_node *jmap(jdoc *j)
-{
-    struct fy_node *n = fy_node_create_mapping(j->d);
-    if (!n)
-        j->fail = 1;
-    return n;
-}
-
-/* ------------------------------------------------------------------ */
 /* The command                                                          */
 
 static const char stats_usage[] = "usage: norn stats DIR [options]\n"
@@ -834,45 +752,40 @@ static void print_table(const char *dir, const norn__run *r, const norn_stats_op
 static int print_json(const char *dir, const norn__run *r, const norn_stats_opts *o, const uint32_t *sel,
                       uint32_t n_sel, const norn_stats_pop *res)
 {
-    jdoc j = {fy_document_create(NULL), 0};
-    if (j.d == NULL)
+    norn_json j;
+    norn_json_init(&j);
+    if (j.fail)
         return -1;
-    struct fy_node *root = jmap(&j), *pops = fy_node_create_sequence(j.d);
-    if (!pops)
-        j.fail = 1;
-    jset(&j, root, "dir", jstr(&j, dir));
-    jset(&j, root, "name", r->name ? jstr(&j, r->name) : jplain(&j, "null"));
-    jset(&j, root, "from_ms", jnum(&j, o->t_from_ms));
-    jset(&j, root, "to_ms", jnum(&j, o->t_to_ms));
-    jset(&j, root, "fano_bin_ms", jnum(&j, o->fano_bin_ms));
-    jset(&j, root, "corr_bin_ms", jnum(&j, o->corr_bin_ms));
-    jset(&j, root, "sample", jint(&j, o->sample));
-    jset(&j, root, "seed", jint(&j, o->seed));
+    struct fy_node *root = norn_json_map(&j), *pops = norn_json_seq(&j);
+    norn_json_set(&j, root, "dir", norn_json_str(&j, dir));
+    norn_json_set(&j, root, "name", r->name ? norn_json_str(&j, r->name) : norn_json_num(&j, NAN));
+    norn_json_set(&j, root, "from_ms", norn_json_num(&j, o->t_from_ms));
+    norn_json_set(&j, root, "to_ms", norn_json_num(&j, o->t_to_ms));
+    norn_json_set(&j, root, "fano_bin_ms", norn_json_num(&j, o->fano_bin_ms));
+    norn_json_set(&j, root, "corr_bin_ms", norn_json_num(&j, o->corr_bin_ms));
+    norn_json_set(&j, root, "sample", norn_json_int(&j, o->sample));
+    norn_json_set(&j, root, "seed", norn_json_int(&j, o->seed));
     for (uint32_t k = 0; k < n_sel && !j.fail; k++) {
         const norn_stats_pop *p = &res[k];
-        struct fy_node *m = jmap(&j);
-        jset(&j, m, "name", jstr(&j, r->pops[sel[k]].name));
-        jset(&j, m, "neurons", jint(&j, p->neurons));
-        jset(&j, m, "spikes", jint(&j, p->spikes));
-        jset(&j, m, "rate_hz", jnum(&j, p->rate_hz));
-        jset(&j, m, "cv_isi", jnum(&j, p->cv_isi));
-        jset(&j, m, "cv_neurons", jint(&j, p->cv_neurons));
-        jset(&j, m, "fano", jnum(&j, p->fano));
-        jset(&j, m, "fano_neurons", jint(&j, p->fano_neurons));
-        jset(&j, m, "fano_pop", jnum(&j, p->fano_pop));
-        jset(&j, m, "fano_bins", jint(&j, p->fano_bins));
-        jset(&j, m, "corr", jnum(&j, p->corr));
-        jset(&j, m, "corr_neurons", jint(&j, p->corr_neurons));
-        jset(&j, m, "corr_pairs", jint(&j, p->corr_pairs));
-        jset(&j, m, "corr_bins", jint(&j, p->corr_bins));
-        if (!m || fy_node_sequence_append(pops, m) != 0)
-            j.fail = 1;
+        struct fy_node *m = norn_json_map(&j);
+        norn_json_set(&j, m, "name", norn_json_str(&j, r->pops[sel[k]].name));
+        norn_json_set(&j, m, "neurons", norn_json_int(&j, p->neurons));
+        norn_json_set(&j, m, "spikes", norn_json_int(&j, p->spikes));
+        norn_json_set(&j, m, "rate_hz", norn_json_num(&j, p->rate_hz));
+        norn_json_set(&j, m, "cv_isi", norn_json_num(&j, p->cv_isi));
+        norn_json_set(&j, m, "cv_neurons", norn_json_int(&j, p->cv_neurons));
+        norn_json_set(&j, m, "fano", norn_json_num(&j, p->fano));
+        norn_json_set(&j, m, "fano_neurons", norn_json_int(&j, p->fano_neurons));
+        norn_json_set(&j, m, "fano_pop", norn_json_num(&j, p->fano_pop));
+        norn_json_set(&j, m, "fano_bins", norn_json_int(&j, p->fano_bins));
+        norn_json_set(&j, m, "corr", norn_json_num(&j, p->corr));
+        norn_json_set(&j, m, "corr_neurons", norn_json_int(&j, p->corr_neurons));
+        norn_json_set(&j, m, "corr_pairs", norn_json_int(&j, p->corr_pairs));
+        norn_json_set(&j, m, "corr_bins", norn_json_int(&j, p->corr_bins));
+        norn_json_append(&j, pops, m);
     }
-    jset(&j, root, "populations", pops);
-    char *text = NULL;
-    if (!j.fail && fy_document_set_root(j.d, root) == 0)
-        text = fy_emit_document_to_string(j.d, FYECF_MODE_JSON);
-    fy_document_destroy(j.d);
+    norn_json_set(&j, root, "populations", pops);
+    char *text = norn_json_finish(&j, root);
     if (text == NULL)
         return -1;
     fputs(text, stdout);
