@@ -861,6 +861,27 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
         goto fail;
     c.n_src = spec->n_src;
     c.n_tgt = spec->n_tgt;
+    /* Where the rule fixes the count, a table that cannot fit is refused
+     * before a single connection is drawn (drawing 3e10 of them to find
+     * out would take minutes). */
+    double expect = -1;
+    switch (spec->conn.rule) {
+    case NORN_CONN_FIXED_INDEGREE: expect = (double)spec->n_tgt * (double)spec->conn.indegree; break;
+    case NORN_CONN_FIXED_OUTDEGREE: expect = (double)spec->n_src * (double)spec->conn.outdegree; break;
+    case NORN_CONN_FIXED_TOTAL_NUMBER: expect = (double)spec->conn.total; break;
+    case NORN_CONN_FIXED_PROBABILITY: expect = (double)spec->n_src * (double)spec->n_tgt * spec->conn.p; break;
+    case NORN_CONN_ALL_TO_ALL:
+        expect = (double)spec->n_src * (double)spec->n_tgt - (spec->same_population ? (double)spec->n_src : 0);
+        break;
+    default: break;
+    }
+    if (expect > 0 && expect * 8.0 > (double)norn_mem_available()) {
+        st = NORN_FAIL(err, NORN_ENOMEM, spec->where,
+                       "cannot allocate the synapse table: %.0f synapses need %.0f bytes (8 per synapse); %.0f "
+                       "bytes of memory are available",
+                       expect, expect * 8.0, (double)norn_mem_available());
+        goto fail;
+    }
     c.row_ptr = norn_calloc_n((size_t)spec->n_src + 1, sizeof *c.row_ptr);
     if (!c.row_ptr) {
         st = nomem(&b, "row pointers", ((double)spec->n_src + 1) * 8);

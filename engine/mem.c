@@ -22,6 +22,33 @@ static int should_fail(void)
     return 0;
 }
 
+/* Bytes the system can still give (MemAvailable), or SIZE_MAX if unknown. */
+size_t norn_mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return SIZE_MAX;
+    char line[256];
+    size_t kb = 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "MemAvailable:", 13) == 0) {
+            found = sscanf(line + 13, "%zu", &kb) == 1;
+            break;
+        }
+    }
+    fclose(f);
+    return found && kb < SIZE_MAX / 1024 ? kb * 1024 : SIZE_MAX;
+}
+
+/* A large request the machine cannot hold fails here, cleanly, instead of
+ * succeeding on paper (overcommit) and getting the process killed when the
+ * pages are touched. */
+static int too_big(size_t bytes)
+{
+    return bytes >= ((size_t)256 << 20) && bytes > norn_mem_available();
+}
+
 static void count(size_t add, size_t sub)
 {
     size_t now = atomic_fetch_add(&live_bytes, add) + add;
@@ -34,7 +61,7 @@ static void count(size_t add, size_t sub)
 
 void *norn_malloc(size_t bytes)
 {
-    if (should_fail())
+    if (should_fail() || too_big(bytes))
         return NULL;
     void *p = mallocx(bytes ? bytes : 1, 0);
     if (p)
@@ -53,7 +80,7 @@ void *norn_calloc_n(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    if (should_fail())
+    if (should_fail() || too_big(n * size))
         return NULL;
     size_t bytes = n * size;
     void *p = mallocx(bytes ? bytes : 1, MALLOCX_ZERO);
@@ -68,7 +95,7 @@ void *norn_realloc_n(void *p, size_t n, size_t size)
         return NULL;
     if (p == NULL)
         return norn_malloc(n * size);
-    if (should_fail())
+    if (should_fail() || too_big(n * size))
         return NULL;
     size_t old = sallocx(p, 0);
     size_t bytes = n * size;

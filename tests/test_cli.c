@@ -374,6 +374,30 @@ START_TEST(test_bad_data_file)
 }
 END_TEST
 
+/* A network that does not fit in memory: a clear message naming the
+ * projection and the bytes, exit 1, nothing written (not a kill by the OS). */
+START_TEST(test_network_too_big)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_write(dir, "net.yaml",
+                          "simulation: {duration: 10}\n"
+                          "populations:\n  a: {model: iaf_delta, size: 200000}\n"
+                          "projections:\n"
+                          "  - {from: a, to: a, connect: {rule: fixed_indegree, indegree: 150000}, weight: 0.1}\n");
+    char args[4096], *err;
+    snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
+    int rc = run_norn(args, NULL, &err);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
+    ck_assert_ptr_nonnull(strstr(err, "net.yaml:5:5"));
+    ck_assert_ptr_nonnull(strstr(err, "30000000000 synapses need 240000000000 bytes"));
+    ck_assert_ptr_nonnull(strstr(err, "available"));
+    snprintf(args, sizeof args, "%s/out", dir);
+    ck_assert(!tu_exists(args));
+    free(err);
+    free(path);
+}
+END_TEST
+
 START_TEST(test_help_and_usage)
 {
     char *out, *err;
@@ -417,6 +441,7 @@ static Suite *suite(void)
     tc = tcase_create("bad_input");
     tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_bad_data_file);
+    tcase_add_test(tc, test_network_too_big);
     suite_add_tcase(s, tc);
     tc = tcase_create("brunel");
     tcase_set_timeout(tc, 900);

@@ -352,6 +352,8 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         norn_desc_free(d);
         return 1;
     }
+    double plot_s = -1;
+    char plot_path[4200] = "";
     if (plot || d->plot) {
         double tp0 = now_s();
         norn_plot_pop *pp = norn_calloc_n(d->n_pops, sizeof *pp);
@@ -376,8 +378,9 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
             norn_desc_free(d);
             return 1;
         }
-        if (!quiet && np)
-            printf("  raster plot        %s (%.2f s)\n", png, now_s() - tp0);
+        plot_s = np ? now_s() - tp0 : -1;
+        if (np)
+            snprintf(plot_path, sizeof plot_path, "%s", png);
     }
     if (!quiet) {
         norn_sim_stats ss;
@@ -401,6 +404,8 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
                bi.build_s, sim_wall, sim_cpu, dur_s > 0 ? sim_wall / dur_s : 0.0);
         printf("  peak memory        %.1f MB resident\n", (double)info.peak_rss / 1048576.0);
         printf("  output             %s/\n", out_dir);
+        if (plot_s >= 0)
+            printf("  raster plot        %s (%.2f s)\n", plot_path, plot_s);
     }
     norn_sim_destroy(s);
     norn_desc_free(d);
