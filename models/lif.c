@@ -32,6 +32,10 @@ enum { P_TAU_M, P_TAU_EX, P_TAU_IN, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_
 enum { S_V, S_IEX, S_IIN, NS };
 /* constants in mp->c */
 enum { C_R, C_AEX, C_AIN, C_KMAX_EX, C_KMAX_IN, C_SPK_EX, C_SPK_IN, C_NREF };
+/* the layout models/psc_exp.h's shared advance reads */
+_Static_assert((int)P_I_E == (int)NORN__PSC_I_E && (int)P_V_RESET == (int)NORN__PSC_V_RESET && (int)S_IIN == (int)NORN__PSC_S_IIN &&
+                   (int)C_SPK_IN == (int)NORN__PSC_C_SPK_IN,
+               "lif follows psc_exp.h's layout");
 
 static const norn_param_info params[NP] = {
     [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
@@ -82,87 +86,12 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
 }
 
 typedef norn__psc_traj traj;
-typedef norn__psc_terms terms;
 
-static inline void make_traj(const norn_model_pop *mp, uint32_t i, traj *g)
-{
-    const double *p = mp->p;
-    double I = p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
-    g->vinf = p[P_E_L] + I * mp->c[C_R];
-    g->dv = mp->st[S_V][i] - g->vinf;
-    g->qe = mp->st[S_IEX][i] / p[P_C_M];
-    g->qi = mp->st[S_IIN][i] / p[P_C_M];
-    g->tm = p[P_TAU_M];
-    g->te = p[P_TAU_EX];
-    g->ti = p[P_TAU_IN];
-    g->ae = mp->c[C_AEX];
-    g->ai = mp->c[C_AIN];
-    g->spk_e = mp->c[C_SPK_EX];
-    g->spk_i = mp->c[C_SPK_IN];
-    g->kmax_e = mp->c[C_KMAX_EX];
-    g->kmax_i = mp->c[C_KMAX_IN];
-    g->th = 0.0;
-    g->tth = 1.0;
-}
-
-/* Sets the state to the trajectory's value at s (currents decay). */
-static inline void commit(norn_model_pop *mp, uint32_t i, const traj *g, double s, const terms *r)
-{
-    mp->st[S_V][i] = norn__psc_v(g, r);
-    mp->st[S_IEX][i] *= exp(-s / g->te);
-    mp->st[S_IIN][i] *= exp(-s / g->ti);
-}
+static inline void make_traj(const norn_model_pop *mp, uint32_t i, traj *g) { norn__psc_make_traj(mp, i, g, 0); }
 
 static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
-    const double *p = mp->p;
-    if (mp->ref_until[i] > t0) {
-        double te = t1 < mp->ref_until[i] ? t1 : mp->ref_until[i];
-        mp->st[S_IEX][i] *= exp(-(te - t0) / p[P_TAU_EX]);
-        mp->st[S_IIN][i] *= exp(-(te - t0) / p[P_TAU_IN]);
-        mp->st[S_V][i] = p[P_V_RESET];
-        if (t1 <= mp->ref_until[i])
-            return 0;
-        t0 = mp->ref_until[i];
-    }
-    if (t1 <= t0)
-        return 0;
-    const double vth = p[P_V_TH];
-    for (;;) {
-        traj g;
-        make_traj(mp, i, &g);
-        double D = t1 - t0;
-        terms t_a = norn__psc_origin();
-        terms t_b = norn__psc_at(&g, D);
-        double tol = 1e-15 * fmax(1.0, fabs(t1));
-        double s;
-        if (g.vinf + g.dv < vth && norn__psc_search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
-            if (mp->mode != NORN_MODE_GRID) {
-                terms r = norn__psc_at(&g, s);
-                commit(mp, i, &g, s, &r);
-                if (mp->st[S_V][i] < vth)
-                    mp->st[S_V][i] = vth;
-                *t_cross = t0 + s;
-                return 1;
-            }
-            /* grid: the first grid point at or after the crossing */
-            double gp = norn_grid_ceil(t0 + s, mp->h);
-            if (gp <= t0)
-                gp = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
-            if (gp < t1) {
-                terms r = norn__psc_at(&g, gp - t0);
-                commit(mp, i, &g, gp - t0, &r);
-                t0 = gp;
-                if (mp->st[S_V][i] >= vth) {
-                    *t_cross = gp;
-                    return 1;
-                }
-                continue; /* the excursion ended between grid points */
-            }
-        }
-        commit(mp, i, &g, D, &t_b);
-        return 0;
-    }
+    return norn__psc_advance(mp, i, t0, t1, t_cross, 0);
 }
 
 static void input(norn_model_pop *mp, uint32_t i, double t, double w)

@@ -130,4 +130,112 @@ static inline int norn__psc_search(const norn__psc_traj *g, double vth, double a
     return norn__psc_search(g, vth, m, tm, b, tb, tol, depth + 1, s_out);
 }
 
+/* ---- the model's side: lif and alif share this layout */
+
+#include "models/model.h"
+
+/* Parameter indices (lif's table; alif appends tau_theta, q_theta), state
+ * indices (alif adds theta) and constants in mp->c, shared by both. */
+enum { NORN__PSC_TAU_M, NORN__PSC_TAU_EX, NORN__PSC_TAU_IN, NORN__PSC_C_M, NORN__PSC_E_L, NORN__PSC_V_TH,
+       NORN__PSC_V_RESET, NORN__PSC_T_REF, NORN__PSC_I_E, NORN__PSC_TAU_TH };
+enum { NORN__PSC_S_V, NORN__PSC_S_IEX, NORN__PSC_S_IIN, NORN__PSC_S_TH };
+enum { NORN__PSC_C_R, NORN__PSC_C_AEX, NORN__PSC_C_AIN, NORN__PSC_C_KMAX_EX, NORN__PSC_C_KMAX_IN,
+       NORN__PSC_C_SPK_EX, NORN__PSC_C_SPK_IN, NORN__PSC_C_NREF };
+
+/* The trajectory of neuron i from its current state; theta: the model has
+ * the adaptive-threshold state. */
+static inline void norn__psc_make_traj(const norn_model_pop *mp, uint32_t i, norn__psc_traj *g, int theta)
+{
+    const double *p = mp->p, *c = mp->c;
+    double I = p[NORN__PSC_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
+    g->vinf = p[NORN__PSC_E_L] + I * c[NORN__PSC_C_R];
+    g->dv = mp->st[NORN__PSC_S_V][i] - g->vinf;
+    g->qe = mp->st[NORN__PSC_S_IEX][i] / p[NORN__PSC_C_M];
+    g->qi = mp->st[NORN__PSC_S_IIN][i] / p[NORN__PSC_C_M];
+    g->th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
+    g->tm = p[NORN__PSC_TAU_M];
+    g->te = p[NORN__PSC_TAU_EX];
+    g->ti = p[NORN__PSC_TAU_IN];
+    g->tth = theta ? p[NORN__PSC_TAU_TH] : 1.0;
+    g->ae = c[NORN__PSC_C_AEX];
+    g->ai = c[NORN__PSC_C_AIN];
+    g->spk_e = c[NORN__PSC_C_SPK_EX];
+    g->spk_i = c[NORN__PSC_C_SPK_IN];
+    g->kmax_e = c[NORN__PSC_C_KMAX_EX];
+    g->kmax_i = c[NORN__PSC_C_KMAX_IN];
+}
+
+/* Sets the state to the trajectory's value at s. */
+static inline void norn__psc_commit(norn_model_pop *mp, uint32_t i, const norn__psc_traj *g, double s,
+                                    const norn__psc_terms *r, int theta)
+{
+    mp->st[NORN__PSC_S_V][i] = norn__psc_v(g, r);
+    mp->st[NORN__PSC_S_IEX][i] *= exp(-s / g->te);
+    mp->st[NORN__PSC_S_IIN][i] *= exp(-s / g->ti);
+    if (theta && g->th != 0.0) /* theta = 0 stays 0 */
+        mp->st[NORN__PSC_S_TH][i] *= r->eth;
+}
+
+/* The model's advance() (models/model.h): exact from t0 to t1, stopping at
+ * the first crossing of V_th (+ theta): exactly in continuous mode, at the
+ * first grid point where V is above it in grid mode. While refractory V is
+ * clamped and the currents (and theta) decay. */
+static inline int norn__psc_advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross,
+                                    int theta)
+{
+    const double *p = mp->p;
+    if (mp->ref_until[i] > t0) {
+        double te = t1 < mp->ref_until[i] ? t1 : mp->ref_until[i];
+        mp->st[NORN__PSC_S_IEX][i] *= exp(-(te - t0) / p[NORN__PSC_TAU_EX]);
+        mp->st[NORN__PSC_S_IIN][i] *= exp(-(te - t0) / p[NORN__PSC_TAU_IN]);
+        if (theta)
+            mp->st[NORN__PSC_S_TH][i] *= exp(-(te - t0) / p[NORN__PSC_TAU_TH]);
+        mp->st[NORN__PSC_S_V][i] = p[NORN__PSC_V_RESET];
+        if (t1 <= mp->ref_until[i])
+            return 0;
+        t0 = mp->ref_until[i];
+    }
+    if (t1 <= t0)
+        return 0;
+    const double vth = p[NORN__PSC_V_TH];
+    for (;;) {
+        norn__psc_traj g;
+        norn__psc_make_traj(mp, i, &g, theta);
+        double D = t1 - t0;
+        norn__psc_terms t_a = norn__psc_origin();
+        norn__psc_terms t_b = norn__psc_at(&g, D);
+        double tol = 1e-15 * fmax(1.0, fabs(t1));
+        double s;
+        if (g.vinf + g.dv - g.th < vth && norn__psc_search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
+            double th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
+            if (mp->mode != NORN_MODE_GRID) {
+                norn__psc_terms r = norn__psc_at(&g, s);
+                norn__psc_commit(mp, i, &g, s, &r, theta);
+                th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
+                if (mp->st[NORN__PSC_S_V][i] < vth + th)
+                    mp->st[NORN__PSC_S_V][i] = vth + th;
+                *t_cross = t0 + s < t1 ? t0 + s : t1;
+                return 1;
+            }
+            /* grid: the first grid point at or after the crossing */
+            double gp = norn_grid_ceil(t0 + s, mp->h);
+            if (gp <= t0)
+                gp = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
+            if (gp < t1) {
+                norn__psc_terms r = norn__psc_at(&g, gp - t0);
+                norn__psc_commit(mp, i, &g, gp - t0, &r, theta);
+                t0 = gp;
+                th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
+                if (mp->st[NORN__PSC_S_V][i] >= vth + th) {
+                    *t_cross = gp;
+                    return 1;
+                }
+                continue; /* the excursion ended between grid points */
+            }
+        }
+        norn__psc_commit(mp, i, &g, D, &t_b, theta);
+        return 0;
+    }
+}
+
 #endif
