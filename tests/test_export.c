@@ -143,54 +143,10 @@ static char *make_run(const spikes *s)
  * dir...); stdout and stderr captured (malloc'd) when asked for. */
 static int export_cmd(const char *dir, char **out, char **errtext, ...)
 {
-    char *argv[40], *own[40];
-    int argc = 0, n_own = 0;
     va_list ap;
     va_start(ap, errtext);
-    argv[argc++] = "export";
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 39;) {
-        if (strncmp(a, "DIR", 3) == 0) {
-            size_t len = strlen(dir) + strlen(a) + 1;
-            own[n_own] = malloc(len);
-            snprintf(own[n_own], len, "%s%s", dir, a + 3);
-            argv[argc++] = own[n_own++];
-        } else {
-            argv[argc++] = (char *)a;
-        }
-    }
+    int rc = tu_cli(norn_cli_export, "export", dir, out, errtext, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    char to[] = "/tmp/norn-export-out-XXXXXX", te[] = "/tmp/norn-export-err-XXXXXX";
-    int fo = mkstemp(to), fe = mkstemp(te);
-    ck_assert(fo >= 0 && fe >= 0);
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    int rc = norn_cli_export(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    close(fo);
-    close(fe);
-    ck_assert_uint_eq(norn_mem_live(), 0); /* nothing leaked, on any path */
-    char *o = tu_read(to, NULL), *e = tu_read(te, NULL);
-    unlink(to);
-    unlink(te);
-    if (out)
-        *out = o;
-    else
-        free(o);
-    if (errtext)
-        *errtext = e;
-    else
-        free(e);
-    for (int k = 0; k < n_own; k++)
-        free(own[k]);
     return rc;
 }
 

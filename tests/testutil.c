@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "engine/mem.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,4 +106,54 @@ int tu_main(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
+}
+
+int tu_cli(int (*fn)(int, char **), const char *name, const char *dir, char **out, char **err, va_list ap)
+{
+    char *argv[40], *own[40];
+    int argc = 0, n_own = 0;
+    argv[argc++] = (char *)name;
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 39;) {
+        if (strncmp(a, "DIR", 3) == 0) {
+            size_t len = strlen(dir) + strlen(a) + 1;
+            own[n_own] = malloc(len);
+            snprintf(own[n_own], len, "%s%s", dir, a + 3);
+            argv[argc++] = own[n_own++];
+        } else {
+            argv[argc++] = (char *)a;
+        }
+    }
+    argv[argc] = NULL;
+    char to[] = "/tmp/norn-cli-out-XXXXXX", te[] = "/tmp/norn-cli-err-XXXXXX";
+    int fo = mkstemp(to), fe = mkstemp(te);
+    ck_assert(fo >= 0 && fe >= 0);
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    int rc = fn(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    close(fo);
+    close(fe);
+    ck_assert_uint_eq(norn_mem_live(), 0); /* nothing leaked, on any path */
+    char *o = tu_read(to, NULL), *e = tu_read(te, NULL);
+    unlink(to);
+    unlink(te);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    if (err)
+        *err = e;
+    else
+        free(e);
+    for (int k = 0; k < n_own; k++)
+        free(own[k]);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #define NORN_TESTUTIL_H
 
 #include <check.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Source tree root (env NORN_SRC, set by meson) and the norn binary (NORN_BIN). */
@@ -18,6 +19,13 @@ int tu_run(const char *cmd, char **out, char **err);
 /* Reads a whole file (malloc'd, NUL-terminated), or NULL; *len if non-NULL. */
 char *tu_read(const char *path, size_t *len);
 int tu_exists(const char *path);
+/* Calls a CLI entry point fn(argc, argv) in-process with argv[0] = name and
+ * the NULL-terminated arguments that follow (an argument starting with
+ * "DIR" has dir put in place of those three letters); stdout and stderr
+ * are captured into *out / *err (malloc'd) when not NULL. Asserts that no
+ * memory from engine/mem.h is left allocated afterwards. Returns fn's code. */
+int tu_cli(int (*fn)(int, char **), const char *name, const char *dir, char **out, char **err, va_list ap);
+
 /* Runs a suite with CK_NORMAL output; returns the process exit code. */
 int tu_main(Suite *s);
 
