@@ -921,7 +921,8 @@ uint64_t norn_csr_bytes(const norn_csr *c)
     if (c == NULL || c->row_ptr == NULL)
         return 0;
     uint64_t rows = (uint64_t)c->n_src + 1;
-    return rows * sizeof *c->row_ptr + c->nnz * (sizeof *c->target + sizeof *c->weight) +
+    /* a plastic table's weights live with its rule (engine/stdp.h) */
+    return rows * sizeof *c->row_ptr + c->nnz * (sizeof *c->target + (c->weight ? sizeof *c->weight : 0)) +
            rows * sizeof *c->seg_ptr +
            c->nseg * (sizeof *c->seg_delay + sizeof *c->seg_start);
 }

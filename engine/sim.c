@@ -8,9 +8,12 @@
 #include "engine/mem.h"
 #include "engine/queue.h"
 #include "engine/rng.h"
+#include "engine/stdp.h"
 #include "models/euler.h"
 
-enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3 };
+enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3, EV_SPIKE_STDP = 4 };
+/* EV_SPIKE_STDP: kind as EV_SPIKE_STP, b = the spike's number in the
+ * table's STDP log (engine/stdp.h). */
 /* EV_SPIKE_STP: kind = EV | row-local segment << 4 | table << 12, a = source,
  * b = the double bits of the spike's efficacy (short-term plasticity). */
 #define STP_SEG_BITS 8u
@@ -58,6 +61,7 @@ typedef struct {
     int64_t *ls;
     float *rel;               /* norse: release (u' x) of each neuron's latest spike */
     float fU, fdt, ftf, ftd;  /* norse: fl32(U), fl32(dt), fl32(-tau_f_inv), fl32(tau_d_inv) */
+    norn_stdp *stdp;          /* NEST STDP (continuous, grid); owns the weights */
 } table_t;
 
 typedef struct {
@@ -105,6 +109,8 @@ typedef struct {
     uint32_t n_poisson;
     uint32_t *out;        /* tables whose source is this population */
     uint32_t n_out;
+    uint32_t *stdp_in;    /* STDP tables whose target is this population */
+    uint32_t n_stdp_in;
     /* input arriving at the current event time, summed per channel before
      * the neuron is touched: acc[c * n + i], pend lists marked neurons */
     double *acc;
@@ -222,6 +228,7 @@ static void free_pop(population *p)
     norn_free(p->sweep);
     norn_free(p->poisson);
     norn_free(p->out);
+    norn_free(p->stdp_in);
     norn_free(p->acc);
     norn_free(p->mark);
     norn_free(p->pend);
@@ -254,6 +261,7 @@ void norn_sim_destroy(norn_sim *s)
         norn_free(s->tables[k].xf);
         norn_free(s->tables[k].ls);
         norn_free(s->tables[k].rel);
+        norn_stdp_free(s->tables[k].stdp);
     }
     norn_free(s->tables);
     for (uint32_t k = 0; k < s->n_poisson; k++) {
@@ -602,15 +610,6 @@ norn_status norn_sim_set_lag(norn_sim *s, uint32_t table, int lag, norn_err *err
     return NORN_OK;
 }
 
-uint32_t norn_sim_n_tables(const norn_sim *s) { return s->n_tables; }
-
-uint32_t norn_sim_n_populations(const norn_sim *s) { return s->n_pops; }
-double *norn_sim_state(norn_sim *s, uint32_t pop, int var) { return s->pops[pop].mp.st[var]; }
-const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop) { return &s->pops[pop].mp; }
-uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop) { return s->pops[pop].first_id; }
-uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop) { return s->pops[pop].mp.n; }
-const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop) { return s->pops[pop].name; }
-
 static int append_u32(uint32_t **arr, uint32_t *n, uint32_t v)
 {
     uint32_t *a = norn_realloc_n(*arr, *n + 1, sizeof *a);
@@ -620,6 +619,46 @@ static int append_u32(uint32_t **arr, uint32_t *n, uint32_t v)
     *arr = a;
     return 1;
 }
+
+norn_status norn_sim_set_stdp(norn_sim *s, uint32_t table, const norn_stdp_spec *spec, norn_err *err)
+{
+    if (table >= s->n_tables)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: table %u out of range", table);
+    table_t *tb = &s->tables[table];
+    if (tb->stp.rule != NORN_STP_RULE_NONE || tb->stdp)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: a projection takes one plasticity rule");
+    if (s->cfg.mode == NORN_MODE_EULER)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: NEST's rules need continuous or grid mode");
+    if (table >= (1u << (32 - EV_KIND_BITS - STP_SEG_BITS)))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: at most %u synapse tables",
+                         1u << (32 - EV_KIND_BITS - STP_SEG_BITS));
+    for (uint32_t i = 0; i < tb->csr.n_src; i++)
+        if (tb->csr.seg_ptr[i + 1] - tb->csr.seg_ptr[i] > (1u << STP_SEG_BITS))
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: at most %u distinct delays per presynaptic neuron",
+                             1u << STP_SEG_BITS);
+    population *post = &s->pops[tb->tgt];
+    if (!append_u32(&post->stdp_in, &post->n_stdp_in, table))
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "stdp: cannot allocate");
+    norn_status st = norn_stdp_create(spec, &tb->csr, &tb->stdp, err);
+    if (st != NORN_OK)
+        post->n_stdp_in--;
+    return st;
+}
+
+const double *norn_sim_table_weights(const norn_sim *s, uint32_t table)
+{
+    return table < s->n_tables && s->tables[table].stdp ? norn_stdp_weights(s->tables[table].stdp) : NULL;
+}
+
+uint32_t norn_sim_n_tables(const norn_sim *s) { return s->n_tables; }
+
+uint32_t norn_sim_n_populations(const norn_sim *s) { return s->n_pops; }
+double *norn_sim_state(norn_sim *s, uint32_t pop, int var) { return s->pops[pop].mp.st[var]; }
+const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop) { return &s->pops[pop].mp; }
+uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop) { return s->pops[pop].first_id; }
+uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop) { return s->pops[pop].mp.n; }
+const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop) { return s->pops[pop].name; }
+
 
 norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,
                                   norn_err *err)
@@ -1034,8 +1073,15 @@ static void snapshot_weights(norn_sim *s, double t, int inclusive)
         while (q->next < q->n_snap && (inclusive ? q->times[q->next] <= t : q->times[q->next] < t)) {
             float *dst = q->w + q->next * q->n_syn;
             for (uint32_t j = 0; j < q->n_tables; j++) {
-                const norn_csr *c = &s->tables[q->tables[j]].csr;
-                memcpy(dst, c->weight, c->nnz * sizeof(float));
+                const table_t *tb = &s->tables[q->tables[j]];
+                const norn_csr *c = &tb->csr;
+                if (tb->stdp) {
+                    const double *W = norn_stdp_weights(tb->stdp);
+                    for (uint64_t k = 0; k < c->nnz; k++)
+                        dst[k] = (float)W[k];
+                } else {
+                    memcpy(dst, c->weight, c->nnz * sizeof(float));
+                }
                 dst += c->nnz;
             }
             q->next++;
@@ -1205,6 +1251,34 @@ static void deliver_segment_stp(norn_sim *s, const norn_event *e)
     s->events += hi - lo;
 }
 
+/* A segment of a table with STDP: the weights are updated first (NEST's
+ * order), then the spike is transmitted with them. */
+static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
+{
+    table_t *tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
+    const norn_csr *c = &tb->csr;
+    uint32_t src = e->a;
+    uint64_t seg = c->seg_ptr[src] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
+    uint64_t lo = c->seg_start[seg];
+    uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
+    norn_stdp_update(tb->stdp, c, e->b, lo, hi, (double)c->seg_delay[seg] * s->cfg.resolution_ms);
+    const double *W = norn_stdp_weights(tb->stdp);
+    population *p = &s->pops[tb->tgt];
+    int split = p->mp.type->n_channels > 1;
+    for (uint64_t k = lo; k < hi; k++) {
+        uint32_t j = c->target[k];
+        if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
+            advance_to(s, p, tb->tgt, j, e->t);
+            p->mp.type->input(&p->mp, j, e->t, W[k]);
+            if (!p->sweep_all)
+                touch(p, j);
+        } else {
+            accumulate(p, j, W[k], split);
+        }
+    }
+    s->events += hi - lo;
+}
+
 static void deliver_segment(norn_sim *s, const norn_event *e)
 {
     table_t *tb = &s->tables[e->kind >> EV_KIND_BITS];
@@ -1352,12 +1426,18 @@ static norn_status flush_window(norn_sim *s)
             s->sp_gid[s->n_sp] = sp->gid;
             s->n_sp++;
         }
+        for (uint32_t o = 0; o < p->n_stdp_in; o++)
+            if (!norn_stdp_post_spike(s->tables[p->stdp_in[o]].stdp, i, sp->t))
+                return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the STDP spike history");
         for (uint32_t o = 0; o < p->n_out && !p->euler; o++) {
             uint32_t ti = p->out[o];
             const norn_csr *c = &s->tables[ti].csr;
             double f_stp = 1.0;
+            uint64_t stdp_seq = 0;
             if (s->tables[ti].stp.rule != NORN_STP_RULE_NONE)
                 f_stp = stp_tsodyks2(&s->tables[ti], i, sp->t);
+            if (s->tables[ti].stdp && (stdp_seq = norn_stdp_pre_spike(s->tables[ti].stdp, i, sp->t)) == UINT64_MAX)
+                return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the STDP spike log");
             for (uint64_t seg = c->seg_ptr[i]; seg < c->seg_ptr[i + 1]; seg++) {
                 double ta;
                 if (s->cfg.mode == NORN_MODE_GRID)
@@ -1367,7 +1447,11 @@ static norn_status flush_window(norn_sim *s)
                 if (ta > s->duration)
                     continue;
                 norn_status st;
-                if (s->tables[ti].stp.rule != NORN_STP_RULE_NONE) {
+                if (s->tables[ti].stdp) {
+                    uint32_t local = (uint32_t)(seg - c->seg_ptr[i]);
+                    st = norn_queue_push(&s->q, ta, EV_SPIKE_STDP | (local << EV_KIND_BITS) |
+                                                        (ti << (EV_KIND_BITS + STP_SEG_BITS)), i, stdp_seq, s->err);
+                } else if (s->tables[ti].stp.rule != NORN_STP_RULE_NONE) {
                     /* the efficacy of this spike rides in the event */
                     uint64_t fb;
                     memcpy(&fb, &f_stp, sizeof fb);
@@ -1756,6 +1840,9 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         int last = t1 >= duration_ms;
         if (last)
             t1 = duration_ms;
+        for (uint32_t k = 0; k < s->n_tables; k++)
+            if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, t0))
+                return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
         norn_event e;
         for (;;) {
             double tq = norn_queue_peek_time(&s->q);
@@ -1769,6 +1856,7 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
                 switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
                 case EV_SPIKE: deliver_segment(s, &e); break;
                 case EV_SPIKE_STP: deliver_segment_stp(s, &e); break;
+                case EV_SPIKE_STDP: deliver_segment_stdp(s, &e); break;
                 case EV_TRAIN: deliver_train(s, &e); break;
                 case EV_DC: apply_dc(s, &e); break;
                 }
@@ -1866,7 +1954,13 @@ void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
     out->neurons = s->n_neurons;
     for (uint32_t k = 0; k < s->n_tables; k++) {
         out->synapses += s->tables[k].csr.nnz;
-        out->synapse_bytes += norn_csr_bytes(&s->tables[k].csr);
+        uint64_t b = norn_csr_bytes(&s->tables[k].csr);
+        if (s->tables[k].stdp) {
+            b += norn_stdp_bytes(s->tables[k].stdp);
+            out->plastic_synapses += s->tables[k].csr.nnz;
+            out->plastic_bytes += b;
+        }
+        out->synapse_bytes += b;
     }
     for (uint32_t k = 0; k < s->n_pops; k++)
         out->spikes += s->pops[k].spikes;

@@ -41,6 +41,7 @@
 
 #include "connectivity/csr.h"
 #include "engine/err.h"
+#include "engine/stdp.h"
 #include "models/model.h"
 
 struct norn_euler_type;
@@ -135,6 +136,13 @@ void norn_sim_stp_recording(const norn_sim *s, uint32_t rec, norn_stp_recording 
  * default is 0 from an earlier population, 1 otherwise. */
 norn_status norn_sim_set_lag(norn_sim *s, uint32_t table, int lag, norn_err *err);
 uint32_t norn_sim_n_tables(const norn_sim *s);
+/* STDP on table k (continuous, grid: NEST's rules, engine/stdp.h). The
+ * rule takes over the table's weights (as doubles); a projection carries
+ * one plasticity rule. Weights must have Wmax's sign and lie within its
+ * bounds. */
+norn_status norn_sim_set_stdp(norn_sim *s, uint32_t table, const norn_stdp_spec *spec, norn_err *err);
+/* The current weights of a table with NEST STDP (CSR order), else NULL. */
+const double *norn_sim_table_weights(const norn_sim *s, uint32_t table);
 
 /* Takes over the table (*csr is zeroed). Delays are in resolution steps. */
 norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,
@@ -209,6 +217,7 @@ const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table);
 
 typedef struct {
     uint64_t neurons, synapses, synapse_bytes, spikes, synaptic_events;
+    uint64_t plastic_synapses, plastic_bytes; /* tables with STDP: synapses, all their bytes */
     uint64_t windows, queue_events;
     uint64_t neuron_updates; /* euler mode: neuron steps taken (touches) */
     double duration_ms, min_delay_ms;

@@ -196,6 +196,17 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
                 NORN_FAIL(err, st, pj->stp.where, "%s", msg);
             }
         }
+        if (st == NORN_OK && pj->stdp.rule == NORN_STDP_NORSE)
+            st = NORN_FAIL(err, NORN_EINVAL, pj->stp.where, "%s.plasticity: Norse's STDP (euler mode) is not wired in yet",
+                           pj->name);
+        if (st == NORN_OK && pj->stdp.rule != NORN_STDP_NONE && pj->stdp.rule != NORN_STDP_NORSE) {
+            st = norn_sim_set_stdp(s, norn_sim_n_tables(s) - 1, &pj->stdp, err);
+            if (st != NORN_OK) {
+                char msg[600];
+                snprintf(msg, sizeof msg, "%s.plasticity: %s", pj->name, err->msg);
+                NORN_FAIL(err, st, pj->stp.where, "%s", msg);
+            }
+        }
         norn_csr_free(&csr);
         row0 += spec.n_tgt;
     }

@@ -1494,15 +1494,176 @@ static norn_status unit_interval(ctx *c, const slot *s, const char *path, const 
     return NORN_OK;
 }
 
+/* A number > 0 (positive) or >= 0, or def when absent. */
+static norn_status opt_pos(ctx *c, const slot *s, const char *path, const char *key, dim d, double def, int strict,
+                           double *out)
+{
+    TRY(opt_number(c, s, path, key, d, def, out));
+    if (s->key && !(strict ? *out > 0 : *out >= 0))
+        return FAIL(c, s->val, s->key, "%s.%s: must be %s 0, got %g", path, key, strict ? ">" : ">=", *out);
+    return NORN_OK;
+}
+
+/* Pfister & Gerstner (2006), table 4: the triplet rule's published fits
+ * (tau_plus 16.8 ms, tau_minus 33.7 ms in all of them). */
+typedef struct {
+    const char *name;
+    double tau_x, tau_y, a2p, a3p, a2m, a3m;
+    int nearest;
+} triplet_preset;
+static const triplet_preset triplet_presets[] = {
+    {"visual_cortex_all_to_all", 101, 125, 5e-10, 6.2e-3, 7e-3, 2.3e-4, 0},
+    {"visual_cortex_nearest", 714, 40, 8.8e-11, 5.3e-2, 6.6e-3, 3.1e-3, 1},
+    {"visual_cortex_minimal_all_to_all", 101, 125, 0, 6.5e-3, 7.1e-3, 0, 0},
+    {"visual_cortex_minimal_nearest", 714, 40, 0, 7.2e-2, 8e-3, 0, 1},
+    {"hippocampal_all_to_all", 946, 27, 6.1e-3, 6.7e-3, 1.6e-3, 1.4e-3, 0},
+    {"hippocampal_nearest", 575, 47, 4.6e-3, 9.1e-3, 3e-3, 7.5e-9, 1},
+};
+
+/* plasticity: {rule: stdp | stdp_nn_* | stdp_pl | stdp_triplet, ...}:
+ * NEST's names in continuous/grid mode, Norse's (rule stdp only) in euler. */
+static norn_status parse_stdp(ctx *c, const slot *ps, const slot *rs, const char *rn, const char *p0,
+                              norn_stdp_spec *sp)
+{
+    node *n = ps->val;
+    char p2[PATH_LEN + 32];
+    snprintf(p2, sizeof p2, "%s.rule", p0);
+    memset(sp, 0, sizeof *sp);
+    if (c->d->mode == NORN_MODE_EULER) {
+        if (strcmp(rn, "stdp") != 0)
+            return FAIL(c, rs->val, rs->key, "%s: rule '%s' is NEST's and needs continuous or grid mode; in euler "
+                                             "mode use rule: stdp (Norse's stdp_step_linear)", p2, rn);
+        static const char *const keys[] = {"rule", "a_pre", "a_post", "tau_pre_inv", "tau_post_inv", "w_min", "w_max",
+                                           "eta_plus", "eta_minus", "stdp_algorithm", "mu", "hardbound"};
+        enum { A_PRE = 1, A_POST, TPRE, TPOST, WMIN, WMAX, ETAP, ETAM, ALG, MU, HARD };
+        slot s[12];
+        TRY(fields(c, n, ps->key, p0, keys, 12, s));
+        sp->rule = NORN_STDP_NORSE;
+        TRY(opt_number(c, &s[A_PRE], p0, "a_pre", DIM_NONE, 1.0, &sp->a_pre));
+        TRY(opt_number(c, &s[A_POST], p0, "a_post", DIM_NONE, 1.0, &sp->a_post));
+        TRY(opt_pos(c, &s[TPRE], p0, "tau_pre_inv", DIM_FREQ, 20.0, 0, &sp->tau_pre_inv));
+        TRY(opt_pos(c, &s[TPOST], p0, "tau_post_inv", DIM_FREQ, 20.0, 0, &sp->tau_post_inv));
+        TRY(opt_number(c, &s[WMIN], p0, "w_min", DIM_WEIGHT, 0.0, &sp->w_min));
+        TRY(opt_number(c, &s[WMAX], p0, "w_max", DIM_WEIGHT, 1.0, &sp->w_max));
+        if (!(sp->w_min <= sp->w_max))
+            return FAIL(c, s[WMAX].val ? s[WMAX].val : s[WMIN].val, s[WMAX].key ? s[WMAX].key : ps->key,
+                        "%s: w_min %g must be <= w_max %g", p0, sp->w_min, sp->w_max);
+        TRY(opt_number(c, &s[ETAP], p0, "eta_plus", DIM_NONE, 1e-3, &sp->eta_plus));
+        TRY(opt_number(c, &s[ETAM], p0, "eta_minus", DIM_NONE, 1e-3, &sp->eta_minus));
+        TRY(opt_number(c, &s[MU], p0, "mu", DIM_NONE, 0.0, &sp->mu));
+        sp->hardbound = 1;
+        if (s[HARD].key) {
+            snprintf(p2, sizeof p2, "%s.hardbound", p0);
+            TRY(get_bool(c, s[HARD].val, s[HARD].key, p2, &sp->hardbound));
+        }
+        sp->algorithm = NORN_NORSE_ADDITIVE;
+        if (s[ALG].key) {
+            static const char *const algs[] = {"additive", "additive_step", "multiplicative_pow",
+                                               "multiplicative_relu"};
+            const char *an;
+            snprintf(p2, sizeof p2, "%s.stdp_algorithm", p0);
+            TRY(get_name(c, s[ALG].val, s[ALG].key, p2, &an));
+            int k = 0;
+            while (k < 4 && strcmp(an, algs[k]) != 0)
+                k++;
+            if (k == 4)
+                return FAIL(c, s[ALG].val, s[ALG].key, "%s: unknown algorithm '%s'; known: additive, additive_step, "
+                                                       "multiplicative_pow, multiplicative_relu", p2, an);
+            sp->algorithm = k;
+        }
+        return NORN_OK;
+    }
+    if (strcmp(rn, "stdp_triplet") == 0) {
+        static const char *const keys[] = {"rule", "preset", "tau_plus", "tau_plus_triplet", "tau_minus",
+                                           "tau_minus_triplet", "Aplus", "Aminus", "Aplus_triplet", "Aminus_triplet",
+                                           "Wmax", "nearest"};
+        enum { PRESET = 1, TP, TX, TM, TY, AP, AM, A3P, A3M, WMAX, NEAREST };
+        slot s[12];
+        TRY(fields(c, n, ps->key, p0, keys, 12, s));
+        sp->rule = NORN_STDP_TRIPLET;
+        /* NEST's defaults: the visual-cortex all-to-all fit, tau_minus 20 and
+         * tau_minus_triplet 110 ms (its neuron defaults) */
+        triplet_preset pr = {"", 101, 110, 5e-10, 6.2e-3, 7e-3, 2.3e-4, 0};
+        double tm = 20.0;
+        if (s[PRESET].key) {
+            const char *name;
+            snprintf(p2, sizeof p2, "%s.preset", p0);
+            TRY(get_name(c, s[PRESET].val, s[PRESET].key, p2, &name));
+            size_t k = 0, np = sizeof triplet_presets / sizeof triplet_presets[0];
+            while (k < np && strcmp(name, triplet_presets[k].name) != 0)
+                k++;
+            if (k == np)
+                return FAIL(c, s[PRESET].val, s[PRESET].key, "%s: unknown preset '%s'; known: "
+                            "visual_cortex_all_to_all, visual_cortex_nearest, visual_cortex_minimal_all_to_all, "
+                            "visual_cortex_minimal_nearest, hippocampal_all_to_all, hippocampal_nearest", p2, name);
+            pr = triplet_presets[k];
+            tm = 33.7;
+        }
+        TRY(opt_pos(c, &s[TP], p0, "tau_plus", DIM_TIME, 16.8, 1, &sp->tau_plus));
+        TRY(opt_pos(c, &s[TX], p0, "tau_plus_triplet", DIM_TIME, pr.tau_x, 1, &sp->tau_x));
+        TRY(opt_pos(c, &s[TM], p0, "tau_minus", DIM_TIME, tm, 1, &sp->tau_minus));
+        TRY(opt_pos(c, &s[TY], p0, "tau_minus_triplet", DIM_TIME, pr.tau_y, 1, &sp->tau_y));
+        TRY(opt_pos(c, &s[AP], p0, "Aplus", DIM_WEIGHT, pr.a2p, 0, &sp->Aplus));
+        TRY(opt_pos(c, &s[AM], p0, "Aminus", DIM_WEIGHT, pr.a2m, 0, &sp->Aminus));
+        TRY(opt_pos(c, &s[A3P], p0, "Aplus_triplet", DIM_WEIGHT, pr.a3p, 0, &sp->Aplus_triplet));
+        TRY(opt_pos(c, &s[A3M], p0, "Aminus_triplet", DIM_WEIGHT, pr.a3m, 0, &sp->Aminus_triplet));
+        TRY(opt_pos(c, &s[WMAX], p0, "Wmax", DIM_WEIGHT, 100.0, 1, &sp->Wmax));
+        sp->nearest = pr.nearest;
+        if (s[NEAREST].key) {
+            snprintf(p2, sizeof p2, "%s.nearest", p0);
+            TRY(get_bool(c, s[NEAREST].val, s[NEAREST].key, p2, &sp->nearest));
+        }
+        return NORN_OK;
+    }
+    if (strcmp(rn, "stdp_pl") == 0) {
+        static const char *const keys[] = {"rule", "tau_plus", "tau_minus", "lambda", "alpha", "mu"};
+        enum { TP = 1, TM, LAMBDA, ALPHA, MU };
+        slot s[6];
+        TRY(fields(c, n, ps->key, p0, keys, 6, s));
+        sp->rule = NORN_STDP_PL;
+        TRY(opt_pos(c, &s[TP], p0, "tau_plus", DIM_TIME, 20.0, 1, &sp->tau_plus));
+        TRY(opt_pos(c, &s[TM], p0, "tau_minus", DIM_TIME, 20.0, 1, &sp->tau_minus));
+        TRY(opt_pos(c, &s[LAMBDA], p0, "lambda", DIM_NONE, 0.1, 0, &sp->lambda));
+        TRY(opt_pos(c, &s[ALPHA], p0, "alpha", DIM_NONE, 1.0, 0, &sp->alpha));
+        TRY(opt_pos(c, &s[MU], p0, "mu", DIM_NONE, 0.4, 0, &sp->mu_plus));
+        sp->Wmax = INFINITY;
+        return NORN_OK;
+    }
+    static const char *const names[] = {"stdp", "stdp_nn_symm", "stdp_nn_pre_centered", "stdp_nn_restr"};
+    static const int rules[] = {NORN_STDP_PAIR, NORN_STDP_NN_SYMM, NORN_STDP_NN_PRE, NORN_STDP_NN_RESTR};
+    int k = 0;
+    while (k < 4 && strcmp(rn, names[k]) != 0)
+        k++;
+    if (k == 4)
+        return FAIL(c, rs->val, rs->key, "%s: unknown plasticity rule '%s'", p2, rn);
+    static const char *const keys[] = {"rule", "tau_plus", "tau_minus", "lambda", "alpha", "mu_plus", "mu_minus",
+                                       "Wmax"};
+    enum { TP = 1, TM, LAMBDA, ALPHA, MUP, MUM, WMAX };
+    slot s[8];
+    TRY(fields(c, n, ps->key, p0, keys, 8, s));
+    sp->rule = rules[k];
+    TRY(opt_pos(c, &s[TP], p0, "tau_plus", DIM_TIME, 20.0, 1, &sp->tau_plus));
+    TRY(opt_pos(c, &s[TM], p0, "tau_minus", DIM_TIME, 20.0, 1, &sp->tau_minus));
+    TRY(opt_pos(c, &s[LAMBDA], p0, "lambda", DIM_NONE, 0.01, 0, &sp->lambda));
+    TRY(opt_pos(c, &s[ALPHA], p0, "alpha", DIM_NONE, 1.0, 0, &sp->alpha));
+    TRY(opt_pos(c, &s[MUP], p0, "mu_plus", DIM_NONE, 1.0, 0, &sp->mu_plus));
+    TRY(opt_pos(c, &s[MUM], p0, "mu_minus", DIM_NONE, 1.0, 0, &sp->mu_minus));
+    TRY(opt_number(c, &s[WMAX], p0, "Wmax", DIM_WEIGHT, 100.0, &sp->Wmax));
+    if (sp->Wmax == 0)
+        return FAIL(c, s[WMAX].val, s[WMAX].key, "%s.Wmax: must not be 0", p0);
+    return NORN_OK;
+}
+
 /* plasticity: {rule: tsodyks2 | tsodyks_markram, ...}; the rule decides
  * the keys, and the mode decides the rule. */
-static norn_status parse_stp(ctx *c, const slot *ps, const char *path, norn_desc_stp *stp)
+static norn_status parse_stp(ctx *c, const slot *ps, const char *path, norn_desc_stp *stp, norn_stdp_spec *stdp)
 {
     static const char *const ts2_keys[] = {"rule", "U", "u", "x", "tau_rec", "tau_fac"};
     enum { T_U = 1, T_u, T_x, T_REC, T_FAC };
     static const char *const tm_keys[] = {"rule", "U", "u", "x", "tau_f_inv", "tau_d_inv", "tau_s_inv"};
     enum { M_U = 1, M_u, M_x, M_F, M_D, M_S };
-    static const char *const known = "tsodyks2 (continuous, grid), tsodyks_markram (euler)";
+    static const char *const known = "tsodyks2, stdp, stdp_nn_symm, stdp_nn_pre_centered, stdp_nn_restr, stdp_pl, "
+                                     "stdp_triplet (continuous, grid); tsodyks_markram, stdp (euler)";
     const char *mode = c->d->mode == NORN_MODE_EULER ? "euler" : c->d->mode == NORN_MODE_GRID ? "grid" : "continuous";
     char p0[PATH_LEN + 16], p2[PATH_LEN + 32];
     node *n = ps->val;
@@ -1544,8 +1705,11 @@ static norn_status parse_stp(ctx *c, const slot *ps, const char *path, norn_desc
         TRY(opt_number(c, &s[M_D], p0, "tau_d_inv", DIM_FREQ, 1.0 / 750e-3, &stp->tau_d_inv));
         TRY(nonneg(c, &s[M_D], p0, "tau_d_inv", stp->tau_d_inv));
         TRY(opt_number(c, &s[M_S], p0, "tau_s_inv", DIM_FREQ, 1.0 / 20e-3, &ignored)); /* unused, as in Norse */
-    } else if (strcmp(rn, "stdp") == 0) {
-        return FAIL(c, rs.val, rs.key, "%s: plasticity rule 'stdp' is not available yet; known: %s", p2, known);
+    } else if (strncmp(rn, "stdp", 4) == 0 && (strcmp(rn, "stdp") == 0 || strcmp(rn, "stdp_nn_symm") == 0 ||
+                                                strcmp(rn, "stdp_nn_pre_centered") == 0 ||
+                                                strcmp(rn, "stdp_nn_restr") == 0 || strcmp(rn, "stdp_pl") == 0 ||
+                                                strcmp(rn, "stdp_triplet") == 0)) {
+        return parse_stdp(c, ps, &rs, rn, p0, stdp);
     } else {
         return FAIL(c, rs.val, rs.key, "%s: unknown plasticity rule '%s'; known: %s", p2, rn, known);
     }
@@ -1649,7 +1813,7 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     }
     TRY(parse_conn(c, &s[CONNECT], path, pj));
     if (s[PLAST].key && !is_null(s[PLAST].val))
-        TRY(parse_stp(c, &s[PLAST], path, &pj->stp));
+        TRY(parse_stp(c, &s[PLAST], path, &pj->stp, &pj->stdp));
     return NORN_OK;
 }
 

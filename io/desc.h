@@ -40,6 +40,7 @@
 #include "connectivity/csr.h"
 #include "connectivity/dist.h"
 #include "engine/err.h"
+#include "engine/stdp.h"
 #include "models/model.h"
 
 #define NORN_WHERE_LEN 256
@@ -126,6 +127,8 @@ typedef struct {
     norn_desc_value delay;  /* ms; default: one resolution step */
     int euler_lag;          /* euler mode: 0 = this step's spikes, 1 = the previous step's */
     norn_desc_stp stp;      /* rule NONE without a plasticity block */
+    norn_stdp_spec stdp;    /* rule NORN_STDP_NONE unless plasticity.rule is an
+                               STDP rule (engine/stdp.h); where: stp.where */
     char where[NORN_WHERE_LEN];
 } norn_desc_proj;
 

@@ -11,6 +11,7 @@ extern const norn_model_type norn_model_alif;
 extern const norn_model_type norn_model_lif_cond;
 extern const norn_model_type norn_model_izhikevich;
 extern const norn_model_type norn_model_adex;
+extern const norn_model_type norn_model_parrot;
 
 static const norn_model_type *const models[] = {
     &norn_model_iaf_delta,
@@ -20,6 +21,7 @@ static const norn_model_type *const models[] = {
     &norn_model_lif_cond,
     &norn_model_izhikevich,
     &norn_model_adex,
+    &norn_model_parrot,
 };
 
 #define N_MODELS (sizeof models / sizeof models[0])

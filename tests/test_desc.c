@@ -382,7 +382,7 @@ START_TEST(json_input)
     free(path);
     rmtree(dir);
     bad("{\"simulation\": {\"duration\": 100},\n \"populations\": {\"exc\": {\"model\": \"lfi\", \"size\": 1}}}",
-        NORN_EINVAL, "2:35", "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif, li, alif, lif_cond, izhikevich, adex");
+        NORN_EINVAL, "2:35", "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif, li, alif, lif_cond, izhikevich, adex, parrot");
 }
 END_TEST
 
@@ -484,7 +484,7 @@ END_TEST
 START_TEST(unknown_model)
 {
     bad(HEAD "populations:\n  exc: {model: lfi, size: 10}\n", NORN_EINVAL, "3:16",
-        "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif, li, alif, lif_cond, izhikevich, adex");
+        "populations.exc.model: unknown model 'lfi'; known: iaf_delta, lif, li, alif, lif_cond, izhikevich, adex, parrot");
 }
 END_TEST
 
@@ -965,19 +965,90 @@ START_TEST(stp_wrong_mode)
 }
 END_TEST
 
+#define KNOWN_RULES                                                                                     \
+    "tsodyks2, stdp, stdp_nn_symm, stdp_nn_pre_centered, stdp_nn_restr, stdp_pl, stdp_triplet (continuous, " \
+    "grid); tsodyks_markram, stdp (euler)"
+
 START_TEST(stp_unknown_rule)
 {
     bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: hebb}}]\n", NORN_EINVAL, "5:55",
-        "projections[0].plasticity.rule: unknown plasticity rule 'hebb'; known: tsodyks2 (continuous, grid), "
-        "tsodyks_markram (euler)");
-    bad(HEAD POPS "projections:\n  - from: exc\n    to: inh\n    plasticity:\n      rule: stdp\n", NORN_EINVAL,
-        "9:13", "projections[0].plasticity.rule: plasticity rule 'stdp' is not available yet; known: tsodyks2 "
-                 "(continuous, grid), tsodyks_markram (euler)");
+        "projections[0].plasticity.rule: unknown plasticity rule 'hebb'; known: " KNOWN_RULES);
     bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {U: 0.5}}]\n", NORN_EINVAL, "5:48",
-        "projections[0].plasticity: missing required key 'rule' (tsodyks2 (continuous, grid), tsodyks_markram "
-        "(euler))");
+        "projections[0].plasticity: missing required key 'rule' (" KNOWN_RULES ")");
     bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: tsodyks2}]\n", NORN_EINVAL, "5:48",
         "projections[0].plasticity: expected a mapping, got 'tsodyks2'");
+}
+END_TEST
+
+/* STDP descriptions: NEST's names in continuous/grid mode, Norse's in
+ * euler mode; each bad value is named with its place. */
+START_TEST(stdp_bad)
+{
+    bad(HEAD POPS "projections:\n  - from: exc\n    to: inh\n    plasticity:\n      rule: stdp\n      tau: 20\n",
+        NORN_EINVAL, "10:7",
+        "unknown key 'tau' in projections[0].plasticity; known: rule, tau_plus, tau_minus, lambda, alpha, mu_plus, "
+        "mu_minus, Wmax");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: stdp, a_pre: 1}}]\n", NORN_EINVAL, "5:61",
+        "unknown key 'a_pre' in projections[0].plasticity; known: rule, tau_plus, tau_minus, lambda, alpha, mu_plus, "
+        "mu_minus, Wmax");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: stdp, tau_plus: -5}}]\n", NORN_EINVAL,
+        "5:71", "projections[0].plasticity.tau_plus: must be > 0, got -5");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: stdp, tau_minus: 2 mV}}]\n", NORN_EINVAL,
+        "5:72", "projections[0].plasticity.tau_minus: unit 'mV' is not a time (expected ms)");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: stdp, Wmax: 0}}]\n", NORN_EINVAL, "5:67",
+        "projections[0].plasticity.Wmax: must not be 0");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: stdp_triplet, preset: cortex}}]\n",
+        NORN_EINVAL, "5:77",
+        "projections[0].plasticity.preset: unknown preset 'cortex'; known: visual_cortex_all_to_all, "
+        "visual_cortex_nearest, visual_cortex_minimal_all_to_all, visual_cortex_minimal_nearest, "
+        "hippocampal_all_to_all, hippocampal_nearest");
+    bad(HEAD POPS "projections: [{from: exc, to: inh, plasticity: {rule: stdp_pl, mu_plus: 0.4}}]\n", NORN_EINVAL,
+        "5:64", "unknown key 'mu_plus' in projections[0].plasticity; known: rule, tau_plus, tau_minus, lambda, alpha, mu");
+    bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp_triplet}}\n", NORN_EINVAL,
+        "6:46", "projections[0].plasticity.rule: rule 'stdp_triplet' is NEST's and needs continuous or grid mode; in "
+                "euler mode use rule: stdp (Norse's stdp_step_linear)");
+    bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp, tau_plus: 20}}\n", NORN_EINVAL,
+        "6:52", "unknown key 'tau_plus' in projections[0].plasticity; known: rule, a_pre, a_post, tau_pre_inv, "
+                "tau_post_inv, w_min, w_max, eta_plus, eta_minus, stdp_algorithm, mu, hardbound");
+    bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp, w_min: 2, w_max: 1}}\n",
+        NORN_EINVAL, "6:69", "projections[0].plasticity: w_min 2 must be <= w_max 1");
+    bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp, stdp_algorithm: hebb}}\n",
+        NORN_EINVAL, "6:68", "projections[0].plasticity.stdp_algorithm: unknown algorithm 'hebb'; known: additive, "
+                             "additive_step, multiplicative_pow, multiplicative_relu");
+}
+END_TEST
+
+/* Defaults are NEST's (stdp_synapse, stdp_pl_synapse_hom,
+ * stdp_triplet_synapse) and Norse's; presets are Pfister & Gerstner's. */
+START_TEST(stdp_values)
+{
+    norn_desc *d = parse_ok(HEAD POPS "projections:\n"
+                                  "  - {from: exc, to: inh, plasticity: {rule: stdp}}\n"
+                                  "  - {from: exc, to: inh, plasticity: {rule: stdp_pl, alpha: 0.5}}\n"
+                                  "  - {from: exc, to: inh, plasticity: {rule: stdp_triplet, preset: visual_cortex_nearest}}\n"
+                                  "  - {from: exc, to: inh, plasticity: {rule: stdp_nn_restr, tau_plus: 0.01 s, Wmax: -3}}\n");
+    const norn_stdp_spec *a = &d->projs[0].stdp, *b = &d->projs[1].stdp, *c = &d->projs[2].stdp,
+                         *e = &d->projs[3].stdp;
+    ck_assert_int_eq(a->rule, NORN_STDP_PAIR);
+    ck_assert(a->tau_plus == 20 && a->tau_minus == 20 && a->lambda == 0.01 && a->alpha == 1 && a->mu_plus == 1 &&
+              a->mu_minus == 1 && a->Wmax == 100);
+    ck_assert_int_eq(b->rule, NORN_STDP_PL);
+    ck_assert(b->lambda == 0.1 && b->alpha == 0.5 && b->mu_plus == 0.4 && b->tau_plus == 20);
+    ck_assert_int_eq(c->rule, NORN_STDP_TRIPLET);
+    ck_assert(c->nearest == 1 && c->tau_x == 714 && c->tau_y == 40 && c->Aplus == 8.8e-11 && c->Aplus_triplet == 5.3e-2 &&
+              c->Aminus == 6.6e-3 && c->Aminus_triplet == 3.1e-3 && c->tau_plus == 16.8 && c->tau_minus == 33.7);
+    ck_assert_int_eq(e->rule, NORN_STDP_NN_RESTR);
+    ck_assert(e->tau_plus == 10 && e->Wmax == -3);
+    ck_assert_int_eq(d->projs[0].stp.rule, NORN_STP_NONE);
+    norn_desc_free(d);
+    d = parse_ok(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp, stdp_algorithm: "
+                        "multiplicative_pow, mu: 0.5, hardbound: false, eta_plus: 0.3}}\n");
+    a = &d->projs[0].stdp;
+    ck_assert_int_eq(a->rule, NORN_STDP_NORSE);
+    ck_assert_int_eq(a->algorithm, NORN_NORSE_MULTIPLICATIVE_POW);
+    ck_assert(a->mu == 0.5 && a->hardbound == 0 && a->eta_plus == 0.3 && a->eta_minus == 1e-3 && a->tau_pre_inv == 20 &&
+              a->w_min == 0 && a->w_max == 1 && a->a_pre == 1);
+    norn_desc_free(d);
 }
 END_TEST
 
@@ -1226,6 +1297,8 @@ Suite *desc_suite(void)
     tcase_add_test(tc, record_plasticity);
     tcase_add_test(tc, stp_wrong_mode);
     tcase_add_test(tc, stp_unknown_rule);
+    tcase_add_test(tc, stdp_bad);
+    tcase_add_test(tc, stdp_values);
     tcase_add_test(tc, stp_bad_values);
     tcase_add_test(tc, stp_unknown_key);
     tcase_add_test(tc, record_plasticity_without_stp);

@@ -1,0 +1,423 @@
+/* engine/stdp.c - NEST's STDP rules over one synapse table (see stdp.h).
+ *
+ * Time frame (NEST's, the whole delay d dendritic): a presynaptic spike is
+ * at the synapse at its emission time t_pre, a postsynaptic spike at
+ * t_post + d. When presynaptic spike n (time t_n, previous spike t_l) is
+ * delivered through a synapse with delay d:
+ *   1. potentiation by every postsynaptic spike with t_l - d < t_post <= t_n - d
+ *      (only the first one for the _nn_pre_centered and _nn_restr rules),
+ *      with the presynaptic trace at t_post + d;
+ *   2. depression with the postsynaptic trace at t_n - d (spikes strictly
+ *      before it);
+ *   3. the spike is transmitted with the new weight.
+ * Comparisons of times allow NEST's 1e-6 ms slack.
+ */
+#include "engine/stdp.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "engine/mem.h"
+
+#define STDP_EPS 1e-6
+
+typedef struct {
+    double t;       /* the spike */
+    double t_last;  /* the neuron's previous spike (0 before the first, as NEST) */
+    double kp, kx;  /* K+ and K+_triplet just after the previous spike */
+    double settled; /* potentiation booked up to settled - d already */
+} pre_log;
+
+typedef struct {
+    double t;
+    double km; /* K- just after this spike (all-to-all) */
+    double ky; /* triplet K-: just before this spike */
+} hist;
+
+struct norn_stdp {
+    norn_stdp_spec p;
+    uint32_t n_pre, n_post;
+    uint64_t nnz;
+    double *w;
+    double *kps;    /* stdp_nn_pre_centered: K+ of each synapse */
+    uint8_t *seen;  /* stdp_nn_restr: a postsynaptic spike already paired */
+    double *pt, *pk, *px, *ps; /* per presynaptic neuron: last spike, K+, K+_triplet, settled */
+    pre_log *log;
+    uint64_t log_cap, log_lo, log_hi; /* entries log_lo .. log_hi-1, at seq & (cap-1) */
+    hist *h;
+    uint32_t hcap;     /* per neuron, a power of two */
+    uint32_t *h0, *hn; /* oldest entry, count */
+    double max_delay_ms, period, next_settle, prev_cutoff;
+    double inv_tp, inv_tm, inv_tx, inv_ty;
+};
+
+/* ------------------------------------------------------------ weight rules */
+
+static inline double powi(double x, double mu)
+{
+    if (mu == 0.0)
+        return 1.0;
+    if (mu == 1.0)
+        return x;
+    return pow(x, mu);
+}
+
+static inline double fac_pair(const norn_stdp_spec *p, double w, double k)
+{
+    double nw = w / p->Wmax + p->lambda * powi(1.0 - w / p->Wmax, p->mu_plus) * k;
+    return nw < 1.0 ? nw * p->Wmax : p->Wmax;
+}
+
+static inline double dep_pair(const norn_stdp_spec *p, double w, double k)
+{
+    double nw = w / p->Wmax - p->alpha * p->lambda * powi(w / p->Wmax, p->mu_minus) * k;
+    return nw > 0.0 ? nw * p->Wmax : 0.0;
+}
+
+static inline double fac_pl(const norn_stdp_spec *p, double w, double k)
+{
+    return w + p->lambda * powi(w, p->mu_plus) * k;
+}
+
+static inline double dep_pl(const norn_stdp_spec *p, double w, double k)
+{
+    double nw = w - p->lambda * p->alpha * w * k;
+    return nw > 0.0 ? nw : 0.0;
+}
+
+static inline double fac_triplet(const norn_stdp_spec *p, double w, double kplus, double ky)
+{
+    double nw = fabs(w) + kplus * (p->Aplus + p->Aplus_triplet * ky);
+    return copysign(nw < fabs(p->Wmax) ? nw : p->Wmax, p->Wmax);
+}
+
+static inline double dep_triplet(const norn_stdp_spec *p, double w, double kminus, double kx)
+{
+    double nw = fabs(w) - kminus * (p->Aminus + p->Aminus_triplet * kx);
+    return copysign(nw > 0.0 ? nw : 0.0, p->Wmax);
+}
+
+/* ------------------------------------------------------------------ build */
+
+norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp **out, norn_err *err)
+{
+    const norn_stdp_spec *p = spec;
+    if (p->rule < NORN_STDP_PAIR || p->rule > NORN_STDP_TRIPLET)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: rule %d is not one of NEST's", p->rule);
+    if (!(p->tau_plus > 0) || !(p->tau_minus > 0) || (p->rule == NORN_STDP_TRIPLET && (!(p->tau_x > 0) || !(p->tau_y > 0))))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: time constants must be > 0");
+    if (p->rule != NORN_STDP_PL && (p->Wmax == 0 || !isfinite(p->Wmax)))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: Wmax must be finite and not 0, got %g", p->Wmax);
+    for (uint64_t k = 0; k < c->nnz; k++) {
+        double w = c->weight[k];
+        if (p->rule == NORN_STDP_PL) {
+            if (!(w >= 0))
+                return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp_pl: weights must be >= 0, got %g", w);
+        } else if ((w < 0) != (p->Wmax < 0) || fabs(w) > fabs(p->Wmax)) {
+            return NORN_FAIL(err, NORN_EINVAL, NULL,
+                             "stdp: weight %g must have Wmax's sign and be within [0, Wmax = %g]", w, p->Wmax);
+        }
+    }
+    norn_stdp *st = norn_calloc_n(1, sizeof *st);
+    if (!st)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "stdp: cannot allocate");
+    st->p = *p;
+    st->n_pre = c->n_src;
+    st->n_post = c->n_tgt;
+    st->nnz = c->nnz;
+    uint32_t np = c->n_src ? c->n_src : 1, nq = c->n_tgt ? c->n_tgt : 1;
+    uint64_t nz = c->nnz ? c->nnz : 1;
+    st->w = norn_malloc_n(nz, sizeof(double));
+    st->pt = norn_calloc_n(np, sizeof(double));
+    st->pk = norn_calloc_n(np, sizeof(double));
+    st->px = norn_calloc_n(np, sizeof(double));
+    st->ps = norn_calloc_n(np, sizeof(double));
+    st->hcap = 8;
+    st->h = norn_malloc_n((uint64_t)nq * st->hcap, sizeof(hist));
+    st->h0 = norn_calloc_n(nq, sizeof(uint32_t));
+    st->hn = norn_calloc_n(nq, sizeof(uint32_t));
+    st->log_cap = 1024;
+    st->log = norn_malloc_n(st->log_cap, sizeof(pre_log));
+    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->h0 && st->hn && st->log;
+    if (ok && p->rule == NORN_STDP_NN_PRE)
+        ok = (st->kps = norn_calloc_n(nz, sizeof(double))) != NULL;
+    if (ok && p->rule == NORN_STDP_NN_RESTR)
+        ok = (st->seen = norn_calloc_n(nz, 1)) != NULL;
+    if (!ok) {
+        norn_stdp_free(st);
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "stdp: cannot allocate the state of %llu synapses",
+                         (unsigned long long)c->nnz);
+    }
+    for (uint64_t k = 0; k < c->nnz; k++)
+        st->w[k] = c->weight[k];
+    norn_free(c->weight);
+    c->weight = NULL;
+    st->inv_tp = 1.0 / p->tau_plus;
+    st->inv_tm = 1.0 / p->tau_minus;
+    st->inv_tx = p->rule == NORN_STDP_TRIPLET ? 1.0 / p->tau_x : 0.0;
+    st->inv_ty = p->rule == NORN_STDP_TRIPLET ? 1.0 / p->tau_y : 0.0;
+    st->max_delay_ms = 0; /* set by the first settle */
+    st->next_settle = -1;
+    st->prev_cutoff = -INFINITY;
+    *out = st;
+    return NORN_OK;
+}
+
+void norn_stdp_free(norn_stdp *st)
+{
+    if (!st)
+        return;
+    norn_free(st->w);
+    norn_free(st->kps);
+    norn_free(st->seen);
+    norn_free(st->pt);
+    norn_free(st->pk);
+    norn_free(st->px);
+    norn_free(st->ps);
+    norn_free(st->log);
+    norn_free(st->h);
+    norn_free(st->h0);
+    norn_free(st->hn);
+    norn_free(st);
+}
+
+uint64_t norn_stdp_bytes(const norn_stdp *st)
+{
+    uint64_t b = sizeof *st + st->nnz * sizeof(double) + 4ull * st->n_pre * sizeof(double) +
+                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (st->hcap * sizeof(hist) + 8);
+    if (st->kps)
+        b += st->nnz * sizeof(double);
+    if (st->seen)
+        b += st->nnz;
+    return b;
+}
+
+const double *norn_stdp_weights(const norn_stdp *st) { return st->w; }
+
+/* ------------------------------------------------------------------ spikes */
+
+uint64_t norn_stdp_pre_spike(norn_stdp *st, uint32_t i, double t)
+{
+    if (st->log_hi - st->log_lo == st->log_cap) {
+        uint64_t cap = st->log_cap * 2;
+        pre_log *nl = norn_malloc_n(cap, sizeof *nl);
+        if (!nl)
+            return UINT64_MAX;
+        for (uint64_t q = st->log_lo; q < st->log_hi; q++)
+            nl[q & (cap - 1)] = st->log[q & (st->log_cap - 1)];
+        norn_free(st->log);
+        st->log = nl;
+        st->log_cap = cap;
+    }
+    uint64_t seq = st->log_hi++;
+    pre_log *e = &st->log[seq & (st->log_cap - 1)];
+    e->t = t;
+    e->t_last = st->pt[i];
+    e->kp = st->pk[i];
+    e->kx = st->px[i];
+    e->settled = st->ps[i];
+    double dt = st->pt[i] - t;
+    if (st->p.rule == NORN_STDP_TRIPLET && st->p.nearest) {
+        st->pk[i] = 1.0;
+        st->px[i] = 1.0;
+    } else {
+        st->pk[i] = st->pk[i] * exp(dt * st->inv_tp) + 1.0;
+        if (st->p.rule == NORN_STDP_TRIPLET)
+            st->px[i] = st->px[i] * exp(dt * st->inv_tx) + 1.0;
+    }
+    st->pt[i] = t;
+    return seq;
+}
+
+static int grow_history(norn_stdp *st)
+{
+    uint32_t cap = st->hcap * 2;
+    hist *nh = norn_malloc_n((uint64_t)(st->n_post ? st->n_post : 1) * cap, sizeof *nh);
+    if (!nh)
+        return 0;
+    for (uint32_t j = 0; j < st->n_post; j++) {
+        for (uint32_t k = 0; k < st->hn[j]; k++)
+            nh[(uint64_t)j * cap + k] = st->h[(uint64_t)j * st->hcap + ((st->h0[j] + k) & (st->hcap - 1))];
+        st->h0[j] = 0;
+    }
+    norn_free(st->h);
+    st->h = nh;
+    st->hcap = cap;
+    return 1;
+}
+
+static inline hist *hent(const norn_stdp *st, uint32_t j, uint32_t k)
+{
+    return &st->h[(uint64_t)j * st->hcap + ((st->h0[j] + k) & (st->hcap - 1))];
+}
+
+int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t)
+{
+    if (st->hn[j] == st->hcap && !grow_history(st))
+        return 0;
+    hist e = {t, 1.0, 0.0};
+    int nearest = st->p.rule == NORN_STDP_TRIPLET && st->p.nearest;
+    if (st->hn[j]) {
+        const hist *prev = hent(st, j, st->hn[j] - 1);
+        double dt = prev->t - t;
+        if (!nearest)
+            e.km = prev->km * exp(dt * st->inv_tm) + 1.0;
+        if (st->p.rule == NORN_STDP_TRIPLET)
+            e.ky = (nearest ? 1.0 : prev->ky + 1.0) * exp(dt * st->inv_ty);
+    }
+    *hent(st, j, st->hn[j]) = e;
+    st->hn[j]++;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- updates */
+
+/* Potentiation of one synapse k (target j, delay d) by the postsynaptic
+ * spikes in (lo, hi] (times in the postsynaptic frame), presynaptic spike
+ * at t_last with traces kp; first_only for the nearest-neighbour rules
+ * that pair only the first one. Returns the new weight. */
+static inline double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w, double lo, double hi, double t_last,
+                                double kp, double d)
+{
+    const norn_stdp_spec *p = &st->p;
+    uint32_t n = st->hn[j];
+    if (n == 0 || hent(st, j, n - 1)->t <= lo + STDP_EPS)
+        return w;
+    /* the first entry after lo */
+    uint32_t a = n - 1;
+    while (a > 0 && hent(st, j, a - 1)->t > lo + STDP_EPS)
+        a--;
+    for (uint32_t q = a; q < n; q++) {
+        const hist *e = hent(st, j, q);
+        if (e->t > hi + STDP_EPS)
+            break;
+        double x = exp((t_last - (e->t + d)) * st->inv_tp);
+        switch (p->rule) {
+        case NORN_STDP_PAIR:
+            w = fac_pair(p, w, kp * x);
+            break;
+        case NORN_STDP_NN_SYMM:
+            w = fac_pair(p, w, x);
+            break;
+        case NORN_STDP_NN_PRE:
+            if (st->kps[k] != 0.0)
+                w = fac_pair(p, w, st->kps[k] * x);
+            st->kps[k] = 0.0;
+            return w;
+        case NORN_STDP_NN_RESTR:
+            if (!st->seen[k])
+                w = fac_pair(p, w, x);
+            st->seen[k] = 1;
+            return w;
+        case NORN_STDP_PL:
+            w = fac_pl(p, w, kp * x);
+            break;
+        default: /* TRIPLET */
+            w = fac_triplet(p, w, kp * x, e->ky);
+            break;
+        }
+    }
+    return w;
+}
+
+void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t lo, uint64_t hi, double d)
+{
+    const norn_stdp_spec *p = &st->p;
+    const pre_log *L = &st->log[seq & (st->log_cap - 1)];
+    double T2 = L->t - d;
+    double F1 = (L->settled > L->t_last ? L->settled : L->t_last) - d;
+    double kx = 0.0;
+    if (p->rule == NORN_STDP_TRIPLET)
+        kx = L->kx * exp((L->t_last - L->t) * st->inv_tx);
+    double kdec = exp((L->t_last - L->t) * st->inv_tp);
+    const uint32_t *tg = c->target;
+    double *W = st->w;
+    for (uint64_t k = lo; k < hi; k++) {
+        uint32_t j = tg[k];
+        double w = potentiate(st, k, j, W[k], F1, T2, L->t_last, L->kp, d);
+        /* the postsynaptic trace at T2, from the newest spike before it */
+        uint32_t n = st->hn[j];
+        int q = (int)n - 1;
+        while (q >= 0 && hent(st, j, (uint32_t)q)->t >= T2 - STDP_EPS)
+            q--;
+        double km = 0.0;
+        const hist *e = q >= 0 ? hent(st, j, (uint32_t)q) : NULL;
+        switch (p->rule) {
+        case NORN_STDP_PAIR:
+            if (e)
+                km = e->km * exp((e->t - T2) * st->inv_tm);
+            w = dep_pair(p, w, km);
+            break;
+        case NORN_STDP_NN_SYMM:
+        case NORN_STDP_NN_PRE:
+            if (e)
+                km = exp((e->t - T2) * st->inv_tm);
+            w = dep_pair(p, w, km);
+            if (p->rule == NORN_STDP_NN_PRE)
+                st->kps[k] = st->kps[k] * kdec + 1.0;
+            break;
+        case NORN_STDP_NN_RESTR:
+            /* only when a postsynaptic spike came since the last presynaptic one */
+            if (st->seen[k]) {
+                if (e)
+                    km = exp((e->t - T2) * st->inv_tm);
+                w = dep_pair(p, w, km);
+            }
+            st->seen[k] = 0;
+            break;
+        case NORN_STDP_PL:
+            if (e)
+                km = e->km * exp((e->t - T2) * st->inv_tm);
+            w = dep_pl(p, w, km);
+            break;
+        default: /* TRIPLET */
+            if (e)
+                km = (p->nearest ? 1.0 : e->km) * exp((e->t - T2) * st->inv_tm);
+            w = dep_triplet(p, w, km, kx);
+            break;
+        }
+        W[k] = w;
+    }
+}
+
+/* ----------------------------------------------------------------- settle */
+
+int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now)
+{
+    if (st->next_settle < 0) {
+        double dmax = c->nnz ? c->max_delay * h : h;
+        st->max_delay_ms = dmax;
+        st->period = fmax(100.0, 4.0 * (dmax + h) + 10.0 * h);
+        st->next_settle = st->period;
+    }
+    if (now < st->next_settle)
+        return 1;
+    double dmax = st->max_delay_ms, cutoff = now;
+    for (uint32_t i = 0; i < st->n_pre; i++) {
+        if (!(st->pt[i] + dmax < cutoff - STDP_EPS) || st->ps[i] >= cutoff)
+            continue;
+        double from = st->ps[i] > st->pt[i] ? st->ps[i] : st->pt[i];
+        for (uint64_t sg = c->seg_ptr[i]; sg < c->seg_ptr[i + 1]; sg++) {
+            double d = c->seg_delay[sg] * h;
+            uint64_t lo = c->seg_start[sg];
+            uint64_t hi = sg + 1 < c->seg_ptr[i + 1] ? c->seg_start[sg + 1] : c->row_ptr[i + 1];
+            for (uint64_t k = lo; k < hi; k++)
+                st->w[k] = potentiate(st, k, c->target[k], st->w[k], from - d, cutoff - d, st->pt[i], st->pk[i], d);
+        }
+        st->ps[i] = cutoff;
+    }
+    /* every later potentiation window starts after prev_cutoff - 2 dmax;
+     * keep the newest spike at or before it for the depression traces */
+    double cut = st->prev_cutoff - 2.0 * dmax - h;
+    if (isfinite(cut))
+        for (uint32_t j = 0; j < st->n_post; j++)
+            while (st->hn[j] >= 2 && hent(st, j, 1)->t <= cut) {
+                st->h0[j] = (st->h0[j] + 1) & (st->hcap - 1);
+                st->hn[j]--;
+            }
+    while (st->log_lo < st->log_hi && st->log[st->log_lo & (st->log_cap - 1)].t + dmax < now - h)
+        st->log_lo++;
+    st->prev_cutoff = cutoff;
+    st->next_settle = now + st->period;
+    return 1;
+}
