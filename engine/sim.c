@@ -1076,6 +1076,9 @@ static void snapshot_weights(norn_sim *s, double t, int inclusive)
                 const table_t *tb = &s->tables[q->tables[j]];
                 const norn_csr *c = &tb->csr;
                 if (tb->stdp) {
+                    /* pairings that have reached the synapse are booked */
+                    if (!norn_stdp_settle(tb->stdp, c, s->cfg.resolution_ms, q->times[q->next], 1))
+                        s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
                     const double *W = norn_stdp_weights(tb->stdp);
                     for (uint64_t k = 0; k < c->nnz; k++)
                         dst[k] = (float)W[k];
@@ -1841,7 +1844,7 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         if (last)
             t1 = duration_ms;
         for (uint32_t k = 0; k < s->n_tables; k++)
-            if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, t0))
+            if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, t0, 0))
                 return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
         norn_event e;
         for (;;) {
@@ -1880,9 +1883,13 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         if (last)
             break;
     }
+    /* the final weights include every pairing that reached its synapse */
+    for (uint32_t k = 0; k < s->n_tables; k++)
+        if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, s->duration, 1))
+            return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
     snapshot_weights(s, s->duration, 1);
     s->err = NULL;
-    return NORN_OK;
+    return s->fail;
 }
 
 /* ---------------------------------------------------------------- results */

@@ -382,7 +382,7 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t l
 
 /* ----------------------------------------------------------------- settle */
 
-int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now)
+int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int force)
 {
     if (st->next_settle < 0) {
         double dmax = c->nnz ? c->max_delay * h : h;
@@ -390,7 +390,9 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now)
         st->period = fmax(100.0, 4.0 * (dmax + h) + 10.0 * h);
         st->next_settle = st->period;
     }
-    if (now < st->next_settle)
+    while (st->log_lo < st->log_hi && st->log[st->log_lo & (st->log_cap - 1)].t + st->max_delay_ms < now - h)
+        st->log_lo++;
+    if (now < st->next_settle && !force)
         return 1;
     double dmax = st->max_delay_ms, cutoff = now;
     for (uint32_t i = 0; i < st->n_pre; i++) {
@@ -415,9 +417,8 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now)
                 st->h0[j] = (st->h0[j] + 1) & (st->hcap - 1);
                 st->hn[j]--;
             }
-    while (st->log_lo < st->log_hi && st->log[st->log_lo & (st->log_cap - 1)].t + dmax < now - h)
-        st->log_lo++;
     st->prev_cutoff = cutoff;
-    st->next_settle = now + st->period;
+    if (!force)
+        st->next_settle = now + st->period;
     return 1;
 }

@@ -99,10 +99,13 @@ int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t);
  * segment, delay d_ms): updates their weights, which the caller then reads
  * with norn_stdp_weights. */
 void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t lo, uint64_t hi, double d_ms);
-/* Called between windows at time now (every spike before now delivered,
- * every postsynaptic spike before now known): books pending potentiation of
- * long-silent presynaptic neurons, trims histories and the log. Cheap when
- * nothing is due. 0 on ENOMEM. */
-int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double resolution_ms, double now);
+/* Called at time now, when every spike before now has been delivered and
+ * every postsynaptic spike before now - (smallest delay) is known: books
+ * the pending potentiation (postsynaptic spikes with t_post + d <= now) of
+ * every presynaptic neuron with no spike in flight, and trims histories
+ * and the log. Does the work every ~100 ms of simulated time, or at once
+ * when force is set (weight snapshots, the end of the run), so reported
+ * weights include every pairing that has reached the synapse. */
+int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double resolution_ms, double now, int force);
 
 #endif

@@ -1163,7 +1163,7 @@ static norn_status parse_pops(ctx *c, node *map, node *key)
 static norn_status opt_number(ctx *c, const slot *s, const char *path, const char *key, dim d, double def,
                               double *out)
 {
-    char p2[PATH_LEN + 32];
+    char p2[PATH_LEN + 64];
     if (s->key == NULL) {
         *out = def;
         return NORN_OK;
