@@ -28,11 +28,23 @@ typedef struct {
     double settled; /* potentiation booked up to settled - d already */
 } pre_log;
 
+/* Traces are kept scaled to the table's epoch t0 (moved forward by each
+ * settle pass), so an update needs no exp per synapse: the trace at T is
+ * a * exp((t0 - T)/tau_minus), and the presynaptic factor of a pairing
+ * exp((t_last - d - t)/tau_plus) = exp((t_last - d - t0)/tau_plus) * p. */
 typedef struct {
     double t;
-    double km; /* K- just after this spike (all-to-all) */
+    double a;  /* K- just after this spike (1 for nearest rules) * exp((t - t0)/tau_minus) */
+    double p;  /* exp((t0 - t)/tau_plus) */
     double ky; /* triplet K-: just before this spike */
 } hist;
+
+/* A postsynaptic neuron's newest spikes, what most updates need, in one
+ * cache line: t, a, p of its newest history entry, t2, a2, p2 of the one
+ * before, the time t3 of the one before that (-inf, 0: none). */
+typedef struct {
+    double t, a, p, t2, a2, p2, t3, pad;
+} newest;
 
 struct norn_stdp {
     norn_stdp_spec p;
@@ -47,8 +59,11 @@ struct norn_stdp {
     hist *h;
     uint32_t hcap;     /* per neuron, a power of two */
     uint32_t *h0, *hn; /* oldest entry, count */
+    newest *nw;        /* per postsynaptic neuron, one cache line for two */
+    double t0;         /* the epoch of the scaled traces */
     double max_delay_ms, period, next_settle, prev_cutoff;
-    double inv_tp, inv_tm, inv_tx, inv_ty;
+    double inv_tp, inv_tm, inv_tx, inv_ty, inv_wmax;
+    int nearest_m;     /* K- of the nearest spike only */
 };
 
 /* ------------------------------------------------------------ weight rules */
@@ -62,15 +77,15 @@ static inline double powi(double x, double mu)
     return pow(x, mu);
 }
 
-static inline double fac_pair(const norn_stdp_spec *p, double w, double k)
+static inline double fac_pair(const norn_stdp_spec *p, double iw, double w, double k)
 {
-    double nw = w / p->Wmax + p->lambda * powi(1.0 - w / p->Wmax, p->mu_plus) * k;
+    double nw = w * iw + p->lambda * powi(1.0 - w * iw, p->mu_plus) * k;
     return nw < 1.0 ? nw * p->Wmax : p->Wmax;
 }
 
-static inline double dep_pair(const norn_stdp_spec *p, double w, double k)
+static inline double dep_pair(const norn_stdp_spec *p, double iw, double w, double k)
 {
-    double nw = w / p->Wmax - p->alpha * p->lambda * powi(w / p->Wmax, p->mu_minus) * k;
+    double nw = w * iw - p->alpha * p->lambda * powi(w * iw, p->mu_minus) * k;
     return nw > 0.0 ? nw * p->Wmax : 0.0;
 }
 
@@ -132,13 +147,14 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->pk = norn_calloc_n(np, sizeof(double));
     st->px = norn_calloc_n(np, sizeof(double));
     st->ps = norn_calloc_n(np, sizeof(double));
-    st->hcap = 8;
+    st->hcap = 4;
     st->h = norn_malloc_n((uint64_t)nq * st->hcap, sizeof(hist));
     st->h0 = norn_calloc_n(nq, sizeof(uint32_t));
+    st->nw = norn_malloc_n(nq, sizeof(newest));
     st->hn = norn_calloc_n(nq, sizeof(uint32_t));
     st->log_cap = 1024;
     st->log = norn_malloc_n(st->log_cap, sizeof(pre_log));
-    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->h0 && st->hn && st->log;
+    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->h0 && st->hn && st->log && st->nw;
     if (ok && p->rule == NORN_STDP_NN_PRE)
         ok = (st->kps = norn_calloc_n(nz, sizeof(double))) != NULL;
     if (ok && p->rule == NORN_STDP_NN_RESTR)
@@ -156,6 +172,11 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->inv_tm = 1.0 / p->tau_minus;
     st->inv_tx = p->rule == NORN_STDP_TRIPLET ? 1.0 / p->tau_x : 0.0;
     st->inv_ty = p->rule == NORN_STDP_TRIPLET ? 1.0 / p->tau_y : 0.0;
+    st->inv_wmax = 1.0 / p->Wmax;
+    st->nearest_m = p->rule == NORN_STDP_NN_SYMM || p->rule == NORN_STDP_NN_PRE || p->rule == NORN_STDP_NN_RESTR ||
+                    (p->rule == NORN_STDP_TRIPLET && p->nearest);
+    for (uint32_t j = 0; j < c->n_tgt; j++)
+        st->nw[j] = (newest){-INFINITY, 0.0, 0.0, -INFINITY, 0.0, 0.0, -INFINITY, 0.0};
     st->max_delay_ms = 0; /* set by the first settle */
     st->next_settle = -1;
     st->prev_cutoff = -INFINITY;
@@ -178,13 +199,14 @@ void norn_stdp_free(norn_stdp *st)
     norn_free(st->h);
     norn_free(st->h0);
     norn_free(st->hn);
+    norn_free(st->nw);
     norn_free(st);
 }
 
 uint64_t norn_stdp_bytes(const norn_stdp *st)
 {
     uint64_t b = sizeof *st + st->nnz * sizeof(double) + 4ull * st->n_pre * sizeof(double) +
-                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (st->hcap * sizeof(hist) + 8);
+                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (st->hcap * sizeof(hist) + 40);
     if (st->kps)
         b += st->nnz * sizeof(double);
     if (st->seen)
@@ -251,37 +273,43 @@ static inline hist *hent(const norn_stdp *st, uint32_t j, uint32_t k)
     return &st->h[(uint64_t)j * st->hcap + ((st->h0[j] + k) & (st->hcap - 1))];
 }
 
+/* exp(x), never +inf (factors of long-gone spikes are never used) */
+static inline double expc(double x) { return exp(x < 700.0 ? x : 700.0); }
+
 int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t)
 {
     if (st->hn[j] == st->hcap && !grow_history(st))
         return 0;
-    hist e = {t, 1.0, 0.0};
+    double km = 1.0;
+    hist e = {t, 0.0, expc((st->t0 - t) * st->inv_tp), 0.0};
     int nearest = st->p.rule == NORN_STDP_TRIPLET && st->p.nearest;
     if (st->hn[j]) {
         const hist *prev = hent(st, j, st->hn[j] - 1);
-        double dt = prev->t - t;
-        if (!nearest)
-            e.km = prev->km * exp(dt * st->inv_tm) + 1.0;
+        if (!st->nearest_m)
+            km = prev->a * expc((st->t0 - t) * st->inv_tm) + 1.0;
         if (st->p.rule == NORN_STDP_TRIPLET)
-            e.ky = (nearest ? 1.0 : prev->ky + 1.0) * exp(dt * st->inv_ty);
+            e.ky = (nearest ? 1.0 : prev->ky + 1.0) * exp((prev->t - t) * st->inv_ty);
     }
+    e.a = km * expc((t - st->t0) * st->inv_tm);
     *hent(st, j, st->hn[j]) = e;
     st->hn[j]++;
+    const newest o = st->nw[j];
+    st->nw[j] = (newest){t, e.a, e.p, o.t, o.a, o.p, o.t2, 0.0};
     return 1;
 }
 
 /* ---------------------------------------------------------------- updates */
 
-/* Potentiation of one synapse k (target j, delay d) by the postsynaptic
- * spikes in (lo, hi] (times in the postsynaptic frame), presynaptic spike
- * at t_last with traces kp; first_only for the nearest-neighbour rules
- * that pair only the first one. Returns the new weight. */
-static inline double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w, double lo, double hi, double t_last,
-                                double kp, double d)
+/* Potentiation of synapse k (target j) by the postsynaptic spikes in
+ * (lo, hi] (postsynaptic frame); f = exp((t_last - d - t0)/tau_plus), the
+ * presynaptic trace kp. Only the first spike for the _nn_pre_centered and
+ * _nn_restr rules. Returns the new weight. */
+static double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w, double lo, double hi, double f, double kp)
 {
     const norn_stdp_spec *p = &st->p;
+    const double iw = st->inv_wmax;
     uint32_t n = st->hn[j];
-    if (n == 0 || hent(st, j, n - 1)->t <= lo + STDP_EPS)
+    if (n == 0 || st->nw[j].t <= lo + STDP_EPS)
         return w;
     /* the first entry after lo */
     uint32_t a = n - 1;
@@ -291,22 +319,22 @@ static inline double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w,
         const hist *e = hent(st, j, q);
         if (e->t > hi + STDP_EPS)
             break;
-        double x = exp((t_last - (e->t + d)) * st->inv_tp);
+        double x = f * e->p;
         switch (p->rule) {
         case NORN_STDP_PAIR:
-            w = fac_pair(p, w, kp * x);
+            w = fac_pair(p, iw, w, kp * x);
             break;
         case NORN_STDP_NN_SYMM:
-            w = fac_pair(p, w, x);
+            w = fac_pair(p, iw, w, x);
             break;
         case NORN_STDP_NN_PRE:
             if (st->kps[k] != 0.0)
-                w = fac_pair(p, w, st->kps[k] * x);
+                w = fac_pair(p, iw, w, st->kps[k] * x);
             st->kps[k] = 0.0;
             return w;
         case NORN_STDP_NN_RESTR:
             if (!st->seen[k])
-                w = fac_pair(p, w, x);
+                w = fac_pair(p, iw, w, x);
             st->seen[k] = 1;
             return w;
         case NORN_STDP_PL:
@@ -320,59 +348,99 @@ static inline double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w,
     return w;
 }
 
+/* The scaled postsynaptic trace of neuron j at T (spikes strictly before
+ * it), times exp((t0 - T)/tau_minus) = B gives K-(T). */
+static inline double trace_before(const norn_stdp *st, uint32_t j, double T)
+{
+    if (st->nw[j].t < T - STDP_EPS)
+        return st->nw[j].a;
+    int q = (int)st->hn[j] - 1;
+    while (q >= 0 && hent(st, j, (uint32_t)q)->t >= T - STDP_EPS)
+        q--;
+    return q >= 0 ? hent(st, j, (uint32_t)q)->a : 0.0;
+}
+
 void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t lo, uint64_t hi, double d)
 {
     const norn_stdp_spec *p = &st->p;
     const pre_log *L = &st->log[seq & (st->log_cap - 1)];
     double T2 = L->t - d;
     double F1 = (L->settled > L->t_last ? L->settled : L->t_last) - d;
+    double B = exp((st->t0 - T2) * st->inv_tm);
+    double f = exp((L->t_last - d - st->t0) * st->inv_tp);
+    const uint32_t *tg = c->target;
+    const newest *nw = st->nw;
+    double *W = st->w;
+    const double iw = st->inv_wmax, lim = F1 + STDP_EPS;
+    if (p->rule == NORN_STDP_PAIR) {
+        /* the common case in one tight loop: no postsynaptic spike since
+         * the last presynaptic one, so the newest spike gives K- */
+        const double dk = p->alpha * p->lambda;
+        const int add = p->mu_minus == 0.0;
+        const double fk = f * L->kp, hi_eps = T2 - STDP_EPS, hi_p = T2 + STDP_EPS;
+        for (uint64_t k = lo; k < hi; k++) {
+            uint32_t j = tg[k];
+            if (k + 12 < hi)
+                __builtin_prefetch(&nw[tg[k + 12]]);
+            double w = W[k];
+            double km;
+            const newest *e = &nw[j];
+            double tj = e->t;
+            if (tj <= lim && tj < hi_eps) {
+                km = e->a * B; /* no postsynaptic spike since the last presynaptic one */
+            } else if (tj < hi_eps && e->t2 <= lim) {
+                /* exactly one, and before T2: one pairing, then its trace */
+                w = fac_pair(p, iw, w, fk * e->p);
+                km = e->a * B;
+            } else if (tj < hi_eps && e->t3 <= lim) {
+                /* exactly two */
+                w = fac_pair(p, iw, w, fk * e->p2);
+                w = fac_pair(p, iw, w, fk * e->p);
+                km = e->a * B;
+            } else if (tj > hi_p && e->t2 < hi_eps && e->t2 > lim && e->t3 <= lim) {
+                /* one before T2 and the newest after it (not yet paired) */
+                w = fac_pair(p, iw, w, fk * e->p2);
+                km = e->a2 * B;
+            } else if (tj > hi_p && e->t2 <= lim && e->t2 < hi_eps) {
+                km = e->a2 * B;
+            } else {
+                w = potentiate(st, k, j, w, F1, T2, f, L->kp);
+                km = trace_before(st, j, T2) * B;
+            }
+            double v = w * iw;
+            v = add ? v - dk * km : v - dk * powi(v, p->mu_minus) * km;
+            W[k] = v > 0.0 ? v * p->Wmax : 0.0;
+        }
+        return;
+    }
     double kx = 0.0;
     if (p->rule == NORN_STDP_TRIPLET)
         kx = L->kx * exp((L->t_last - L->t) * st->inv_tx);
     double kdec = exp((L->t_last - L->t) * st->inv_tp);
-    const uint32_t *tg = c->target;
-    double *W = st->w;
     for (uint64_t k = lo; k < hi; k++) {
         uint32_t j = tg[k];
-        double w = potentiate(st, k, j, W[k], F1, T2, L->t_last, L->kp, d);
-        /* the postsynaptic trace at T2, from the newest spike before it */
-        uint32_t n = st->hn[j];
-        int q = (int)n - 1;
-        while (q >= 0 && hent(st, j, (uint32_t)q)->t >= T2 - STDP_EPS)
-            q--;
-        double km = 0.0;
-        const hist *e = q >= 0 ? hent(st, j, (uint32_t)q) : NULL;
+        double w = W[k];
+        if (nw[j].t > lim) /* a postsynaptic spike since the last presynaptic one */
+            w = potentiate(st, k, j, w, F1, T2, f, L->kp);
+        double km = trace_before(st, j, T2) * B;
         switch (p->rule) {
-        case NORN_STDP_PAIR:
-            if (e)
-                km = e->km * exp((e->t - T2) * st->inv_tm);
-            w = dep_pair(p, w, km);
-            break;
         case NORN_STDP_NN_SYMM:
+            w = dep_pair(p, iw, w, km);
+            break;
         case NORN_STDP_NN_PRE:
-            if (e)
-                km = exp((e->t - T2) * st->inv_tm);
-            w = dep_pair(p, w, km);
-            if (p->rule == NORN_STDP_NN_PRE)
-                st->kps[k] = st->kps[k] * kdec + 1.0;
+            w = dep_pair(p, iw, w, km);
+            st->kps[k] = st->kps[k] * kdec + 1.0;
             break;
         case NORN_STDP_NN_RESTR:
             /* only when a postsynaptic spike came since the last presynaptic one */
-            if (st->seen[k]) {
-                if (e)
-                    km = exp((e->t - T2) * st->inv_tm);
-                w = dep_pair(p, w, km);
-            }
+            if (st->seen[k])
+                w = dep_pair(p, iw, w, km);
             st->seen[k] = 0;
             break;
         case NORN_STDP_PL:
-            if (e)
-                km = e->km * exp((e->t - T2) * st->inv_tm);
             w = dep_pl(p, w, km);
             break;
         default: /* TRIPLET */
-            if (e)
-                km = (p->nearest ? 1.0 : e->km) * exp((e->t - T2) * st->inv_tm);
             w = dep_triplet(p, w, km, kx);
             break;
         }
@@ -396,27 +464,48 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int
         return 1;
     double dmax = st->max_delay_ms, cutoff = now;
     for (uint32_t i = 0; i < st->n_pre; i++) {
-        if (!(st->pt[i] + dmax < cutoff - STDP_EPS) || st->ps[i] >= cutoff)
+        /* only neurons silent for a whole period (forced: every neuron
+         * with no spike in flight); the others book their potentiation
+         * themselves soon enough */
+        if (force ? !(st->pt[i] + dmax < cutoff - STDP_EPS) || st->ps[i] >= cutoff
+                  : !(st->pt[i] < cutoff - st->period) || st->ps[i] >= cutoff - st->period)
             continue;
         double from = st->ps[i] > st->pt[i] ? st->ps[i] : st->pt[i];
         for (uint64_t sg = c->seg_ptr[i]; sg < c->seg_ptr[i + 1]; sg++) {
             double d = c->seg_delay[sg] * h;
             uint64_t lo = c->seg_start[sg];
             uint64_t hi = sg + 1 < c->seg_ptr[i + 1] ? c->seg_start[sg + 1] : c->row_ptr[i + 1];
+            double f = exp((st->pt[i] - d - st->t0) * st->inv_tp);
             for (uint64_t k = lo; k < hi; k++)
-                st->w[k] = potentiate(st, k, c->target[k], st->w[k], from - d, cutoff - d, st->pt[i], st->pk[i], d);
+                st->w[k] = potentiate(st, k, c->target[k], st->w[k], from - d, cutoff - d, f, st->pk[i]);
         }
         st->ps[i] = cutoff;
     }
-    /* every later potentiation window starts after prev_cutoff - 2 dmax;
-     * keep the newest spike at or before it for the depression traces */
-    double cut = st->prev_cutoff - 2.0 * dmax - h;
+    /* every neuron has now spiked or been settled within the period before
+     * cutoff, so every later potentiation window starts after
+     * prev_cutoff - period - dmax; keep the newest spike at or before that
+     * for the depression traces */
+    double cut = st->prev_cutoff - st->period - dmax - h;
     if (isfinite(cut))
         for (uint32_t j = 0; j < st->n_post; j++)
             while (st->hn[j] >= 2 && hent(st, j, 1)->t <= cut) {
                 st->h0[j] = (st->h0[j] + 1) & (st->hcap - 1);
                 st->hn[j]--;
             }
+    /* move the epoch of the scaled traces to now */
+    double fa = exp((st->t0 - cutoff) * st->inv_tm), fp = exp((cutoff - st->t0) * st->inv_tp);
+    for (uint32_t j = 0; j < st->n_post; j++) {
+        for (uint32_t q = 0; q < st->hn[j]; q++) {
+            hist *e = hent(st, j, q);
+            e->a *= fa;
+            e->p = fmin(e->p * fp, 1e300);
+        }
+        st->nw[j].a *= fa;
+        st->nw[j].a2 *= fa;
+        st->nw[j].p = fmin(st->nw[j].p * fp, 1e300);
+        st->nw[j].p2 = fmin(st->nw[j].p2 * fp, 1e300);
+    }
+    st->t0 = cutoff;
     st->prev_cutoff = cutoff;
     if (!force)
         st->next_settle = now + st->period;
