@@ -1267,17 +1267,31 @@ static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
     norn_stdp_update(tb->stdp, c, e->b, lo, hi, (double)c->seg_delay[seg] * s->cfg.resolution_ms);
     const double *W = norn_stdp_weights(tb->stdp);
     population *p = &s->pops[tb->tgt];
-    int split = p->mp.type->n_channels > 1;
-    for (uint64_t k = lo; k < hi; k++) {
-        uint32_t j = c->target[k];
-        if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
+    const uint32_t *tg = c->target;
+    if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
+        for (uint64_t k = lo; k < hi; k++) {
+            uint32_t j = tg[k];
             advance_to(s, p, tb->tgt, j, e->t);
             p->mp.type->input(&p->mp, j, e->t, W[k]);
             if (!p->sweep_all)
                 touch(p, j);
-        } else {
-            accumulate(p, j, W[k], split);
         }
+    } else if (p->mp.type->n_channels > 1) {
+        for (uint64_t k = lo; k < hi; k++)
+            accumulate(p, tg[k], W[k], 1);
+    } else {
+        uint8_t *mark = p->mark;
+        double *acc = p->acc;
+        uint32_t *pend = p->pend, np = p->n_pend;
+        for (uint64_t k = lo; k < hi; k++) {
+            uint32_t j = tg[k];
+            if (!mark[j]) {
+                mark[j] = 1;
+                pend[np++] = j;
+            }
+            acc[j] += W[k];
+        }
+        p->n_pend = np;
     }
     s->events += hi - lo;
 }
