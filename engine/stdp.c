@@ -66,6 +66,13 @@ struct norn_stdp {
     int nearest_m;     /* K- of the nearest spike only */
 };
 
+const char *norn_stdp_rule_name(int rule)
+{
+    static const char *const names[] = {"none", "stdp", "stdp_nn_symm", "stdp_nn_pre_centered", "stdp_nn_restr",
+                                        "stdp_pl", "stdp_triplet", "stdp"};
+    return rule >= 0 && rule <= NORN_STDP_NORSE ? names[rule] : "?";
+}
+
 /* ------------------------------------------------------------ weight rules */
 
 static inline double powi(double x, double mu)

@@ -32,6 +32,9 @@ typedef enum {
     NORN_NORSE_MULTIPLICATIVE_RELU
 } norn_norse_stdp_algorithm;
 
+/* The rule's name in descriptions ("stdp", "stdp_triplet", ...). */
+const char *norn_stdp_rule_name(int rule);
+
 typedef struct {
     int rule; /* norn_stdp_rule */
     /* NEST pair rules (PAIR, NN_*) and PL; times in ms, weights in the

@@ -73,6 +73,11 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
     norn_json_set(&j, root, "synapses", norn_json_int(&j, stt.synapses));
     norn_json_set(&j, root, "synapse_bytes", norn_json_int(&j, stt.synapse_bytes));
     norn_json_set(&j, root, "bytes_per_synapse", norn_json_num(&j, stt.synapses ? (double)stt.synapse_bytes / (double)stt.synapses : 0));
+    if (stt.plastic_synapses) {
+        norn_json_set(&j, root, "plastic_synapses", norn_json_int(&j, stt.plastic_synapses));
+        norn_json_set(&j, root, "bytes_per_plastic_synapse",
+                      norn_json_num(&j, (double)stt.plastic_bytes / (double)stt.plastic_synapses));
+    }
     norn_json_set(&j, root, "spikes", norn_json_int(&j, stt.spikes));
     norn_json_set(&j, root, "synaptic_events", norn_json_int(&j, stt.synaptic_events));
     norn_json_set(&j, root, "queue_events", norn_json_int(&j, stt.queue_events));
@@ -126,6 +131,11 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
         norn_json_set(&j, p, "pre_size", norn_json_int(&j, d->pops[pj->from].size));
         norn_json_set(&j, p, "post_size", norn_json_int(&j, rows));
         norn_json_set(&j, p, "synapses", norn_json_int(&j, nsyn));
+        if (pj->stdp.rule != NORN_STDP_NONE)
+            norn_json_set(&j, p, "plasticity", norn_json_str(&j, norn_stdp_rule_name(pj->stdp.rule)));
+        else if (pj->stp.rule != NORN_STP_NONE)
+            norn_json_set(&j, p, "plasticity", norn_json_str(&j, pj->stp.rule == NORN_STP_TSODYKS2 ? "tsodyks2"
+                                                                                            : "tsodyks_markram"));
         /* the targets' input unit, when they agree ("1" in euler mode: Norse's units) */
         const char *unit = NULL;
         for (uint32_t t = 0; t < pj->n_to; t++) {
