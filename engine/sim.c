@@ -9,6 +9,7 @@
 #include "engine/queue.h"
 #include "engine/rng.h"
 #include "engine/stdp.h"
+#include "engine/stdp_norse.h"
 #include "models/euler.h"
 
 enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3, EV_SPIKE_STDP = 4 };
@@ -62,6 +63,7 @@ typedef struct {
     float *rel;               /* norse: release (u' x) of each neuron's latest spike */
     float fU, fdt, ftf, ftd;  /* norse: fl32(U), fl32(dt), fl32(-tau_f_inv), fl32(tau_d_inv) */
     norn_stdp *stdp;          /* NEST STDP (continuous, grid); owns the weights */
+    norn_stdp_norse *sn;      /* Norse STDP (euler) */
 } table_t;
 
 typedef struct {
@@ -80,6 +82,8 @@ typedef struct {
     uint32_t *tables;
     uint32_t n_tables;
     double interval; /* 0: the end of the run only */
+    double *at;      /* or these times (then the end), n_at of them */
+    uint64_t n_at;
     uint64_t n_syn;  /* synapses of all its tables */
     uint64_t n_snap, next;
     double *times;   /* [n_snap] */
@@ -262,6 +266,7 @@ void norn_sim_destroy(norn_sim *s)
         norn_free(s->tables[k].ls);
         norn_free(s->tables[k].rel);
         norn_stdp_free(s->tables[k].stdp);
+        norn_stdp_norse_destroy(s->tables[k].sn);
     }
     norn_free(s->tables);
     for (uint32_t k = 0; k < s->n_poisson; k++) {
@@ -290,6 +295,7 @@ void norn_sim_destroy(norn_sim *s)
     for (uint32_t k = 0; k < s->n_wrecs; k++) {
         norn_free(s->wrecs[k].tables);
         norn_free(s->wrecs[k].times);
+        norn_free(s->wrecs[k].at);
         norn_free(s->wrecs[k].w);
     }
     norn_free(s->wrecs);
@@ -625,10 +631,14 @@ norn_status norn_sim_set_stdp(norn_sim *s, uint32_t table, const norn_stdp_spec 
     if (table >= s->n_tables)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: table %u out of range", table);
     table_t *tb = &s->tables[table];
-    if (tb->stp.rule != NORN_STP_RULE_NONE || tb->stdp)
+    if (tb->stp.rule != NORN_STP_RULE_NONE || tb->stdp || tb->sn)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: a projection takes one plasticity rule");
-    if (s->cfg.mode == NORN_MODE_EULER)
-        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: NEST's rules need continuous or grid mode");
+    if ((s->cfg.mode == NORN_MODE_EULER) != (spec->rule == NORN_STDP_NORSE))
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: %s", spec->rule == NORN_STDP_NORSE
+                                                                 ? "Norse's rule needs euler mode"
+                                                                 : "NEST's rules need continuous or grid mode");
+    if (spec->rule == NORN_STDP_NORSE)
+        return norn_stdp_norse_create(&tb->csr, spec, s->cfg.resolution_ms, &tb->sn, err);
     if (table >= (1u << (32 - EV_KIND_BITS - STP_SEG_BITS)))
         return NORN_FAIL(err, NORN_EINVAL, NULL, "stdp: at most %u synapse tables",
                          1u << (32 - EV_KIND_BITS - STP_SEG_BITS));
@@ -973,6 +983,24 @@ norn_status norn_sim_record_weights(norn_sim *s, const uint32_t *tables, uint32_
     return NORN_OK;
 }
 
+norn_status norn_sim_record_weights_at(norn_sim *s, const uint32_t *tables, uint32_t n_tables, const double *times_ms,
+                                       uint64_t n_times, uint32_t *out_index, norn_err *err)
+{
+    for (uint64_t k = 0; k < n_times; k++)
+        if (!(times_ms[k] > 0) || !isfinite(times_ms[k]) || (k && !(times_ms[k] > times_ms[k - 1])))
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "record weights: times must be > 0 and ascending");
+    norn_status st = norn_sim_record_weights(s, tables, n_tables, 0, out_index, err);
+    if (st != NORN_OK)
+        return st;
+    wrecorder *q = &s->wrecs[*out_index];
+    q->at = norn_malloc_n(n_times ? n_times : 1, sizeof(double));
+    if (!q->at)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate a weight recorder");
+    memcpy(q->at, times_ms, n_times * sizeof(double));
+    q->n_at = n_times;
+    return NORN_OK;
+}
+
 norn_status norn_sim_record_stp(norn_sim *s, uint32_t table, const int *vars, int n_vars, double interval_ms,
                                 uint32_t *out_index, norn_err *err)
 {
@@ -1050,6 +1078,14 @@ static norn_status setup_weight_snapshots(norn_sim *s)
             m = (uint64_t)floor(s->duration / q->interval + 1e-9);
         int64_t end = norn_grid_index(s->duration, h);
         int final_extra = every == 0 || (int64_t)m * every != end;
+        if (q->at) {
+            if (q->n_at && q->at[q->n_at - 1] > s->duration)
+                return NORN_FAIL(s->err, NORN_EINVAL, NULL,
+                                 "record weights: snapshot time %g ms is after the end of the run (%g ms)",
+                                 q->at[q->n_at - 1], s->duration);
+            m = q->n_at;
+            final_extra = m == 0 || q->at[m - 1] != s->duration;
+        }
         q->n_snap = m + (final_extra ? 1 : 0);
         q->times = norn_malloc_n(q->n_snap, sizeof(double));
         q->w = norn_malloc_n(q->n_snap * q->n_syn + 1, sizeof(float));
@@ -1057,7 +1093,7 @@ static norn_status setup_weight_snapshots(norn_sim *s)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate %llu weight snapshots of %llu synapses",
                              (unsigned long long)q->n_snap, (unsigned long long)q->n_syn);
         for (uint64_t j = 0; j < m; j++)
-            q->times[j] = norn_grid_time((int64_t)(j + 1) * every, h);
+            q->times[j] = q->at ? q->at[j] : norn_grid_time((int64_t)(j + 1) * every, h);
         if (final_extra)
             q->times[q->n_snap - 1] = s->duration;
     }
@@ -1792,6 +1828,15 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
     for (int64_t t = 0; t < T; t++) {
         for (uint32_t pi = 0; pi < s->n_pops; pi++)
             euler_pop_step(s, pi, t);
+        /* STDP after the step, with both sides' spikes of step t (the
+         * step's deliveries used the weights before it) */
+        for (uint32_t k = 0; k < s->n_tables; k++) {
+            table_t *tb = &s->tables[k];
+            if (tb->sn) {
+                const population *a = &s->pops[tb->src], *b = &s->pops[tb->tgt];
+                norn_stdp_norse_step(tb->sn, &tb->csr, a->cur_spk, a->n_cur, b->cur_spk, b->n_cur);
+            }
+        }
         if (s->fail != NORN_OK)
             return s->fail;
         for (uint32_t r = 0; r < s->n_recs; r++) {
@@ -1976,8 +2021,8 @@ void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
     for (uint32_t k = 0; k < s->n_tables; k++) {
         out->synapses += s->tables[k].csr.nnz;
         uint64_t b = norn_csr_bytes(&s->tables[k].csr);
-        if (s->tables[k].stdp) {
-            b += norn_stdp_bytes(s->tables[k].stdp);
+        if (s->tables[k].stdp || s->tables[k].sn) {
+            b += s->tables[k].stdp ? norn_stdp_bytes(s->tables[k].stdp) : norn_stdp_norse_bytes(s->tables[k].sn);
             out->plastic_synapses += s->tables[k].csr.nnz;
             out->plastic_bytes += b;
         }

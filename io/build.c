@@ -159,8 +159,11 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         spec.proj_index = (*pair_index)++;
         spec.seed = d->seed;
         spec.conn = pj->conn;
+        /* a weight file without connect: its non-zero entries, or every
+         * entry under STDP (a zero weight may grow) */
         if (!pj->conn_given)
-            spec.conn.rule = pj->weight.file ? NORN_CONN_FROM_MATRIX : NORN_CONN_ALL_TO_ALL;
+            spec.conn.rule = pj->weight.file && pj->stdp.rule == NORN_STDP_NONE ? NORN_CONN_FROM_MATRIX
+                                                                                : NORN_CONN_ALL_TO_ALL;
         spec.weight = pj->weight.dist;
         if (pj->weight.file) {
             spec.weight.kind = NORN_DIST_ARRAY;
@@ -196,10 +199,7 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
                 NORN_FAIL(err, st, pj->stp.where, "%s", msg);
             }
         }
-        if (st == NORN_OK && pj->stdp.rule == NORN_STDP_NORSE)
-            st = NORN_FAIL(err, NORN_EINVAL, pj->stp.where, "%s.plasticity: Norse's STDP (euler mode) is not wired in yet",
-                           pj->name);
-        if (st == NORN_OK && pj->stdp.rule != NORN_STDP_NONE && pj->stdp.rule != NORN_STDP_NORSE) {
+        if (st == NORN_OK && pj->stdp.rule != NORN_STDP_NONE) {
             st = norn_sim_set_stdp(s, norn_sim_n_tables(s) - 1, &pj->stdp, err);
             if (st != NORN_OK) {
                 char msg[600];
@@ -403,7 +403,13 @@ norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info
         for (uint32_t j = 0; j < nt; j++)
             tabs[j] = first + j;
         uint32_t idx;
-        st = norn_sim_record_weights(s, tabs, nt, r->every_ms, &idx, err);
+        if (r->n_times && r->times_ms[r->n_times - 1] > d->duration_ms) {
+            st = NORN_FAIL(err, NORN_EINVAL, r->where, "record.weights.times: %g ms is after the end of the run (%g ms)",
+                           r->times_ms[r->n_times - 1], d->duration_ms);
+            break;
+        }
+        st = r->times_ms ? norn_sim_record_weights_at(s, tabs, nt, r->times_ms, r->n_times, &idx, err)
+                         : norn_sim_record_weights(s, tabs, nt, r->every_ms, &idx, err);
         if (st != NORN_OK && err && !err->where[0])
             snprintf(err->where, sizeof err->where, "%s", r->where);
     }

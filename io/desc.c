@@ -1758,10 +1758,6 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     TRY(need(c, &s[TO], n, seq, path, "to"));
     snprintf(p2, sizeof p2, "%s.to", path);
     TRY(pop_list(c, s[TO].val, s[TO].key, p2, &pj->to, &pj->n_to));
-    for (uint32_t k = 0; k < pj->n_to; k++)
-        if (d->pops[pj->to[k]].is_input)
-            return FAIL(c, s[TO].val, s[TO].key, "%s: '%s' is an input population; it cannot receive synapses", p2,
-                        d->pops[pj->to[k]].name);
     if (d->mode == NORN_MODE_EULER) {
         /* euler: a lag of 0 steps (this step's spikes, as Linear -> Cell) or
          * 1 step (the previous step's, as a recurrent cell); by default 0 from
@@ -1814,6 +1810,14 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     TRY(parse_conn(c, &s[CONNECT], path, pj));
     if (s[PLAST].key && !is_null(s[PLAST].val))
         TRY(parse_stp(c, &s[PLAST], path, &pj->stp, &pj->stdp));
+    /* an input population receives nothing, but its spikes can drive
+     * learning (STDP onto it) */
+    snprintf(p2, sizeof p2, "%s.to", path);
+    for (uint32_t k = 0; k < pj->n_to; k++)
+        if (d->pops[pj->to[k]].is_input && pj->stdp.rule == NORN_STDP_NONE)
+            return FAIL(c, s[TO].val, s[TO].key,
+                        "%s: '%s' is an input population; it cannot receive synapses (except plastic ones, which "
+                        "only learn)", p2, d->pops[pj->to[k]].name);
     return NORN_OK;
 }
 
@@ -1934,10 +1938,10 @@ static norn_status proj_ref(ctx *c, node *n, node *fb, const char *path, uint32_
 }
 
 /* record.weights: a projection name, a list of names, or mappings
- * {projection: NAME, every: MS}. */
+ * {projection: NAME, every: MS} or {projection: NAME, times: [MS, ...]}. */
 static norn_status parse_weight_recs(ctx *c, node *n, node *key)
 {
-    static const char *const keys[] = {"projection", "every"};
+    static const char *const keys[] = {"projection", "every", "times"};
     norn_desc *d = c->d;
     uint32_t m = is_seq(n) ? (uint32_t)fy_node_sequence_item_count(n) : 1;
     if (m == 0)
@@ -1954,9 +1958,19 @@ static norn_status parse_weight_recs(ctx *c, node *n, node *key)
         where_of(c, e, key, r->where);
         node *nm = e, *fb = key;
         if (is_map(e)) {
-            slot s[2];
-            TRY(fields(c, e, key, path, keys, 2, s));
+            slot s[3];
+            TRY(fields(c, e, key, path, keys, 3, s));
             TRY(need(c, &s[0], e, key, path, "projection"));
+            if (s[1].key && s[2].key)
+                return FAIL(c, s[2].val, s[2].key, "%s: give either every or times, not both", path);
+            if (s[2].key) {
+                char p2[PATH_LEN + 16];
+                snprintf(p2, sizeof p2, "%s.times", path);
+                TRY(get_numbers(c, s[2].val, s[2].key, p2, DIM_TIME, NUM_FINITE | NUM_ASCENDING, &r->times_ms,
+                                &r->n_times));
+                if (r->n_times && !(r->times_ms[0] > 0))
+                    return FAIL(c, s[2].val, s[2].key, "%s: times must be > 0, got %g", p2, r->times_ms[0]);
+            }
             nm = s[0].val;
             fb = s[0].key;
             if (s[1].key) {
@@ -2361,6 +2375,8 @@ void norn_desc_free(norn_desc *d)
     for (uint32_t i = 0; d->state_recs && i < d->n_state_recs; i++)
         norn_free(d->state_recs[i].neurons);
     norn_free(d->state_recs);
+    for (uint32_t k = 0; k < d->n_weight_recs; k++)
+        norn_free(d->weight_recs[k].times_ms);
     norn_free(d->weight_recs);
     norn_free(d->plast_recs);
     norn_free(d);

@@ -145,6 +145,8 @@ typedef struct {
 typedef struct {
     uint32_t proj;               /* projection index */
     double every_ms;             /* snapshot interval; 0: at the end only */
+    double *times_ms;            /* or these snapshot times (ascending, > 0), then the end */
+    uint64_t n_times;
     char where[NORN_WHERE_LEN];
 } norn_desc_weight_rec;
 

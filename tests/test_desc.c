@@ -1012,6 +1012,15 @@ START_TEST(stdp_bad)
                 "tau_post_inv, w_min, w_max, eta_plus, eta_minus, stdp_algorithm, mu, hardbound");
     bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp, w_min: 2, w_max: 1}}\n",
         NORN_EINVAL, "6:69", "projections[0].plasticity: w_min 2 must be <= w_max 1");
+    bad(HEAD POPS "projections: [{name: p, from: exc, to: inh}]\nrecord: {weights: {projection: p, every: 1, "
+                  "times: [1]}}\n", NORN_EINVAL, "6:52", "record.weights: give either every or times, not both");
+    bad(HEAD POPS "projections: [{name: p, from: exc, to: inh}]\nrecord: {weights: {projection: p, times: [5, 2]}}\n",
+        NORN_EINVAL, "6:46", "record.weights.times: times must be ascending, got 2 after 5");
+    bad(HEAD POPS "projections: [{name: p, from: exc, to: inh}]\nrecord: {weights: {projection: p, times: [0, 2]}}\n",
+        NORN_EINVAL, "6:42", "record.weights.times: times must be > 0, got 0");
+    bad(EULER_POPS "projections:\n  - {from: post, to: pre}\n", NORN_EINVAL, "6:22",
+        "projections[0].to: 'pre' is an input population; it cannot receive synapses (except plastic ones, which "
+        "only learn)");
     bad(EULER_POPS "projections:\n  - {from: pre, to: post, plasticity: {rule: stdp, stdp_algorithm: hebb}}\n",
         NORN_EINVAL, "6:68", "projections[0].plasticity.stdp_algorithm: unknown algorithm 'hebb'; known: additive, "
                              "additive_step, multiplicative_pow, multiplicative_relu");
