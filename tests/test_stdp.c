@@ -307,7 +307,9 @@ static double dep(double w, double k, double mu)
     return v > 0 ? v * 100 : 0;
 }
 
-static void window_case(const char *mode, double mu, double d, const char *rule)
+/* sign -1: an inhibitory plastic synapse (weight -50, Wmax -100): NEST's
+ * rule works on w / Wmax, so every change is mirrored. */
+static void window_case_signed(const char *mode, double mu, double d, const char *rule, double sign)
 {
     int nn_virtual = strcmp(rule, "stdp_nn_symm") == 0 || strcmp(rule, "stdp_nn_restr") == 0;
     enum { N = 201 + 101 };
@@ -333,9 +335,9 @@ static void window_case(const char *mode, double mu, double d, const char *rule)
     sb_printf(&b, "], neurons: [");
     for (int k = 0; k < n; k++)
         sb_printf(&b, "%s%d", k ? ", " : "", k);
-    sb_printf(&b, "]}\nprojections:\n  - {name: syn, from: pre, to: post, connect: {rule: one_to_one}, weight: 50, "
-                  "delay: %g,\n     plasticity: {rule: %s, lambda: 0.01, alpha: 1, mu_plus: %g, mu_minus: %g, Wmax: 100, "
-                  "tau_plus: 20, tau_minus: 20}}\n", d, rule, mu, mu);
+    sb_printf(&b, "]}\nprojections:\n  - {name: syn, from: pre, to: post, connect: {rule: one_to_one}, weight: %g, "
+                  "delay: %g,\n     plasticity: {rule: %s, lambda: 0.01, alpha: 1, mu_plus: %g, mu_minus: %g, Wmax: %g, "
+                  "tau_plus: 20, tau_minus: 20}}\n", 50 * sign, d, rule, mu, mu, 100 * sign);
     norn_desc *desc = NULL;
     norn_err e;
     norn_err_clear(&e);
@@ -366,7 +368,7 @@ static void window_case(const char *mode, double mu, double d, const char *rule)
         double want = w - 50;
         (void)f;
         /* the read-out spike's own depression: e^{-(1000 - dt - d)/20}, ~1e-20 */
-        double dw = W[k] - 50.0;
+        double dw = (W[k] - 50.0 * sign) * sign;
         double dev = fabs(dw - want) / fmax(1e-3, fabs(want));
         if (dev > worst)
             worst = dev;
@@ -377,6 +379,18 @@ static void window_case(const char *mode, double mu, double d, const char *rule)
     norn_desc_free(desc);
     free(b.buf);
 }
+
+static void window_case(const char *mode, double mu, double d, const char *rule)
+{
+    window_case_signed(mode, mu, d, rule, 1.0);
+}
+
+START_TEST(window_inhibitory)
+{
+    window_case_signed("grid", 1, 1.0, "stdp", -1.0);
+    window_case_signed("continuous", 0, 0.5, "stdp_nn_symm", -1.0);
+}
+END_TEST
 
 START_TEST(window_multiplicative)
 {
@@ -733,6 +747,7 @@ static Suite *stdp_suite(void)
     tcase_add_test(tc, window_additive);
     tcase_add_test(tc, window_nearest);
     tcase_add_test(tc, window_nest_figures);
+    tcase_add_test(tc, window_inhibitory);
     suite_add_tcase(s, tc);
     tc = tcase_create("reference");
     tcase_set_timeout(tc, 300);
