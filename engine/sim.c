@@ -137,6 +137,7 @@ typedef struct {
     uint64_t cur_T;             /* current tensor [cur_T][n] */
     float *cur_tensor;
     uint64_t updates;           /* neuron updates (touches), euler mode */
+    float *init[NORN_EULER_MAX_STATE]; /* euler: the state at the first run's start (for reset) */
 } population;
 
 typedef struct {
@@ -236,6 +237,8 @@ static void free_pop(population *p)
     norn_free(p->acc);
     norn_free(p->mark);
     norn_free(p->pend);
+    for (int v = 0; v < NORN_EULER_MAX_STATE; v++)
+        norn_free(p->init[v]);
     for (int v = 0; v < NORN_EULER_MAX_STATE; v++)
         norn_free(p->ep.st[v]);
     norn_free(p->ff);
@@ -471,6 +474,85 @@ norn_status norn_sim_add_spike_tensor(norn_sim *s, uint32_t pop, uint64_t T, con
     }
     p->tens_ptr[T] = m;
     p->tens_T = T;
+    return NORN_OK;
+}
+
+norn_status norn_sim_set_input_spikes(norn_sim *s, uint32_t pop, uint64_t T, const uint64_t *ptr,
+                                      const uint32_t *idx, norn_err *err)
+{
+    population *p = pop < s->n_pops ? &s->pops[pop] : NULL;
+    if (!p || !p->euler || p->ep.type)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "input spikes: the target must be an input population (euler mode)");
+    uint64_t nnz = ptr[T];
+    for (uint64_t t = 0; t < T; t++)
+        if (ptr[t + 1] < ptr[t])
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "input spikes: step offsets must not decrease (step %llu)",
+                             (unsigned long long)t);
+    for (uint64_t k = 0; k < nnz; k++)
+        if (idx[k] >= p->mp.n)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "input spikes: neuron %u out of range (population '%s' has %u)",
+                             idx[k], p->name, p->mp.n);
+    uint64_t *np = norn_realloc_n(p->tens_ptr, T + 1, sizeof(uint64_t));
+    if (!np)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "input spikes: cannot allocate");
+    p->tens_ptr = np;
+    uint32_t *ni = norn_realloc_n(p->tens_idx, nnz ? nnz : 1, sizeof(uint32_t));
+    if (!ni)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "input spikes: cannot allocate %llu spikes", (unsigned long long)nnz);
+    p->tens_idx = ni;
+    memcpy(p->tens_ptr, ptr, (T + 1) * sizeof(uint64_t));
+    memcpy(p->tens_idx, idx, nnz * sizeof(uint32_t));
+    p->tens_T = T;
+    return NORN_OK;
+}
+
+norn_status norn_sim_reset(norn_sim *s, norn_err *err)
+{
+    if (s->cfg.mode != NORN_MODE_EULER)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "reset: only euler-mode simulations can be run again");
+    for (uint32_t k = 0; k < s->n_tables; k++)
+        if (s->tables[k].stp.rule != NORN_STP_RULE_NONE || s->tables[k].sn)
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "reset: projections with plasticity keep their state; "
+                                                     "build the simulation anew instead");
+    if (!s->ran)
+        return NORN_OK;
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        uint32_t n = p->mp.n;
+        if (p->ep.type)
+            for (int v = 0; v < p->ep.type->n_state; v++)
+                if (p->init[v])
+                    memcpy(p->ep.st[v], p->init[v], n * sizeof(float));
+        for (uint32_t j = 0; j < n; j++) {
+            if (p->last_step)
+                p->last_step[j] = -1;
+            if (p->ff)
+                p->ff[j] = p->rec[j] = 0.0f;
+            p->in_sweep[j] = 0;
+            p->mark[j] = 0;
+        }
+        p->n_sweep = p->n_pend = p->n_cur = p->n_prev = 0;
+        p->spikes = p->updates = 0;
+    }
+    for (uint32_t r = 0; r < s->n_recs; r++) {
+        recorder *rc = &s->recs[r];
+        norn_free(rc->times);
+        norn_free(rc->data);
+        rc->times = NULL;
+        rc->data = NULL;
+        rc->n_samples = rc->next = 0;
+    }
+    for (uint32_t k = 0; k < s->n_wrecs; k++) {
+        wrecorder *q = &s->wrecs[k];
+        norn_free(q->times);
+        norn_free(q->w);
+        q->times = NULL;
+        q->w = NULL;
+        q->n_snap = q->next = 0;
+    }
+    s->n_sp = s->n_win = 0;
+    s->events = s->windows = s->queue_events = 0;
+    s->ran = 0;
     return NORN_OK;
 }
 
@@ -1784,6 +1866,19 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
 
 static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx)
 {
+    /* the initial state, kept for norn_sim_reset */
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->ep.type)
+            continue;
+        for (int v = 0; v < p->ep.type->n_state; v++)
+            if (!p->init[v]) {
+                p->init[v] = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(float));
+                if (!p->init[v])
+                    return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot keep the initial state");
+                memcpy(p->init[v], p->ep.st[v], p->mp.n * sizeof(float));
+            }
+    }
     double h = s->cfg.resolution_ms;
     int64_t T = norn_grid_index(duration_ms, h);
     s->duration = norn_grid_time(T, h);

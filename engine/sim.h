@@ -91,6 +91,15 @@ float *norn_sim_euler_state(norn_sim *s, uint32_t pop, int var);
 norn_status norn_sim_add_spike_tensor(norn_sim *s, uint32_t pop, uint64_t T, const double *data, norn_err *err);
 /* data [T][n] (copied, as float32): the input current of step t, added to
  * the feed-forward input as a Norse cell's input argument. */
+/* Replaces an input population's spikes (euler mode): the spikes of step
+ * t are idx[ptr[t] .. ptr[t+1]), T steps (copied). */
+norn_status norn_sim_set_input_spikes(norn_sim *s, uint32_t pop, uint64_t T, const uint64_t *ptr,
+                                      const uint32_t *idx, norn_err *err);
+/* Makes a finished euler-mode simulation ready to run again from its
+ * initial state (neuron state, recorders, counters; weights unchanged):
+ * inference over many samples builds the network once. Refused with
+ * plastic projections (their state would carry over). */
+norn_status norn_sim_reset(norn_sim *s, norn_err *err);
 norn_status norn_sim_add_current_tensor(norn_sim *s, uint32_t pop, uint64_t T, const double *data, norn_err *err);
 /* Name of state variable var of population pop. */
 const char *norn_sim_state_name(const norn_sim *s, uint32_t pop, int var);

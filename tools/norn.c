@@ -23,6 +23,7 @@
 #include "io/desc.h"
 #include "io/output.h"
 #include "models/euler.h"
+#include "tools/classify.h"
 #include "tools/export.h"
 #include "tools/plot.h"
 #include "tools/stats.h"
@@ -50,6 +51,9 @@ static const char usage[] =
     "  norn export DIR --to dense|sonata|csv [options]\n"
     "                                     raster .npy, SONATA spikes (HDF5) or CSV;\n"
     "                                     --what weights --projection P: dense [post, pre]\n"
+    "  norn classify DESCRIPTION --images X.npy [--labels Y.npy] [options]\n"
+    "                                     event-driven inference over a data set\n"
+    "                                     (see norn classify --help)\n"
     "  norn models [NAME]                 neuron models, their parameters, units, defaults\n"
     "  norn help [models]                 this text, or the models\n"
     "  norn --version\n"
@@ -443,6 +447,8 @@ int main(int argc, char **argv)
         return norn_cli_stats(argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0)
         return norn_cli_export(argc - 1, argv + 1);
+    if (strcmp(argv[1], "classify") == 0)
+        return norn_cli_classify(argc - 1, argv + 1);
     fprintf(stderr, "norn: unknown command '%s'; see 'norn --help'\n", argv[1]);
     return 2;
 }
