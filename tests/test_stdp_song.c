@@ -9,7 +9,7 @@
  *   bench/stdp_song_brian2.py, seeds 2000, 1, 2, 3: 14.5-14.7% /
  *     10.5-12.0% / 28.5-31.0% / 0.472-0.478, 22.2-28.7 Hz
  *   norn grid, seeds 2000, 1, 2, 3: 12.7-14.2% / 10.7-12.4% / 28.8-31.9% /
- *     0.467-0.472, 19.4-22.2 Hz (continuous: 19.9-22.1 Hz)
+ *     0.467-0.472, 19.4-22.2 Hz (continuous: 19.9-21.9 Hz)
  * norn's rate is lower than Brian2's: NEST's stdp_synapse depresses a
  * synapse before delivering the spike, Brian2's example after (Brian2 with
  * NEST's order gives 20.5-26.3 Hz; see bench/README.md).
