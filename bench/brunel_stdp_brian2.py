@@ -47,6 +47,7 @@ import time
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ from importing brunel_brian2
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stats  # noqa: E402
 from brunel_brian2 import fixed_indegree  # noqa: E402  (the same draw)
