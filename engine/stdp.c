@@ -39,6 +39,13 @@ typedef struct {
     double ky; /* triplet K-: just before this spike */
 } hist;
 
+/* A postsynaptic neuron's spike history: entries h0 .. h0+n-1 (mod cap,
+ * a power of two; e NULL until the first spike). */
+typedef struct {
+    hist *e;
+    uint32_t cap, h0, n;
+} ring;
+
 /* A postsynaptic neuron's newest spikes, what most updates need, in one
  * cache line: t, a, p of its newest history entry, t2, a2, p2 of the one
  * before, the time t3 of the one before that (-inf, 0: none). */
@@ -56,9 +63,9 @@ struct norn_stdp {
     double *pt, *pk, *px, *ps; /* per presynaptic neuron: last spike, K+, K+_triplet, settled */
     pre_log *log;
     uint64_t log_cap, log_lo, log_hi; /* entries log_lo .. log_hi-1, at seq & (cap-1) */
-    hist *h;
-    uint32_t hcap;     /* per neuron, a power of two */
-    uint32_t *h0, *hn; /* oldest entry, count */
+    ring *h;           /* per postsynaptic neuron */
+    uint64_t h_bytes;  /* their entries' bytes */
+    double cut;        /* entries at or before this are never paired again */
     newest *nw;        /* per postsynaptic neuron, one cache line for two */
     double t0;         /* the epoch of the scaled traces */
     double max_delay_ms, period, next_settle, prev_cutoff;
@@ -154,14 +161,12 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->pk = norn_calloc_n(np, sizeof(double));
     st->px = norn_calloc_n(np, sizeof(double));
     st->ps = norn_calloc_n(np, sizeof(double));
-    st->hcap = 4;
-    st->h = norn_malloc_n((uint64_t)nq * st->hcap, sizeof(hist));
-    st->h0 = norn_calloc_n(nq, sizeof(uint32_t));
+    st->h = norn_calloc_n(nq, sizeof(ring));
+    st->cut = -INFINITY;
     st->nw = norn_malloc_n(nq, sizeof(newest));
-    st->hn = norn_calloc_n(nq, sizeof(uint32_t));
     st->log_cap = 1024;
     st->log = norn_malloc_n(st->log_cap, sizeof(pre_log));
-    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->h0 && st->hn && st->log && st->nw;
+    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->log && st->nw;
     if (ok && p->rule == NORN_STDP_NN_PRE)
         ok = (st->kps = norn_calloc_n(nz, sizeof(double))) != NULL;
     if (ok && p->rule == NORN_STDP_NN_RESTR)
@@ -203,9 +208,9 @@ void norn_stdp_free(norn_stdp *st)
     norn_free(st->px);
     norn_free(st->ps);
     norn_free(st->log);
+    for (uint32_t j = 0; st->h && j < st->n_post; j++)
+        norn_free(st->h[j].e);
     norn_free(st->h);
-    norn_free(st->h0);
-    norn_free(st->hn);
     norn_free(st->nw);
     norn_free(st);
 }
@@ -213,7 +218,7 @@ void norn_stdp_free(norn_stdp *st)
 uint64_t norn_stdp_bytes(const norn_stdp *st)
 {
     uint64_t b = sizeof *st + st->nnz * sizeof(double) + 4ull * st->n_pre * sizeof(double) +
-                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (st->hcap * sizeof(hist) + 40);
+                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (sizeof(ring) + sizeof(newest)) + st->h_bytes;
     if (st->kps)
         b += st->nnz * sizeof(double);
     if (st->seen)
@@ -258,26 +263,39 @@ uint64_t norn_stdp_pre_spike(norn_stdp *st, uint32_t i, double t)
     return seq;
 }
 
-static int grow_history(norn_stdp *st)
-{
-    uint32_t cap = st->hcap * 2;
-    hist *nh = norn_malloc_n((uint64_t)(st->n_post ? st->n_post : 1) * cap, sizeof *nh);
-    if (!nh)
-        return 0;
-    for (uint32_t j = 0; j < st->n_post; j++) {
-        for (uint32_t k = 0; k < st->hn[j]; k++)
-            nh[(uint64_t)j * cap + k] = st->h[(uint64_t)j * st->hcap + ((st->h0[j] + k) & (st->hcap - 1))];
-        st->h0[j] = 0;
-    }
-    norn_free(st->h);
-    st->h = nh;
-    st->hcap = cap;
-    return 1;
-}
-
 static inline hist *hent(const norn_stdp *st, uint32_t j, uint32_t k)
 {
-    return &st->h[(uint64_t)j * st->hcap + ((st->h0[j] + k) & (st->hcap - 1))];
+    const ring *r = &st->h[j];
+    return &r->e[(r->h0 + k) & (r->cap - 1)];
+}
+
+/* Drops neuron j's entries that will never be paired again, keeping the
+ * newest of them (the depression trace before later spikes). */
+static inline void trim(norn_stdp *st, uint32_t j)
+{
+    ring *r = &st->h[j];
+    while (r->n >= 2 && r->e[(r->h0 + 1) & (r->cap - 1)].t <= st->cut) {
+        r->h0 = (r->h0 + 1) & (r->cap - 1);
+        r->n--;
+    }
+}
+
+/* Room for one more entry of neuron j: its own ring doubles. */
+static int grow_history(norn_stdp *st, uint32_t j)
+{
+    ring *r = &st->h[j];
+    uint32_t cap = r->cap ? 2 * r->cap : 4;
+    hist *ne = norn_malloc_n(cap, sizeof *ne);
+    if (!ne)
+        return 0;
+    for (uint32_t k = 0; k < r->n; k++)
+        ne[k] = r->e[(r->h0 + k) & (r->cap - 1)];
+    norn_free(r->e);
+    st->h_bytes += (uint64_t)(cap - r->cap) * sizeof(hist);
+    r->e = ne;
+    r->cap = cap;
+    r->h0 = 0;
+    return 1;
 }
 
 /* exp(x), never +inf (factors of long-gone spikes are never used) */
@@ -285,21 +303,22 @@ static inline double expc(double x) { return exp(x < 700.0 ? x : 700.0); }
 
 int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t)
 {
-    if (st->hn[j] == st->hcap && !grow_history(st))
+    trim(st, j);
+    if (st->h[j].n == st->h[j].cap && !grow_history(st, j))
         return 0;
     double km = 1.0;
     hist e = {t, 0.0, expc((st->t0 - t) * st->inv_tp), 0.0};
     int nearest = st->p.rule == NORN_STDP_TRIPLET && st->p.nearest;
-    if (st->hn[j]) {
-        const hist *prev = hent(st, j, st->hn[j] - 1);
+    if (st->h[j].n) {
+        const hist *prev = hent(st, j, st->h[j].n - 1);
         if (!st->nearest_m)
             km = prev->a * expc((st->t0 - t) * st->inv_tm) + 1.0;
         if (st->p.rule == NORN_STDP_TRIPLET)
             e.ky = (nearest ? 1.0 : prev->ky + 1.0) * exp((prev->t - t) * st->inv_ty);
     }
     e.a = km * expc((t - st->t0) * st->inv_tm);
-    *hent(st, j, st->hn[j]) = e;
-    st->hn[j]++;
+    *hent(st, j, st->h[j].n) = e;
+    st->h[j].n++;
     const newest o = st->nw[j];
     st->nw[j] = (newest){t, e.a, e.p, o.t, o.a, o.p, o.t2, 0.0};
     return 1;
@@ -315,7 +334,7 @@ static double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w, double
 {
     const norn_stdp_spec *p = &st->p;
     const double iw = st->inv_wmax;
-    uint32_t n = st->hn[j];
+    uint32_t n = st->h[j].n;
     if (n == 0 || st->nw[j].t <= lo + STDP_EPS)
         return w;
     /* the first entry after lo */
@@ -361,7 +380,7 @@ static inline double trace_before(const norn_stdp *st, uint32_t j, double T)
 {
     if (st->nw[j].t < T - STDP_EPS)
         return st->nw[j].a;
-    int q = (int)st->hn[j] - 1;
+    int q = (int)st->h[j].n - 1;
     while (q >= 0 && hent(st, j, (uint32_t)q)->t >= T - STDP_EPS)
         q--;
     return q >= 0 ? hent(st, j, (uint32_t)q)->a : 0.0;
@@ -462,7 +481,7 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int
     if (st->next_settle < 0) {
         double dmax = c->nnz ? c->max_delay * h : h;
         st->max_delay_ms = dmax;
-        st->period = fmax(100.0, 4.0 * (dmax + h) + 10.0 * h);
+        st->period = fmax(50.0, 4.0 * (dmax + h) + 10.0 * h);
         st->next_settle = st->period;
     }
     while (st->log_lo < st->log_hi && st->log[st->log_lo & (st->log_cap - 1)].t + st->max_delay_ms < now - h)
@@ -492,17 +511,13 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int
      * cutoff, so every later potentiation window starts after
      * prev_cutoff - period - dmax; keep the newest spike at or before that
      * for the depression traces */
-    double cut = st->prev_cutoff - st->period - dmax - h;
-    if (isfinite(cut))
-        for (uint32_t j = 0; j < st->n_post; j++)
-            while (st->hn[j] >= 2 && hent(st, j, 1)->t <= cut) {
-                st->h0[j] = (st->h0[j] + 1) & (st->hcap - 1);
-                st->hn[j]--;
-            }
+    st->cut = st->prev_cutoff - st->period - dmax - h;
+    for (uint32_t j = 0; j < st->n_post; j++)
+        trim(st, j);
     /* move the epoch of the scaled traces to now */
     double fa = exp((st->t0 - cutoff) * st->inv_tm), fp = exp((cutoff - st->t0) * st->inv_tp);
     for (uint32_t j = 0; j < st->n_post; j++) {
-        for (uint32_t q = 0; q < st->hn[j]; q++) {
+        for (uint32_t q = 0; q < st->h[j].n; q++) {
             hist *e = hent(st, j, q);
             e->a *= fa;
             e->p = fmin(e->p * fp, 1e300);
