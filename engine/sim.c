@@ -1069,8 +1069,8 @@ norn_status norn_sim_record_weights_at(norn_sim *s, const uint32_t *tables, uint
                                        uint64_t n_times, uint32_t *out_index, norn_err *err)
 {
     for (uint64_t k = 0; k < n_times; k++)
-        if (!(times_ms[k] > 0) || !isfinite(times_ms[k]) || (k && !(times_ms[k] > times_ms[k - 1])))
-            return NORN_FAIL(err, NORN_EINVAL, NULL, "record weights: times must be > 0 and ascending");
+        if (!(times_ms[k] >= 0) || !isfinite(times_ms[k]) || (k && !(times_ms[k] > times_ms[k - 1])))
+            return NORN_FAIL(err, NORN_EINVAL, NULL, "record weights: times must be >= 0 and ascending");
     norn_status st = norn_sim_record_weights(s, tables, n_tables, 0, out_index, err);
     if (st != NORN_OK)
         return st;
@@ -1920,6 +1920,7 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
                 p->sweep[p->n_sweep++] = j;
             }
     }
+    snapshot_weights(s, 0.0, 1); /* snapshots at time 0: the initial weights */
     for (int64_t t = 0; t < T; t++) {
         for (uint32_t pi = 0; pi < s->n_pops; pi++)
             euler_pop_step(s, pi, t);

@@ -186,8 +186,8 @@ norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, in
  * interval_ms = 0: at the end only. */
 norn_status norn_sim_record_weights(norn_sim *s, const uint32_t *tables, uint32_t n_tables, double interval_ms,
                                     uint32_t *out_index, norn_err *err);
-/* The same with snapshots at the given times (ms, ascending, > 0, within
- * the run), then at the end. */
+/* The same with snapshots at the given times (ms, ascending, >= 0 (0: the
+ * initial weights), within the run), then at the end. */
 norn_status norn_sim_record_weights_at(norn_sim *s, const uint32_t *tables, uint32_t n_tables, const double *times_ms,
                                        uint64_t n_times, uint32_t *out_index, norn_err *err);
 

@@ -1382,6 +1382,7 @@ static norn_status parse_conn(ctx *c, const slot *cs, const char *path, norn_des
         {"fixed_outdegree", NORN_CONN_FIXED_OUTDEGREE, "outdegree"},
         {"fixed_total_number", NORN_CONN_FIXED_TOTAL_NUMBER, "N"},
         {"from_matrix", NORN_CONN_FROM_MATRIX, NULL},
+        {"from_list", NORN_CONN_FROM_LIST, "file"},
     };
     enum { N_RULES = sizeof rules / sizeof rules[0] };
     char p2[PATH_LEN + 32], list[LIST_LEN];
@@ -1418,7 +1419,13 @@ static norn_status parse_conn(ctx *c, const slot *cs, const char *path, norn_des
     snprintf(p2, sizeof p2, "%s.connect", path);
     slot s[4];
     memset(s, 0, sizeof s);
-    if (is_map(n)) {
+    if (is_map(n) && cn->rule == NORN_CONN_FROM_LIST) {
+        /* {rule: from_list, file: syn.npy}: every listed synapse is kept */
+        const char *keys[2] = {"rule", "file"};
+        TRY(fields(c, n, cs->key, p2, keys, 2, s));
+        s[3] = s[1];
+        memset(&s[1], 0, sizeof s[1]);
+    } else if (is_map(n)) {
         const char *keys[4] = {"rule", "allow_autapses", "allow_multapses", rules[r].param};
         TRY(fields(c, n, cs->key, p2, keys, rules[r].param ? 4 : 3, s));
         char p3[PATH_LEN + 64];
@@ -1434,7 +1441,9 @@ static norn_status parse_conn(ctx *c, const slot *cs, const char *path, norn_des
             return FAIL(c, n, cs->key, "%s: %s needs '%s'", p2, rn, rules[r].param);
         char p3[PATH_LEN + 64];
         snprintf(p3, sizeof p3, "%s.%s", p2, rules[r].param);
-        if (cn->rule == NORN_CONN_FIXED_PROBABILITY) {
+        if (cn->rule == NORN_CONN_FROM_LIST) {
+            TRY(get_file(c, s[3].val, s[3].key, p3, ext_npy, &pj->list_file));
+        } else if (cn->rule == NORN_CONN_FIXED_PROBABILITY) {
             TRY(get_number(c, s[3].val, s[3].key, p3, DIM_NONE, NULL, &cn->p));
             if (!(cn->p >= 0 && cn->p <= 1))
                 return FAIL(c, s[3].val, s[3].key, "%s: must be in [0, 1], got %g", p3, cn->p);
@@ -1723,6 +1732,7 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
     char path[PATH_LEN], p2[PATH_LEN + 32];
     slot s[7];
     norn_desc *d = c->d;
+    int euler_delay = 0;
     snprintf(path, sizeof path, "projections[%u]", idx);
     where_of(c, n, seq, pj->where);
     TRY(fields(c, n, seq, path, keys, 7, s));
@@ -1783,6 +1793,7 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
                             "%s: in euler mode a projection acts in the same step (0) or the next (one step, %g ms); "
                             "got %g ms", p2, d->resolution_ms, dl);
             s[DELAY].key = NULL; /* the synapse table keeps its default one-step delay */
+            euler_delay = 1;
         }
     }
 
@@ -1807,7 +1818,12 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
         pj->delay.dist = dconst(d->resolution_ms);
         snprintf(pj->delay.where, sizeof pj->delay.where, "%s", pj->where);
     }
+    pj->delay_given = s[DELAY].key != NULL || euler_delay;
     TRY(parse_conn(c, &s[CONNECT], path, pj));
+    if (pj->conn.rule == NORN_CONN_FROM_LIST && s[WEIGHT].key) {
+        snprintf(p2, sizeof p2, "%s.weight", path);
+        return FAIL(c, s[WEIGHT].key, n, "%s: from_list takes the weights from its file; remove 'weight'", p2);
+    }
     if (s[PLAST].key && !is_null(s[PLAST].val))
         TRY(parse_stp(c, &s[PLAST], path, &pj->stp, &pj->stdp));
     /* an input population receives nothing, but its spikes can drive
@@ -1968,8 +1984,8 @@ static norn_status parse_weight_recs(ctx *c, node *n, node *key)
                 snprintf(p2, sizeof p2, "%s.times", path);
                 TRY(get_numbers(c, s[2].val, s[2].key, p2, DIM_TIME, NUM_FINITE | NUM_ASCENDING, &r->times_ms,
                                 &r->n_times));
-                if (r->n_times && !(r->times_ms[0] > 0))
-                    return FAIL(c, s[2].val, s[2].key, "%s: times must be > 0, got %g", p2, r->times_ms[0]);
+                if (r->n_times && !(r->times_ms[0] >= 0))
+                    return FAIL(c, s[2].val, s[2].key, "%s: times must be >= 0, got %g", p2, r->times_ms[0]);
             }
             nm = s[0].val;
             fb = s[0].key;
@@ -2369,6 +2385,7 @@ void norn_desc_free(norn_desc *d)
         norn_free(p->to);
         norn_free(p->weight.file);
         norn_free(p->delay.file);
+        norn_free(p->list_file);
     }
     norn_free(d->projs);
     norn_free(d->record_spikes);

@@ -695,7 +695,7 @@ START_TEST(unknown_rule)
 {
     bad(HEAD POPS "projections: [{from: exc, to: inh, connect: {rule: random}}]\n", NORN_EINVAL, "5:52",
         "projections[0].connect.rule: unknown rule 'random'; known: all_to_all, one_to_one, fixed_probability, "
-        "fixed_indegree, fixed_outdegree, fixed_total_number, from_matrix");
+        "fixed_indegree, fixed_outdegree, fixed_total_number, from_matrix, from_list");
 }
 END_TEST
 
@@ -1016,8 +1016,8 @@ START_TEST(stdp_bad)
                   "times: [1]}}\n", NORN_EINVAL, "6:52", "record.weights: give either every or times, not both");
     bad(HEAD POPS "projections: [{name: p, from: exc, to: inh}]\nrecord: {weights: {projection: p, times: [5, 2]}}\n",
         NORN_EINVAL, "6:46", "record.weights.times: times must be ascending, got 2 after 5");
-    bad(HEAD POPS "projections: [{name: p, from: exc, to: inh}]\nrecord: {weights: {projection: p, times: [0, 2]}}\n",
-        NORN_EINVAL, "6:42", "record.weights.times: times must be > 0, got 0");
+    bad(HEAD POPS "projections: [{name: p, from: exc, to: inh}]\nrecord: {weights: {projection: p, times: [-1, 2]}}\n",
+        NORN_EINVAL, "6:42", "record.weights.times: times must be >= 0, got -1");
     bad(EULER_POPS "projections:\n  - {from: post, to: pre}\n", NORN_EINVAL, "6:22",
         "projections[0].to: 'pre' is an input population; it cannot receive synapses (except plastic ones, which "
         "only learn)");

@@ -671,7 +671,7 @@ START_TEST(snapshots_at_times)
                     "  - {type: spike_times, to: post, weight: 2000, times: [209]}\n"
                     "projections:\n  - {name: syn, from: pre, to: post, weight: 50, delay: 1,\n"
                     "     plasticity: {rule: stdp, mu_plus: 0, mu_minus: 0, lambda: 0.01, Wmax: 100}}\n"
-                    "record:\n  weights: {projection: syn, times: [100, 205, 300.5]}\n";
+                    "record:\n  weights: {projection: syn, times: [0, 100, 205, 300.5]}\n";
     norn_desc *d = NULL;
     norn_err e;
     norn_err_clear(&e);
@@ -682,11 +682,12 @@ START_TEST(snapshots_at_times)
     ck_assert_int_eq(norn_sim_run(s, 1000, NULL, NULL, &e), NORN_OK);
     norn_weight_recording wr;
     norn_sim_weight_recording(s, 0, &wr);
-    ck_assert_uint_eq(wr.n_snapshots, 4);
-    ck_assert(wr.times_ms[0] == 100 && wr.times_ms[1] == 205 && wr.times_ms[2] == 300.5 && wr.times_ms[3] == 1000);
+    ck_assert_uint_eq(wr.n_snapshots, 5);
+    ck_assert(wr.times_ms[0] == 0 && wr.times_ms[1] == 100 && wr.times_ms[2] == 205 && wr.times_ms[3] == 300.5 &&
+              wr.times_ms[4] == 1000);
     double up = 1.0 * exp(-10.0 / 20.0); /* lambda Wmax e^{-s/tau}, s = 209 + 1 - 200 */
-    ck_assert(wr.weights[0] == 50.0f && wr.weights[1] == 50.0f);
-    ck_assert_msg(fabsf(wr.weights[2] - (float)(50 + up)) < 1e-5, "%g", wr.weights[2]);
+    ck_assert(wr.weights[0] == 50.0f && wr.weights[1] == 50.0f && wr.weights[2] == 50.0f);
+    ck_assert_msg(fabsf(wr.weights[3] - (float)(50 + up)) < 1e-5, "%g", wr.weights[3]);
     double fin = 50 + up - 1.0 * exp(-(899.0 - 209.0) / 20.0);
     ck_assert_msg(fabs(norn_sim_table_weights(s, 0)[0] - fin) < 1e-12, "%.17g vs %.17g", norn_sim_table_weights(s, 0)[0],
                   fin);
