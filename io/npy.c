@@ -97,6 +97,7 @@ typedef struct {
     sctype t; /* element type of a plain array */
     uint64_t itemsize;
     field time, neuron; /* of a structured array */
+    field pre, post, weight, delay; /* of a synapse list (norn_npy_read_synapses) */
     char descr[64];     /* descr text for messages (shortened) */
     int fortran;
     int ndim;
@@ -377,6 +378,14 @@ static norn_status struct_field(cur *c, int depth, uint64_t *offset)
         want = &c->h->time, which = "time_ms";
     else if (depth == 0 && strcmp(name, "neuron") == 0)
         want = &c->h->neuron, which = "neuron";
+    else if (depth == 0 && strcmp(name, "pre") == 0)
+        want = &c->h->pre, which = "pre";
+    else if (depth == 0 && strcmp(name, "post") == 0)
+        want = &c->h->post, which = "post";
+    else if (depth == 0 && strcmp(name, "weight") == 0)
+        want = &c->h->weight, which = "weight";
+    else if (depth == 0 && strcmp(name, "delay") == 0)
+        want = &c->h->delay, which = "delay";
     if (want && want->found)
         return NORN_FAIL(c->err, NORN_EPARSE, c->path, "header: duplicate field '%s'", which);
 
@@ -1106,6 +1115,126 @@ fail:
     return st;
 }
 
+/* ---------- norn_npy_read_synapses ---------- */
+
+typedef struct {
+    const char *path;
+    uint32_t *pre, *post;
+    double *weight, *delay;
+    const header *h;
+} syn_ctx;
+
+static norn_status syn_ids(const syn_ctx *c, const unsigned char *buf, size_t n, uint64_t first, const field *f,
+                           const char *name, uint32_t *out, norn_err *err)
+{
+    char v[32];
+    size_t i = to_neuron(buf + f->offset, (size_t)c->h->itemsize, n, &f->t, out + first, v, sizeof v);
+    if (i < n)
+        return NORN_FAIL(err, NORN_EPARSE, c->path, "row %" PRIu64 ": field '%s': %s is not an index in [0, %.0f]",
+                         first + i, name, v, NEURON_MAX);
+    return NORN_OK;
+}
+
+static norn_status syn_vals(const syn_ctx *c, const unsigned char *buf, size_t n, uint64_t first, const field *f,
+                            const char *name, double *out, norn_err *err)
+{
+    double *d = out + first;
+    to_double(buf + f->offset, (size_t)c->h->itemsize, n, &f->t, d);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(d[i]))
+            return NORN_FAIL(err, NORN_EPARSE, c->path, "row %" PRIu64 ": field '%s': %g is not a finite number",
+                             first + i, name, d[i]);
+    return NORN_OK;
+}
+
+static norn_status syn_chunk(void *vctx, const unsigned char *buf, size_t n, uint64_t first, norn_err *err)
+{
+    syn_ctx *c = vctx;
+    norn_status st;
+    if ((st = syn_ids(c, buf, n, first, &c->h->pre, "pre", c->pre, err)) != NORN_OK ||
+        (st = syn_ids(c, buf, n, first, &c->h->post, "post", c->post, err)) != NORN_OK ||
+        (st = syn_vals(c, buf, n, first, &c->h->weight, "weight", c->weight, err)) != NORN_OK)
+        return st;
+    if (c->delay)
+        return syn_vals(c, buf, n, first, &c->h->delay, "delay", c->delay, err);
+    return NORN_OK;
+}
+
+norn_status norn_npy_read_synapses(const char *path, uint32_t **pre, uint32_t **post, double **weight,
+                                   double **delay, uint64_t *n_out, norn_err *err)
+{
+    reader r;
+    norn_status st = open_npy(path, &r, err);
+    if (st != NORN_OK)
+        return st;
+    header *h = &r.h;
+    syn_ctx c = {.path = path, .h = h};
+    if (!h->structured) {
+        st = NORN_FAIL(err, NORN_EPARSE, path,
+                       "dtype '%s': a synapse list is a structured array with fields pre, post, weight "
+                       "(and optionally delay)", h->t.text);
+        goto fail;
+    }
+    const struct {
+        const field *f;
+        const char *name, *kinds;
+        int required;
+    } want[] = {{&h->pre, "pre", "iu", 1}, {&h->post, "post", "iu", 1}, {&h->weight, "weight", "iuf", 1},
+                {&h->delay, "delay", "iuf", 0}};
+    for (int k = 0; k < 4; k++) {
+        const field *f = want[k].f;
+        if (!f->found) {
+            if (!want[k].required)
+                continue;
+            st = NORN_FAIL(err, NORN_EPARSE, path,
+                           "no field '%s' (a synapse list has fields pre, post, weight and optionally delay; "
+                           "dtype %s)", want[k].name, h->descr);
+            goto fail;
+        }
+        if (!f->t.numeric || f->t.kind == 'b' || !strchr(want[k].kinds, f->t.kind) || f->count != 1) {
+            st = NORN_FAIL(err, NORN_EPARSE, path, "field '%s': type '%s'%s; expected %s", want[k].name, f->t.text,
+                           f->count != 1 ? " with a subarray shape" : "",
+                           want[k].kinds[2] ? "a number (float32 or float64)" : "an integer (uint32)");
+            goto fail;
+        }
+    }
+    if (h->ndim != 1) {
+        char shp[NORN_NPY_MAXDIM * 22 + 4];
+        fmt_shape(shp, sizeof shp, h->ndim, h->shape);
+        st = NORN_FAIL(err, NORN_EPARSE, path, "a synapse list must be 1-D, got shape %s", shp);
+        goto fail;
+    }
+    uint64_t n = h->shape[0];
+    size_t m = n ? (size_t)n : 1;
+    c.pre = norn_malloc_n(m, sizeof *c.pre);
+    c.post = norn_malloc_n(m, sizeof *c.post);
+    c.weight = norn_malloc_n(m, sizeof *c.weight);
+    c.delay = h->delay.found ? norn_malloc_n(m, sizeof *c.delay) : NULL;
+    if (!c.pre || !c.post || !c.weight || (h->delay.found && !c.delay)) {
+        st = NORN_FAIL(err, NORN_ENOMEM, path, "out of memory for %" PRIu64 " synapses", n);
+        goto fail;
+    }
+    if ((st = stream(&r, n, h->itemsize, syn_chunk, &c, err)) != NORN_OK)
+        goto fail;
+    fclose(r.f);
+    *pre = c.pre;
+    *post = c.post;
+    *weight = c.weight;
+    if (delay)
+        *delay = c.delay;
+    else
+        norn_free(c.delay);
+    *n_out = n;
+    return NORN_OK;
+fail:
+    norn_free(c.pre);
+    norn_free(c.post);
+    norn_free(c.weight);
+    norn_free(c.delay);
+    fclose(r.f);
+    return st;
+}
+
 /* ---------- writers ---------- */
 
 /* Writes magic, version 1.0, length and the header dict, padded with
@@ -1292,6 +1421,49 @@ norn_status norn_npy_write_weights(const char *path, const uint32_t *pre, const 
             memcpy(buf + i * REC + 4, &b32, 4);
             memcpy(buf + i * REC + 8, &wb, 4);
             memcpy(buf + i * REC + 12, &tb, 8);
+        }
+        if (fwrite(buf, REC, k, a.f) != k) {
+            int e = errno;
+            st = NORN_FAIL(err, NORN_EIO, path, "write failed: %s", strerror(e));
+            goto fail;
+        }
+        done += k;
+    }
+    return norn_afile_commit(&a, err);
+fail:
+    norn_afile_abort(&a);
+    return st;
+}
+
+norn_status norn_npy_write_synapses(const char *path, const uint32_t *pre, const uint32_t *post, const float *weight,
+                                    uint64_t n, norn_err *err)
+{
+    enum { REC = 12, PER = 4096 };
+    if (n && (pre == NULL || post == NULL || weight == NULL))
+        return NORN_FAIL(err, NORN_EINVAL, path, "synapse arrays are NULL");
+    if (n > SIZE_MAX / REC)
+        return NORN_FAIL(err, NORN_EINVAL, path, "too many synapses");
+    norn_afile a;
+    norn_status st = norn_afile_open(&a, path, err);
+    if (st != NORN_OK)
+        return st;
+    if ((st = write_header(&a, "[('pre', '<u4'), ('post', '<u4'), ('weight', '<f4')]", 1, &n, err)) != NORN_OK)
+        goto fail;
+    unsigned char buf[REC * PER];
+    int swap = !host_le();
+    for (uint64_t done = 0; done < n;) {
+        size_t k = (size_t)(n - done < PER ? n - done : PER);
+        for (size_t i = 0; i < k; i++) {
+            uint32_t a32 = pre[done + i], b32 = post[done + i], wb;
+            memcpy(&wb, &weight[done + i], 4);
+            if (swap) {
+                a32 = __builtin_bswap32(a32);
+                b32 = __builtin_bswap32(b32);
+                wb = __builtin_bswap32(wb);
+            }
+            memcpy(buf + i * REC, &a32, 4);
+            memcpy(buf + i * REC + 4, &b32, 4);
+            memcpy(buf + i * REC + 8, &wb, 4);
         }
         if (fwrite(buf, REC, k, a.f) != k) {
             int e = errno;

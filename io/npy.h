@@ -47,6 +47,18 @@ void norn_npy_array_free(norn_npy_array *a);
 norn_status norn_npy_read_spikes(const char *path, double **time_ms, uint32_t **neuron,
                                  uint64_t *n, norn_err *err);
 
+/* Reads a synapse list (the `from_list` connection rule): a 1-D structured
+ * array with integer fields pre and post (any integer type, values in
+ * [0, 2^32 - 2]), a numeric field weight and optionally a numeric field
+ * delay (ms), in any order, other fields skipped (so a weights_<proj>.npy
+ * snapshot reads as a list). Rows are returned as stored. A bad value is
+ * reported as "row K: field 'post': ..." (where = path); a missing field
+ * names the fields expected. *delay is set to NULL when the file has no
+ * delay field (pass delay = NULL to ignore it). Free every array with
+ * norn_free. */
+norn_status norn_npy_read_synapses(const char *path, uint32_t **pre, uint32_t **post, double **weight,
+                                   double **delay, uint64_t *n, norn_err *err);
+
 /* Writers (atomic): format 1.0, header padded with spaces and '\n' so the
  * data starts at a multiple of 64 bytes, as NumPy writes it; descr '<f4' or
  * '<f8', C order. shape has ndim entries (0 <= ndim <= NORN_NPY_MAXDIM; may
@@ -66,5 +78,10 @@ norn_status norn_npy_write_spikes(const char *path, const double *time_ms,
  * ('time_ms', '<f8')], shape (n,): synapse snapshots (weights_<proj>.npy). */
 norn_status norn_npy_write_weights(const char *path, const uint32_t *pre, const uint32_t *post, const float *weight,
                                    const double *time_ms, uint64_t n, norn_err *err);
+
+/* Structured [('pre', '<u4'), ('post', '<u4'), ('weight', '<f4')], shape
+ * (n,): a synapse list as norn_npy_read_synapses reads it. */
+norn_status norn_npy_write_synapses(const char *path, const uint32_t *pre, const uint32_t *post, const float *weight,
+                                    uint64_t n, norn_err *err);
 
 #endif
