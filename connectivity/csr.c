@@ -40,6 +40,7 @@ typedef struct {
     norn_err *err;
     norn_conn_rule rule;
     int by_source;     /* owners are sources (fixed_outdegree) */
+    int unsorted;      /* rows come in any target order (from_list) */
     int excl_self;     /* same population without autapses */
     uint32_t n_own;    /* owners: n_tgt, or n_src when by_source */
     uint32_t n_part;   /* partners: the other side */
@@ -234,6 +235,8 @@ static uint64_t gen(build *b, uint32_t o)
                 buf[n++] = s;
         return n;
     }
+    case NORN_CONN_FROM_LIST: /* filled by fill_from_list, never generated */
+        return 0;
     }
     return 0;
 }
@@ -477,13 +480,25 @@ static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
                              "from_matrix needs the weight as an array [targets, sources]");
         cap = sp->n_src;
         break;
+    case NORN_CONN_FROM_LIST:
+        /* weights (and maybe delays) come from the list, checked as they
+         * are filled in */
+        if (sp->list_n && (!sp->list_pre || !sp->list_post || !sp->list_weight))
+            return NORN_FAIL(err, NORN_EINVAL, sp->where, "from_list: the synapse arrays are NULL");
+        if (!sp->list_delay_ms && sp->delay_ms.kind != NORN_DIST_CONST)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where,
+                             "from_list: the delay is a constant or the list's delay field");
+        b->unsorted = 1;
+        break;
     default:
         return NORN_FAIL(err, NORN_EINVAL, sp->where, "unknown connection rule %d",
                          (int)cs->rule);
     }
 
     /* Values: constants are checked once, here, even if nnz == 0. */
-    if (sp->weight.kind == NORN_DIST_ARRAY) {
+    if (cs->rule == NORN_CONN_FROM_LIST) {
+        b->w_mode = VAL_ARRAY;
+    } else if (sp->weight.kind == NORN_DIST_ARRAY) {
         b->w_mode = VAL_ARRAY;
     } else if (norn_dist_is_const(&sp->weight)) {
         norn_rng r = norn_rng_stream(sp->seed, NORN_RNG_WEIGHT, 0);
@@ -496,7 +511,7 @@ static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
     } else {
         b->w_mode = VAL_DRAW;
     }
-    if (sp->delay_ms.kind == NORN_DIST_ARRAY) {
+    if (sp->delay_ms.kind == NORN_DIST_ARRAY || (cs->rule == NORN_CONN_FROM_LIST && sp->list_delay_ms)) {
         b->d_mode = VAL_ARRAY;
     } else if (norn_dist_is_const(&sp->delay_ms)) {
         norn_rng r = norn_rng_stream(sp->seed, NORN_RNG_DELAY, 0);
@@ -644,6 +659,47 @@ static norn_status fill_by_source(build *b, norn_csr *c, uint32_t **ds, uint64_t
                 (*ds)[base + j] = d;
         }
     }
+    return NORN_OK;
+}
+
+/* from_list: rows counted from the list, then filled in list order; finish()
+ * sorts each row by (delay, target), stably. */
+static norn_status fill_from_list(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint64_t *rp = c->row_ptr, n = sp->list_n;
+    for (uint64_t k = 0; k < n; k++) {
+        if (sp->list_pre[k] >= sp->n_src)
+            return NORN_FAIL(b->err, NORN_EINVAL, sp->where, "from_list: synapse %llu: pre %u is out of range (%u sources)",
+                             (unsigned long long)k, sp->list_pre[k], sp->n_src);
+        if (sp->list_post[k] >= sp->n_tgt)
+            return NORN_FAIL(b->err, NORN_EINVAL, sp->where, "from_list: synapse %llu: post %u is out of range (%u targets)",
+                             (unsigned long long)k, sp->list_post[k], sp->n_tgt);
+        rp[sp->list_pre[k] + 1]++;
+    }
+    c->nnz = n;
+    uint64_t lm = 0;
+    for (uint32_t s = 0; s < sp->n_src; s++) {
+        if (rp[s + 1] > lm)
+            lm = rp[s + 1];
+        rp[s + 1] += rp[s];
+    }
+    *lmax = lm;
+    norn_status st = alloc_synapses(b, c, ds);
+    if (st)
+        return st;
+    for (uint64_t k = 0; k < n; k++) {
+        uint32_t s = sp->list_pre[k], t = sp->list_post[k];
+        uint64_t pos = rp[s]++;
+        c->target[pos] = t;
+        if ((st = weight_ok(b, sp->list_weight[k], s, t, &c->weight[pos])))
+            return st;
+        if (*ds && (st = delay_ok(b, sp->list_delay_ms[k], &(*ds)[pos])))
+            return st;
+    }
+    for (uint32_t s = sp->n_src; s > 0; s--)
+        rp[s] = rp[s - 1];
+    rp[0] = 0;
     return NORN_OK;
 }
 
@@ -797,7 +853,7 @@ static norn_status finish(build *b, norn_csr *c, uint32_t *ds, uint64_t lmax)
                 goto out;
             }
         }
-        sort_row(&sc, c->target + lo, c->weight + lo, rd, b->d_const, n, !b->by_source);
+        sort_row(&sc, c->target + lo, c->weight + lo, rd, b->d_const, n, !b->by_source && !b->unsorted);
     }
 
     /* Segments: one per run of equal delay in a row. */
@@ -870,6 +926,7 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
     case NORN_CONN_FIXED_OUTDEGREE: expect = (double)spec->n_src * (double)spec->conn.outdegree; break;
     case NORN_CONN_FIXED_TOTAL_NUMBER: expect = (double)spec->conn.total; break;
     case NORN_CONN_FIXED_PROBABILITY: expect = (double)spec->n_src * (double)spec->n_tgt * spec->conn.p; break;
+    case NORN_CONN_FROM_LIST: expect = (double)spec->list_n; break;
     case NORN_CONN_ALL_TO_ALL:
         expect = (double)spec->n_src * (double)spec->n_tgt - (spec->same_population ? (double)spec->n_src : 0);
         break;
@@ -887,7 +944,9 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
         st = nomem(&b, "row pointers", ((double)spec->n_src + 1) * 8);
         goto fail;
     }
-    st = b.by_source ? fill_by_source(&b, &c, &ds, &lmax) : fill_by_target(&b, &c, &ds, &lmax);
+    st = spec->conn.rule == NORN_CONN_FROM_LIST ? fill_from_list(&b, &c, &ds, &lmax)
+         : b.by_source                          ? fill_by_source(&b, &c, &ds, &lmax)
+                                                : fill_by_target(&b, &c, &ds, &lmax);
     if (st)
         goto fail;
     release(&b); /* before finish: the scratch may need the room */

@@ -48,7 +48,8 @@ typedef enum {
     NORN_CONN_FIXED_INDEGREE,    /* indegree sources per target */
     NORN_CONN_FIXED_OUTDEGREE,   /* outdegree targets per source */
     NORN_CONN_FIXED_TOTAL_NUMBER,/* total synapses, pairs uniform at random */
-    NORN_CONN_FROM_MATRIX        /* synapses where the weight array != 0 */
+    NORN_CONN_FROM_MATRIX,       /* synapses where the weight array != 0 */
+    NORN_CONN_FROM_LIST          /* an explicit synapse list (list_* below) */
 } norn_conn_rule;
 
 typedef struct {
@@ -73,6 +74,16 @@ typedef struct {
                                 resolution_ms is an error, not rounded up) */
     double resolution_ms;
     const char *where;       /* "file:line:col" of the projection, for errors */
+    /* NORN_CONN_FROM_LIST: list_n synapses, borrowed. list_pre[k] < n_src,
+     * list_post[k] < n_tgt (local to this target population); weight from
+     * list_weight (weight above is unused); delay from list_delay_ms (ms,
+     * rounded to the resolution as above) or, when NULL, from delay_ms
+     * (which must then be a constant). Every synapse listed is kept, zero
+     * weights and repeated pairs included (multapses), in list order within
+     * a (source, delay, target) tie. */
+    uint64_t list_n;
+    const uint32_t *list_pre, *list_post;
+    const double *list_weight, *list_delay_ms;
 } norn_proj_spec;
 
 /* Builds the table. On failure *out is untouched and err says what and

@@ -123,6 +123,94 @@ static norn_status fill_initial(const norn_desc *d, const norn_desc_pop *dp, uin
     return NORN_OK;
 }
 
+/* connect: {rule: from_list, file: F}: the list, its rows checked against
+ * the source and the concatenated targets. */
+typedef struct {
+    uint32_t *pre, *post;
+    double *w, *d;
+    uint64_t n;
+} syn_list;
+
+static void syn_list_free(syn_list *l)
+{
+    norn_free(l->pre);
+    norn_free(l->post);
+    norn_free(l->w);
+    norn_free(l->d);
+    memset(l, 0, sizeof *l);
+}
+
+static norn_status load_list(const norn_desc *d, uint32_t k, uint64_t rows_total, syn_list *l, norn_err *err)
+{
+    const norn_desc_proj *pj = &d->projs[k];
+    uint32_t n_src = d->pops[pj->from].size;
+    memset(l, 0, sizeof *l);
+    norn_status st = norn_npy_read_synapses(pj->list_file, &l->pre, &l->post, &l->w, &l->d, &l->n, err);
+    if (st != NORN_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "projections[%u].connect.file: %s: %s", k, err->where, err->msg);
+        return NORN_FAIL(err, st, pj->where, "%s", msg);
+    }
+    const char *f = pj->list_file;
+    if (l->d && d->mode == NORN_MODE_EULER)
+        st = NORN_FAIL(err, NORN_EINVAL, pj->where,
+                       "projections[%u].connect.file: %s: field 'delay': per-synapse delays are not available in euler "
+                       "mode (the projection's delay, 0 or one step, applies to all its synapses)", k, f);
+    else if (l->d && pj->delay_given)
+        st = NORN_FAIL(err, NORN_EINVAL, pj->where,
+                       "projections[%u]: both 'delay' and the delay field of %s; give one of them", k, f);
+    for (uint64_t r = 0; r < l->n && st == NORN_OK; r++) {
+        if (l->pre[r] >= n_src)
+            st = NORN_FAIL(err, NORN_EINVAL, pj->where,
+                           "projections[%u].connect.file: %s: row %llu: field 'pre': %u is out of range: '%s' has %u "
+                           "neurons", k, f, (unsigned long long)r, l->pre[r], d->pops[pj->from].name, n_src);
+        else if (l->post[r] >= rows_total)
+            st = NORN_FAIL(err, NORN_EINVAL, pj->where,
+                           "projections[%u].connect.file: %s: row %llu: field 'post': %u is out of range: the "
+                           "targets have %llu neurons", k, f, (unsigned long long)r, l->post[r],
+                           (unsigned long long)rows_total);
+    }
+    if (st != NORN_OK)
+        syn_list_free(l);
+    return st;
+}
+
+/* The rows of l aimed at targets [lo, lo + n) into part (post made local);
+ * with one target, part borrows l's arrays (owned = 0). */
+static norn_status split_list(const syn_list *l, uint64_t lo, uint32_t n, int whole, syn_list *part, int *owned,
+                              const char *where, norn_err *err)
+{
+    if (whole) {
+        *part = *l;
+        *owned = 0;
+        return NORN_OK;
+    }
+    uint64_t m = 0;
+    for (uint64_t r = 0; r < l->n; r++)
+        m += l->post[r] >= lo && l->post[r] - lo < n;
+    memset(part, 0, sizeof *part);
+    *owned = 1;
+    size_t c = m ? (size_t)m : 1;
+    part->pre = norn_malloc_n(c, sizeof *part->pre);
+    part->post = norn_malloc_n(c, sizeof *part->post);
+    part->w = norn_malloc_n(c, sizeof *part->w);
+    part->d = l->d ? norn_malloc_n(c, sizeof *part->d) : NULL;
+    if (!part->pre || !part->post || !part->w || (l->d && !part->d)) {
+        syn_list_free(part);
+        return NORN_FAIL(err, NORN_ENOMEM, where, "cannot allocate %llu synapses", (unsigned long long)m);
+    }
+    for (uint64_t r = 0; r < l->n; r++)
+        if (l->post[r] >= lo && l->post[r] - lo < n) {
+            part->pre[part->n] = l->pre[r];
+            part->post[part->n] = (uint32_t)(l->post[r] - lo);
+            part->w[part->n] = l->w[r];
+            if (l->d)
+                part->d[part->n] = l->d[r];
+            part->n++;
+        }
+    return NORN_OK;
+}
+
 static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k, uint32_t *pair_index,
                                     uint64_t *synapses, norn_err *err)
 {
@@ -134,6 +222,9 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
     norn_npy_array warr = {0}, darr = {0};
     norn_status st = NORN_OK;
     char what[300];
+    syn_list list = {0};
+    if (pj->conn.rule == NORN_CONN_FROM_LIST && (st = load_list(d, k, rows_total, &list, err)) != NORN_OK)
+        return st;
     if (pj->weight.file) {
         snprintf(what, sizeof what, "projections[%u].weight", k);
         st = load_array(&pj->weight, rows_total, n_src, what, &warr, err);
@@ -180,8 +271,22 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         }
         spec.resolution_ms = d->resolution_ms;
         spec.where = pj->where;
+        syn_list part = {0};
+        int owned = 0;
+        if (pj->conn.rule == NORN_CONN_FROM_LIST) {
+            st = split_list(&list, row0, spec.n_tgt, pj->n_to == 1, &part, &owned, pj->where, err);
+            if (st != NORN_OK)
+                break;
+            spec.list_n = part.n;
+            spec.list_pre = part.pre;
+            spec.list_post = part.post;
+            spec.list_weight = part.w;
+            spec.list_delay_ms = part.d;
+        }
         norn_csr csr;
         st = norn_csr_build(&spec, &csr, err);
+        if (owned)
+            syn_list_free(&part);
         if (st != NORN_OK)
             break;
         *synapses += csr.nnz;
@@ -212,6 +317,7 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
     }
     norn_npy_array_free(&warr);
     norn_npy_array_free(&darr);
+    syn_list_free(&list);
     return st;
 }
 

@@ -28,7 +28,8 @@
  * delays are >= the resolution; p in [0, 1]; fixed_* counts fit without
  * multapses; one_to_one sizes match; from_matrix has a weight file; dc
  * times ascend; record neurons are in range and intervals are positive
- * multiples of the resolution; referenced files exist (they are not read).
+ * multiples of the resolution; referenced files exist (they are not read;
+ * a from_list file's rows are checked by the build).
  * Positions: a flow collection is reported at its bracket, a block one at
  * its first item, a missing key at its mapping.
  */
@@ -126,6 +127,18 @@ typedef struct {
     norn_desc_value weight; /* default 1 */
     norn_desc_value delay;  /* ms; default: one resolution step */
     int euler_lag;          /* euler mode: 0 = this step's spikes, 1 = the previous step's */
+    /* connect: {rule: from_list, file: syn.npy}: an explicit synapse list, a
+     * 1-D structured .npy with fields pre (integer, local to the source
+     * population), post (integer, indexing the targets concatenated, as in
+     * weights_<proj>.npy), weight (float32/64, the target's input unit) and
+     * optionally delay (ms; not in euler mode, where the projection's
+     * delay, 0 or one step, applies to all). Every row is a synapse: zero
+     * weights and repeated pairs are kept. The projection takes no
+     * `weight:`, and no `delay:` when the file has delays. The file is read
+     * by the build (io/build.c), which reports a bad row as
+     * "syn.npy: row K: field 'post': ..." under the projection's where. */
+    char *list_file;        /* resolved path, or NULL */
+    int delay_given;        /* the projection has a `delay:` key */
     norn_desc_stp stp;      /* rule NONE without a plasticity block */
     norn_stdp_spec stdp;    /* rule NORN_STDP_NONE unless plasticity.rule is an
                                STDP rule (engine/stdp.h); where: stp.where */
