@@ -1,6 +1,9 @@
 /* tools/norn.c - the norn command line.
  *
  *   norn run [DESCRIPTION] [-o DIR] [--seed N] [--duration MS] [--mode M] [--quiet]
+ *   norn run MODEL.nir --input X.npy [--dt MS] [--time-unit s|ms] [...]
+ *                              a NIR graph, imported in passing (tools/import.c)
+ *   norn import MODEL.nir -o DIR [...]   a NIR graph as a description
  *   norn models [NAME]         list models, their parameters and defaults
  *   norn --help | help [models] | --version
  *
@@ -25,6 +28,7 @@
 #include "models/euler.h"
 #include "tools/classify.h"
 #include "tools/export.h"
+#include "tools/import.h"
 #include "tools/plot.h"
 #include "tools/stats.h"
 
@@ -54,6 +58,9 @@ static const char usage[] =
     "  norn classify DESCRIPTION --images X.npy [--labels Y.npy] [options]\n"
     "                                     event-driven inference over a data set\n"
     "                                     (see norn classify --help)\n"
+    "  norn import MODEL.nir -o DIR [options]\n"
+    "                                     a NIR graph (Norse, snnTorch, ...) as a description\n"
+    "                                     in euler mode (see norn import --help)\n"
     "  norn models [NAME]                 neuron models, their parameters, units, defaults\n"
     "  norn help [models]                 this text, or the models\n"
     "  norn --version\n"
@@ -67,6 +74,9 @@ static const char usage[] =
     "  -p, --plot          also draw DIR/raster.png (as norn plot raster DIR);\n"
     "                      simulation.plot: true in the description does the same\n"
     "  -q, --quiet         no progress line and no summary\n"
+    "  --input FILE.npy    with a .nir model (norn run MODEL.nir): the input spike tensor\n"
+    "                      [T, n_in]; the run lasts T steps (see norn import --help)\n"
+    "  --dt MS, --time-unit s|ms   with a .nir model: as norn import\n"
     "\n"
     "A run writes into DIR: spikes.npy (time_ms float64, neuron uint32 global id,\n"
     "sorted by time), spikes.csv (time_ms,population,neuron), state_<pop>_<var>.npy\n"
@@ -230,14 +240,38 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, size_t nir_cap);
+
+/* norn run; a .nir model is imported into a temporary directory first
+ * (tools/import.c), which is removed afterwards. */
 static int cmd_run(int argc, char **argv, const char *cmdline)
 {
+    char nir_dir[4096] = "";
+    int rc = run_main(argc, argv, cmdline, nir_dir, sizeof nir_dir);
+    if (nir_dir[0])
+        norn__import_remove(nir_dir);
+    return rc;
+}
+
+static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, size_t nir_cap)
+{
+    enum { O_INPUT = 256, O_DT, O_UNIT };
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},      {"seed", required_argument, 0, 's'},
         {"duration", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {"plot", no_argument, 0, 'p'},
+        {"plot", no_argument, 0, 'p'},           {"input", required_argument, 0, O_INPUT},
+        {"dt", required_argument, 0, O_DT},      {"time-unit", required_argument, 0, O_UNIT},
         {0, 0, 0, 0}};
+    const char *nir_input = NULL;
+    double nir_dt = 1.0;
+    int nir_ms = 0, nir_opts = 0;
     const char *out_dir = NULL, *mode = NULL;
     uint64_t seed = 0;
     int have_seed = 0, quiet = 0, plot = 0;
@@ -266,6 +300,25 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
         case 'm': mode = optarg; break;
         case 'q': quiet = 1; break;
         case 'p': plot = 1; break;
+        case O_INPUT: nir_input = optarg; break;
+        case O_DT: {
+            char *end;
+            nir_dt = strtod(optarg, &end);
+            if (*end || !(nir_dt > 0) || !isfinite(nir_dt)) {
+                fprintf(stderr, "norn: --dt: expected a time step in ms > 0, got '%s'\n", optarg);
+                return 2;
+            }
+            nir_opts = 1;
+            break;
+        }
+        case O_UNIT:
+            if (strcmp(optarg, "s") != 0 && strcmp(optarg, "ms") != 0) {
+                fprintf(stderr, "norn: --time-unit: expected s or ms, got '%s'\n", optarg);
+                return 2;
+            }
+            nir_ms = strcmp(optarg, "ms") == 0;
+            nir_opts = 1;
+            break;
         case 'h': fputs(usage, stdout); return 0;
         default: fprintf(stderr, "norn: see 'norn --help'\n"); return 2;
         }
@@ -283,6 +336,24 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
     double t0 = now_s();
     norn_err err;
     norn_err_clear(&err);
+    char nir_yaml[4096];
+    if (ends_with(path, ".nir")) {
+        if (!nir_input) {
+            fprintf(stderr, "norn: %s: a NIR model needs --input FILE.npy, its input spike tensor [T, n_in] "
+                            "(see norn import --help)\n", path);
+            return 2;
+        }
+        if (norn__import_temp(path, nir_input, nir_dt, nir_ms, 0, nir_dir, nir_yaml, nir_cap, &err) != NORN_OK) {
+            nir_dir[0] = 0;
+            print_err(&err);
+            return err.code == NORN_ENOMEM ? 1 : 2;
+        }
+        path = nir_yaml;
+    } else if (nir_input || nir_opts) {
+        fprintf(stderr, "norn: --input, --dt and --time-unit are for a NIR model (a .nir file); %s is a "
+                        "description\n", path);
+        return 2;
+    }
     norn_desc *d = NULL;
     if (norn_desc_load(path, &d, &err) != NORN_OK) {
         print_err(&err);
@@ -449,6 +520,8 @@ int main(int argc, char **argv)
         return norn_cli_export(argc - 1, argv + 1);
     if (strcmp(argv[1], "classify") == 0)
         return norn_cli_classify(argc - 1, argv + 1);
+    if (strcmp(argv[1], "import") == 0)
+        return norn_cli_import(argc - 1, argv + 1);
     fprintf(stderr, "norn: unknown command '%s'; see 'norn --help'\n", argv[1]);
     return 2;
 }
