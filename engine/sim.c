@@ -64,6 +64,10 @@ typedef struct {
     float fU, fdt, ftf, ftd;  /* norse: fl32(U), fl32(dt), fl32(-tau_f_inv), fl32(tau_d_inv) */
     norn_stdp *stdp;          /* NEST STDP (continuous, grid); owns the weights */
     norn_stdp_norse *sn;      /* Norse STDP (euler) */
+    /* a static table whose weights are all equal keeps one (csr.weight is
+     * then NULL: 4 bytes per synapse, and delivery reads half as much) */
+    int hom;
+    float w_hom;
 } table_t;
 
 typedef struct {
@@ -1200,6 +1204,9 @@ static void snapshot_weights(norn_sim *s, double t, int inclusive)
                     const double *W = norn_stdp_weights(tb->stdp);
                     for (uint64_t k = 0; k < c->nnz; k++)
                         dst[k] = (float)W[k];
+                } else if (tb->hom) {
+                    for (uint64_t k = 0; k < c->nnz; k++)
+                        dst[k] = tb->w_hom;
                 } else {
                     memcpy(dst, c->weight, c->nnz * sizeof(float));
                 }
@@ -1359,7 +1366,7 @@ static void deliver_segment_stp(norn_sim *s, const norn_event *e)
     population *p = &s->pops[tb->tgt];
     int split = p->mp.type->n_channels > 1;
     for (uint64_t k = lo; k < hi; k++) {
-        double w = (double)c->weight[k] * f;
+        double w = (double)(tb->hom ? tb->w_hom : c->weight[k]) * f;
         if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
             advance_to(s, p, tb->tgt, c->target[k], e->t);
             p->mp.type->input(&p->mp, c->target[k], e->t, w);
@@ -1425,6 +1432,8 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
     population *p = &s->pops[tb->tgt];
     const uint32_t *tg = c->target;
     const float *wt = c->weight;
+    const int hom = tb->hom;
+    const double wh = tb->w_hom;
     if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
         /* times rarely repeat: advance each target and apply the weight at
          * once (the same sums as accumulating, the threshold test still
@@ -1435,24 +1444,36 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
         for (uint64_t k = lo; k < hi; k++) {
             uint32_t j = tg[k];
             advance_to(s, p, pi, j, t);
-            type->input(&p->mp, j, t, wt[k]);
+            type->input(&p->mp, j, t, hom ? wh : wt[k]);
             if (!p->sweep_all)
                 touch(p, j);
         }
     } else if (p->mp.type->n_channels > 1) {
         for (uint64_t k = lo; k < hi; k++)
-            accumulate(p, tg[k], wt[k], 1);
+            accumulate(p, tg[k], hom ? wh : wt[k], 1);
     } else {
         uint8_t *mark = p->mark;
         double *acc = p->acc;
         uint32_t *pend = p->pend, np = p->n_pend;
-        for (uint64_t k = lo; k < hi; k++) {
-            uint32_t j = tg[k];
-            if (!mark[j]) {
-                mark[j] = 1;
-                pend[np++] = j;
+        if (hom) {
+            /* one weight for the whole table: only the targets are read */
+            for (uint64_t k = lo; k < hi; k++) {
+                uint32_t j = tg[k];
+                if (!mark[j]) {
+                    mark[j] = 1;
+                    pend[np++] = j;
+                }
+                acc[j] += wh;
             }
-            acc[j] += wt[k];
+        } else {
+            for (uint64_t k = lo; k < hi; k++) {
+                uint32_t j = tg[k];
+                if (!mark[j]) {
+                    mark[j] = 1;
+                    pend[np++] = j;
+                }
+                acc[j] += wt[k];
+            }
         }
         p->n_pend = np;
     }
@@ -1646,8 +1667,35 @@ static void final_check(norn_sim *s, double t_end)
     }
 }
 
+/* Static tables whose weights are all equal (bit for bit) keep one weight:
+ * done when the run starts, once plasticity has taken what it needs. */
+static void compact_weights(norn_sim *s)
+{
+    for (uint32_t k = 0; k < s->n_tables; k++) {
+        table_t *tb = &s->tables[k];
+        norn_csr *c = &tb->csr;
+        if (tb->hom || !c->weight || !c->nnz || tb->stdp || tb->sn)
+            continue;
+        uint32_t b0, b;
+        memcpy(&b0, &c->weight[0], sizeof b0);
+        uint64_t q = 1;
+        for (; q < c->nnz; q++) {
+            memcpy(&b, &c->weight[q], sizeof b);
+            if (b != b0)
+                break;
+        }
+        if (q < c->nnz)
+            continue;
+        tb->hom = 1;
+        tb->w_hom = c->weight[0];
+        norn_free(c->weight);
+        c->weight = NULL;
+    }
+}
+
 static norn_status setup_run(norn_sim *s, double duration)
 {
+    compact_weights(s);
     double h = s->cfg.resolution_ms;
     s->duration = duration;
     norn_status wst = setup_weight_snapshots(s);
@@ -1738,9 +1786,12 @@ static void euler_catch_up(norn_sim *s, population *p, uint32_t pi, uint32_t j, 
 /* Adds the weights of the rows of `spk` into acc (float32, in CSR order),
  * scaled by rel[src] when rel is given (short-term plasticity); returns the
  * number of synaptic events. */
-static uint64_t euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n_spk, population *p, float *acc,
+static uint64_t euler_deliver(const table_t *tb, const uint32_t *spk, uint32_t n_spk, population *p, float *acc,
                               const float *rel)
 {
+    const norn_csr *c = &tb->csr;
+    const float wh = tb->w_hom;
+    const float *wt = c->weight;
     uint8_t *mark = p->mark;
     uint32_t *pend = p->pend, np = p->n_pend;
     uint64_t events = 0;
@@ -1750,7 +1801,8 @@ static uint64_t euler_deliver(const norn_csr *c, const uint32_t *spk, uint32_t n
         events += c->row_ptr[src + 1] - c->row_ptr[src];
         for (uint64_t q = c->row_ptr[src]; q < c->row_ptr[src + 1]; q++) {
             uint32_t j = c->target[q];
-            acc[j] += rel ? c->weight[q] * f : c->weight[q];
+            float w = wt ? wt[q] : wh;
+            acc[j] += rel ? w * f : w;
             if (!mark[j]) {
                 mark[j] = 1;
                 pend[np++] = j;
@@ -1836,9 +1888,9 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
             continue;
         population *src = &s->pops[tb->src];
         if (tb->lag == 0)
-            s->events += euler_deliver(&tb->csr, src->cur_spk, src->n_cur, p, p->ff, tb->rel);
+            s->events += euler_deliver(tb, src->cur_spk, src->n_cur, p, p->ff, tb->rel);
         else
-            s->events += euler_deliver(&tb->csr, src->prev_spk, src->n_prev, p, p->rec, tb->rel);
+            s->events += euler_deliver(tb, src->prev_spk, src->n_prev, p, p->rec, tb->rel);
     }
     const norn_euler_type *type = p->ep.type;
     for (uint32_t k = 0; k < p->n_pend; k++) {
@@ -1866,6 +1918,7 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
 
 static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx)
 {
+    compact_weights(s);
     /* the initial state, kept for norn_sim_reset */
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
