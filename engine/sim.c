@@ -114,6 +114,13 @@ typedef struct {
     uint32_t n_sweep;
     int sweep_all;        /* Poisson-driven: every neuron, every window */
     uint32_t *poisson;    /* indices into sim->poisson */
+    /* Poisson-driven at a low rate per window: instead of every neuron
+     * every window, the neurons whose next arrival falls in the window,
+     * from a min-heap of (next arrival, neuron), one entry per neuron */
+    int sched;
+    double *hq_t;
+    uint32_t *hq_i;
+    uint32_t hq_n;
     uint32_t n_poisson;
     uint32_t *out;        /* tables whose source is this population */
     uint32_t n_out;
@@ -236,6 +243,8 @@ static void free_pop(population *p)
     norn_free(p->in_sweep);
     norn_free(p->sweep);
     norn_free(p->poisson);
+    norn_free(p->hq_t);
+    norn_free(p->hq_i);
     norn_free(p->out);
     norn_free(p->stdp_in);
     norn_free(p->acc);
@@ -1626,6 +1635,69 @@ static norn_status flush_window(norn_sim *s)
     return NORN_OK;
 }
 
+/* The earliest pending Poisson arrival of neuron i (INFINITY: none). */
+static inline double next_arrival(const norn_sim *s, const population *p, uint32_t i)
+{
+    double tn = INFINITY;
+    for (uint32_t k = 0; k < p->n_poisson; k++) {
+        double a = s->poisson[p->poisson[k]].next_a[i];
+        if (a < tn)
+            tn = a;
+    }
+    return tn;
+}
+
+static inline int hq_less(const population *p, uint32_t a, uint32_t b)
+{
+    return p->hq_t[a] < p->hq_t[b] || (p->hq_t[a] == p->hq_t[b] && p->hq_i[a] < p->hq_i[b]);
+}
+
+static void hq_swap(population *p, uint32_t a, uint32_t b)
+{
+    double t = p->hq_t[a];
+    uint32_t i = p->hq_i[a];
+    p->hq_t[a] = p->hq_t[b];
+    p->hq_i[a] = p->hq_i[b];
+    p->hq_t[b] = t;
+    p->hq_i[b] = i;
+}
+
+static void hq_down(population *p, uint32_t k)
+{
+    for (;;) {
+        uint32_t l = 2 * k + 1, m = k;
+        if (l < p->hq_n && hq_less(p, l, m))
+            m = l;
+        if (l + 1 < p->hq_n && hq_less(p, l + 1, m))
+            m = l + 1;
+        if (m == k)
+            return;
+        hq_swap(p, k, m);
+        k = m;
+    }
+}
+
+/* Neurons of an arrival-scheduled population whose next arrival is at or
+ * before t_end: brought to t_end (consuming their arrivals), kept in the
+ * sweep list when a threshold is pending or they may fire, and put back
+ * in the heap at their next arrival. */
+static void sweep_arrivals(norn_sim *s, population *p, uint32_t pi, double t_end)
+{
+    const norn_model_type *type = p->mp.type;
+    while (p->hq_n && p->hq_t[0] <= t_end) {
+        uint32_t i = p->hq_i[0];
+        if (next_arrival(s, p, i) <= t_end) {
+            advance_to(s, p, pi, i, t_end);
+            if (type->above(&p->mp, i, t_end) || type->may_fire(&p->mp, i, t_end))
+                touch(p, i);
+        }
+        /* back in at its next arrival (an entry made stale by input that
+         * consumed arrivals is corrected here) */
+        p->hq_t[0] = next_arrival(s, p, i);
+        hq_down(p, 0);
+    }
+}
+
 static void sweep(norn_sim *s, double t_end)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
@@ -1639,6 +1711,8 @@ static void sweep(norn_sim *s, double t_end)
             p->n_sweep = 0;
             continue;
         }
+        if (p->sched)
+            sweep_arrivals(s, p, pi, t_end);
         uint32_t keep = 0;
         for (uint32_t k = 0; k < p->n_sweep; k++) {
             uint32_t i = p->sweep[k];
@@ -1710,6 +1784,33 @@ static norn_status setup_run(norn_sim *s, double duration)
             dmin = c->min_delay;
     }
     s->min_delay_ms = dmin ? norn_grid_time(dmin, h) : 0;
+    /* Poisson-driven populations with fewer than ~0.1 arrivals per neuron
+     * and window are swept by arrival, not every neuron every window */
+    double win_ms = s->min_delay_ms > 0 ? s->min_delay_ms : fmax(1.0, h);
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->sweep_all || p->sched || s->cfg.sweep_every_window)
+            continue;
+        double lam = 0.0;
+        for (uint32_t k = 0; k < p->n_poisson; k++)
+            lam += s->poisson[p->poisson[k]].rate_per_ms * win_ms;
+        if (lam >= 0.1)
+            continue;
+        uint32_t n = p->mp.n;
+        p->hq_t = norn_malloc_n(n ? n : 1, sizeof(double));
+        p->hq_i = norn_malloc_n(n ? n : 1, sizeof(uint32_t));
+        if (!p->hq_t || !p->hq_i)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the arrival schedule of %u neurons", n);
+        for (uint32_t i = 0; i < n; i++) {
+            p->hq_t[i] = next_arrival(s, p, i);
+            p->hq_i[i] = i;
+        }
+        p->hq_n = n;
+        for (uint32_t k = n / 2; k-- > 0;)
+            hq_down(p, k);
+        p->sched = 1;
+        p->sweep_all = 0;
+    }
     for (uint32_t r = 0; r < s->n_recs; r++) {
         recorder *rc = &s->recs[r];
         uint64_t n = (uint64_t)floor(duration / rc->interval + 1e-9);

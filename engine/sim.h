@@ -51,6 +51,9 @@ typedef struct {
     double resolution_ms; /* > 0 */
     norn_mode mode;       /* continuous or grid */
     uint64_t seed;
+    /* testing: sweep every Poisson-driven neuron every window even when its
+     * arrivals are rare (the default schedules such neurons by arrival) */
+    int sweep_every_window;
 } norn_sim_config;
 
 norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err *err);
