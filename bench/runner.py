@@ -3,7 +3,8 @@ and bench/callgrind (stats.py has the statistics and the machine line).
 
 norn is built once per invocation (meson setup BUILD --buildtype=release;
 ninja -C BUILD) unless an executable is given. Every run is a child process
-timed with os.wait4 (wall, user+sys CPU, peak RSS of exactly that process);
+timed with os.wait4 (wall, user+sys CPU) and GNU time (the peak RSS of
+exactly that program: see run_timed);
 norn's own figures come from DIR/run.json. Use Debian's /usr/bin/python3.
 """
 import json
@@ -18,6 +19,38 @@ sys.path.insert(0, HERE)
 import stats  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's, with numpy and brian2
+
+
+TIME = "/usr/bin/time"  # GNU time: a small process to fork the program from
+
+
+def run_timed(cmd, cwd=None, stdout=subprocess.DEVNULL, stderr=None):
+    """Runs cmd to completion. Returns (exit code, wall s, user+sys CPU s,
+    peak RSS bytes) of exactly that program.
+
+    Unlike stats.run_timed, the peak RSS is not the caller's: Linux keeps a
+    process's maxrss across fork and execve, so a child forked from this
+    Python process reports at least this process's own peak (a Brian2 script
+    holding the connectivity arrays made its binary look 400 MB bigger; any
+    run looks >= ~30 MB). The program is therefore started through GNU time
+    (a ~2 MB process), which reports its child's maxrss (%M). Wall and CPU
+    come from os.wait4 as in stats.run_timed (time's own share is ~1 ms).
+    Without /usr/bin/time it falls back to stats.run_timed."""
+    if not os.access(TIME, os.X_OK):
+        return stats.run_timed(cmd, cwd=cwd, stdout=stdout, stderr=stderr)
+    fd, path = tempfile.mkstemp(prefix="norn-bench-rss-")
+    os.close(fd)
+    try:
+        rc, wall, cpu, rss_parent = stats.run_timed([TIME, "-q", "-f", "%M", "-o", path] + list(cmd), cwd=cwd,
+                                                    stdout=stdout, stderr=stderr)
+        try:
+            with open(path) as f:
+                rss = int(f.read().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            rss = rss_parent
+    finally:
+        os.unlink(path)
+    return rc, wall, cpu, rss
 
 
 def norn_exe(build_dir="build", exe=None):
@@ -45,7 +78,7 @@ def norn_run(exe, desc, out, mode=None, duration=None, label="norn", extra=()):
         cmd += ["--duration", f"{duration:g}"]
     cmd += list(extra)
     with tempfile.TemporaryFile() as err:
-        rc, wall, cpu, rss = stats.run_timed(cmd, cwd=ROOT, stderr=err)
+        rc, wall, cpu, rss = run_timed(cmd, cwd=ROOT, stderr=err)
         if rc != 0:
             err.seek(0)
             sys.stderr.write(err.read().decode(errors="replace"))

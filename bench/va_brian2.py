@@ -23,7 +23,8 @@ form of Brian2's own CUBA example and COBA benchmark:
 cpp_standalone, one thread. The project is generated and compiled once
 (cached under /tmp/norn-bench-brian2/), then the binary (which draws the
 connectivity itself, seeded) is run --repeat times, each timed on its own
-with os.wait4 (wall, user+sys CPU, peak RSS of exactly that process).
+(wall, user+sys CPU and peak RSS of exactly that process: runner.run_timed,
+which does not count this script's own memory).
 Prints one JSON object on stdout, as brunel_brian2.py does: codegen_compile_s,
 runs [{wall_s, cpu_s, peak_rss_bytes, loop_s}], spikes, rate_exc_hz,
 rate_inh_hz, cv_isi, synaptic_events (sum over spikes of the source's
@@ -42,6 +43,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
 import stats  # noqa: E402
 
 NE, NI = 3200, 800
@@ -114,7 +116,7 @@ def main(model):
 
     runs = []
     for _ in range(max(1, a.repeat)):
-        rc, wall, cpu, rss = stats.run_timed(["./main"], cwd=build_dir)
+        rc, wall, cpu, rss = runner.run_timed(["./main"], cwd=build_dir)
         if rc != 0:
             raise SystemExit(f"{model}_brian2.py: {build_dir}/main exited with {rc}")
         with open(os.path.join(build_dir, "results", "last_run_info.txt")) as f:
