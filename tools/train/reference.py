@@ -29,8 +29,10 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads, see train.py
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snn  # noqa: E402
@@ -97,6 +99,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-check", action="store_true", help="skip the float64 exactness check")
     a = ap.parse_args()
+    snn.keep_heap()
     torch.set_num_threads(a.threads)
 
     images = np.load(a.images)

@@ -32,13 +32,18 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+# Shared 2-core machines: OpenMP threads that spin at barriers while the
+# other core is busy burn minutes; sleep instead (read when torch loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference  # noqa: E402
 import snn  # noqa: E402
+
 
 N_TRAIN = 8000
 SUBSET = (8000, 8200)
@@ -61,6 +66,10 @@ def train_epochs(w, images, labels, epochs, lr, quant, a, gen, log, test=None):
     y_all = torch.from_numpy(labels.astype(np.int64))
     for ep in range(epochs):
         t0 = time.time()
+        # Backpropagated values underflow to subnormals as the loss shrinks;
+        # flush them in training only. evaluate() and reference.py run with
+        # IEEE subnormals, as Norse and norn do.
+        torch.set_flush_denormal(True)
         perm = torch.randperm(len(images), generator=gen).numpy()
         tot, n = 0.0, 0
         for s in range(0, len(images), a.batch):
@@ -77,6 +86,7 @@ def train_epochs(w, images, labels, epochs, lr, quant, a, gen, log, test=None):
                     p.clamp_(-snn.W_MAX, snn.W_MAX)
             tot += float(loss) * len(idx)
             n += len(idx)
+        torch.set_flush_denormal(False)
         msg = "  epoch %d%s: loss %.4f, %.0f s" % (ep + 1, " (quantized)" if quant else "", tot / n, time.time() - t0)
         if test is not None:
             wd = {k: (snn.quantize(v) if quant else v).detach() for k, v in w.items()}
@@ -189,6 +199,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
+    snn.keep_heap()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     t_start = time.time()
