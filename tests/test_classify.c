@@ -12,6 +12,7 @@
 #include "io/npy.h"
 #include "testutil.h"
 #include "tools/classify.h"
+#include "tools/import.h"
 
 enum { NIN = 64, NH = 32, NO = 10, NS = 40, T = 32 };
 
@@ -191,6 +192,61 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* The committed trained network (examples/mnist, from tools/train) imported
+ * from NIR classifies the committed 200-digit test subset exactly as
+ * PyTorch's forward pass did (test_subset_reference.npy): the same
+ * prediction for every digit, hence the same accuracy. */
+START_TEST(mnist_subset)
+{
+    char *dir = tu_tmpdir(), *out = NULL, *err = NULL, ex[4096], arg[5][4200];
+    snprintf(ex, sizeof ex, "%s/examples/mnist", tu_src());
+    snprintf(arg[0], sizeof arg[0], "%s/model.nir", ex);
+    int rc = 0;
+    {
+        char *argv[] = {"import", arg[0], "-o", NULL, "--steps", "32", "-q", NULL};
+        char model[4200];
+        snprintf(model, sizeof model, "%s/m", dir);
+        argv[3] = model;
+        rc = norn_cli_import(7, argv);
+    }
+    ck_assert_int_eq(rc, 0);
+    /* the description's placeholder input (classify replaces it per sample) */
+    {
+        float *z = calloc(32 * 784, sizeof(float));
+        uint64_t sh[2] = {32, 784};
+        norn_err e;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/m/input.npy", dir);
+        ck_assert_int_eq(norn_npy_write_f32(p, z, 2, sh, &e), NORN_OK);
+        free(z);
+    }
+    snprintf(arg[1], sizeof arg[1], "%s/test_subset_images.npy", ex);
+    snprintf(arg[2], sizeof arg[2], "%s/test_subset_labels.npy", ex);
+    snprintf(arg[3], sizeof arg[3], "%s/test_subset_reference.npy", ex);
+    rc = run_cli(dir, &out, &err, "DIR/m/model.yaml", "--images", arg[1], "--labels", arg[2], "--reference", arg[3],
+                 "--div", "255", "--gain", "4", "-q", NULL);
+    ck_assert_msg(rc == 0, "%s", err);
+    /* PyTorch's accuracy on the subset, from its recorded predictions */
+    norn_npy_array lab, ref;
+    norn_err e;
+    ck_assert_int_eq(norn_npy_read(arg[2], &lab, &e), NORN_OK);
+    ck_assert_int_eq(norn_npy_read(arg[3], &ref, &e), NORN_OK);
+    ck_assert_uint_eq(lab.count, 200);
+    int right = 0;
+    for (int k = 0; k < 200; k++)
+        right += lab.data[k] == ref.data[k];
+    char want[128];
+    snprintf(want, sizeof want, "accuracy                %.4f (%d / 200)", right / 200.0, right);
+    ck_assert_msg(strstr(out, want) != NULL, "%s\nwanted: %s", out, want);
+    ck_assert_msg(right >= 180, "the committed network gets only %d of 200", right);
+    ck_assert_msg(strstr(out, "1.0000 (200 / 200)") != NULL, "%s", out);
+    norn_npy_array_free(&lab);
+    norn_npy_array_free(&ref);
+    free(out);
+    free(err);
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
     Suite *s = suite_create("classify");
@@ -198,6 +254,7 @@ static Suite *classify_suite(void)
     tcase_add_test(tc, equals_dense_forward);
     tcase_add_test(tc, labels_and_reference);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, mnist_subset);
     suite_add_tcase(s, tc);
     return s;
 }
