@@ -242,6 +242,17 @@ START_TEST(mnist_subset)
     ck_assert_msg(strstr(out, "1.0000 (200 / 200)") != NULL, "%s", out);
     norn_npy_array_free(&lab);
     norn_npy_array_free(&ref);
+    free(out), free(err), out = err = NULL;
+    /* the same straight from the NIR file (imported on the fly), and the
+     * steps it then needs */
+    rc = run_cli(dir, &out, &err, arg[0], "--steps", "32", "--images", arg[1], "--labels", arg[2], "--reference", arg[3],
+                 "--div", "255", "--gain", "4", "-q", NULL);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_msg(strstr(out, want) != NULL && strstr(out, "1.0000 (200 / 200)") != NULL, "%s", out);
+    free(out), free(err), out = err = NULL;
+    rc = run_cli(dir, &out, &err, arg[0], "--images", arg[1], NULL);
+    ck_assert_int_eq(rc, 2);
+    ck_assert_ptr_nonnull(strstr(err, "give the steps per sample with --steps T"));
     free(out);
     free(err);
 }

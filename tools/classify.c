@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/cell.h"
 #include "engine/mem.h"
@@ -19,11 +20,13 @@
 #include "io/desc.h"
 #include "io/json.h"
 #include "io/npy.h"
+#include "tools/import.h"
 
 static const char help[] =
-    "usage: norn classify DESCRIPTION --images X.npy [--labels Y.npy] [options]\n"
+    "usage: norn classify DESCRIPTION|MODEL.nir --images X.npy [--labels Y.npy] [options]\n"
     "\n"
-    "Event-driven inference of a trained euler-mode network (e.g. from norn import)\n"
+    "Event-driven inference of a trained euler-mode network (a description, e.g.\n"
+    "from norn import, or a NIR file imported on the fly: then --steps is needed)\n"
     "over a data set. Each sample (a row of X, flattened in C order to the input\n"
     "population's size) is encoded as Norse's constant_current_lif_encode: a\n"
     "lif_encoder (Norse's LIFParameters, v from 0) driven every step by the constant\n"
@@ -208,6 +211,44 @@ int norn_cli_classify(int argc, char **argv)
     uint64_t *ptr = NULL;
     uint32_t *idx = NULL;
     rc = 2;
+    /* a NIR model: imported into a temporary directory, its input tensor a
+     * placeholder of zeros (replaced sample by sample) */
+    char nir_dir[4096] = "", in_dir[4096] = "", in_path[4200] = "", yaml[4096];
+    const char *shown = o.desc;
+    size_t dl = strlen(o.desc);
+    if (dl > 4 && strcmp(o.desc + dl - 4, ".nir") == 0) {
+        if (!o.steps) {
+            fprintf(stderr, "norn: classify: %s: give the steps per sample with --steps T\n", o.desc);
+            goto done;
+        }
+        if (norn_npy_read(o.images, &X, &e) != NORN_OK) {
+            rc = fail(2, &e);
+            goto done;
+        }
+        uint64_t n0 = X.ndim >= 1 ? X.shape[0] : 0, n_in0 = n0 ? X.count / n0 : 0;
+        const char *tmpdir = getenv("TMPDIR");
+        snprintf(in_dir, sizeof in_dir, "%s/norn-classify-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+        float *z = norn_calloc_n(o.steps * n_in0 + 1, sizeof(float));
+        uint64_t sh[2] = {o.steps, n_in0};
+        norn_status zs = NORN_ENOMEM;
+        if (z && mkdtemp(in_dir)) {
+            snprintf(in_path, sizeof in_path, "%s/input.npy", in_dir);
+            zs = norn_npy_write_f32(in_path, z, 2, sh, &e);
+        } else {
+            in_dir[0] = '\0';
+            NORN_FAIL(&e, NORN_EIO, "classify", "cannot make a temporary input: %s", strerror(errno));
+        }
+        norn_free(z);
+        norn_npy_array_free(&X);
+        memset(&X, 0, sizeof X);
+        if (zs != NORN_OK ||
+            norn__import_temp(o.desc, in_path, 1.0, 0, o.steps, nir_dir, yaml, sizeof yaml, &e) != NORN_OK) {
+            nir_dir[0] = '\0';
+            rc = fail(2, &e);
+            goto done;
+        }
+        o.desc = yaml;
+    }
     if (norn_desc_load(o.desc, &d, &e) != NORN_OK) {
         rc = fail(2, &e);
         goto done;
@@ -308,7 +349,7 @@ int norn_cli_classify(int argc, char **argv)
     }
     uint32_t in_pop = (uint32_t)in;
     float fdiv = (float)o.div, fgain = (float)o.gain;
-    uint64_t correct = 0, agree = 0, net_spikes = 0, in_spikes = 0, events = 0, shown = 0;
+    uint64_t correct = 0, agree = 0, net_spikes = 0, in_spikes = 0, events = 0, progress_shown = 0;
     double t0 = now_s(), last = t0;
     for (uint64_t k = 0; k < N; k++) {
         const double *x = X.data + k * n_in;
@@ -361,13 +402,13 @@ int norn_cli_classify(int argc, char **argv)
         if (!o.quiet && isatty(2) && now_s() - last > 0.25) {
             last = now_s();
             fprintf(stderr, "\rclassify: %llu / %llu samples", (unsigned long long)(k + 1), (unsigned long long)N);
-            shown = 1;
+            progress_shown = 1;
         }
     }
     double wall = now_s() - t0;
-    if (shown)
+    if (progress_shown)
         fputc('\n', stderr);
-    printf("%s: %llu samples, %llu steps each\n", o.desc, (unsigned long long)N, (unsigned long long)T);
+    printf("%s: %llu samples, %llu steps each\n", shown, (unsigned long long)N, (unsigned long long)T);
     if (labels)
         printf("accuracy                %.4f (%llu / %llu)\n", (double)correct / (double)N, (unsigned long long)correct,
                (unsigned long long)N);
@@ -408,7 +449,7 @@ int norn_cli_classify(int argc, char **argv)
             norn_json j;
             norn_json_init(&j);
             struct fy_node *root = norn_json_map(&j);
-            norn_json_set(&j, root, "description", norn_json_str(&j, o.desc));
+            norn_json_set(&j, root, "description", norn_json_str(&j, shown));
             norn_json_set(&j, root, "images", norn_json_str(&j, o.images));
             norn_json_set(&j, root, "samples", norn_json_int(&j, N));
             norn_json_set(&j, root, "steps", norn_json_int(&j, T));
@@ -446,5 +487,11 @@ done:
     norn_cell_destroy(cell);
     norn_sim_destroy(s);
     norn_desc_free(d);
+    if (nir_dir[0])
+        norn__import_remove(nir_dir);
+    if (in_path[0])
+        unlink(in_path);
+    if (in_dir[0])
+        rmdir(in_dir);
     return rc;
 }
