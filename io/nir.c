@@ -13,6 +13,8 @@
  */
 #include "io/nir.h"
 
+#include "io/h5err.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
@@ -91,24 +93,6 @@ static const char *fmt_shape(char *buf, size_t cap, int ndim, const uint64_t *di
 /* ------------------------------------------------------------------ */
 /* HDF5                                                                 */
 
-static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
-
-static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data)
-{
-    char *buf = data;
-    if (n == 0 && e->desc && *e->desc)
-        snprintf(buf, 200, "%s", e->desc);
-    return 0;
-}
-
-/* The innermost message of HDF5's error stack, or ""; clears the stack. */
-static const char *h5_reason(char *buf)
-{
-    buf[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, buf);
-    H5Eclear2(H5E_DEFAULT);
-    return buf;
-}
 
 typedef struct {
     const char *path;
@@ -187,7 +171,7 @@ static norn_status open_ds(rd *c, hid_t loc, const char *name, const char *tag, 
     char r[256];
     hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
     if (o < 0)
-        return NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: cannot open: %s", tag, name, h5_reason(r));
+        return NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: cannot open: %s", tag, name, norn_h5_reason(r));
     if (H5Iget_type(o) != H5I_DATASET) {
         H5Oclose(o);
         return NORN_FAIL(c->err, NORN_EINVAL, c->path, "%s%s is a group, expected a dataset", tag, name);
@@ -204,7 +188,7 @@ static norn_status read_string(rd *c, hid_t d, const char *tag, const char *ds, 
     norn_status st = NORN_OK;
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     if (t < 0 || sp < 0 || n < 0) {
-        st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: unreadable: %s", tag, ds, h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: unreadable: %s", tag, ds, norn_h5_reason(r));
     } else if (H5Tget_class(t) != H5T_STRING) {
         st = NORN_FAIL(c->err, NORN_EINVAL, c->path, "%s%s: expected a string", tag, ds);
     } else if (n != 1) {
@@ -215,7 +199,7 @@ static norn_status read_string(rd *c, hid_t d, const char *tag, const char *ds, 
         if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
             H5Tset_cset(mt, H5Tget_cset(t)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) < 0) {
             st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: cannot read (truncated or damaged file?): %s", tag,
-                           ds, h5_reason(r));
+                           ds, norn_h5_reason(r));
         } else {
             *out = dupstr(s ? s : "");
             H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
@@ -230,7 +214,7 @@ static norn_status read_string(rd *c, hid_t d, const char *tag, const char *ds, 
         } else if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0) {
             norn_free(s);
             st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: cannot read (truncated or damaged file?): %s", tag,
-                           ds, h5_reason(r));
+                           ds, norn_h5_reason(r));
         } else {
             s[sz] = 0;
             *out = s;
@@ -258,7 +242,7 @@ static norn_status read_numbers(rd *c, hid_t d, const char *tag, norn_nir_data *
     hsize_t dims[H5S_MAX_RANK];
     unsigned char *raw = NULL;
     if (t < 0 || sp < 0 || nd < 0) {
-        st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: unreadable: %s", tag, ds, h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: unreadable: %s", tag, ds, norn_h5_reason(r));
         goto done;
     }
     if (H5Sget_simple_extent_type(sp) == H5S_NULL) {
@@ -299,7 +283,7 @@ static norn_status read_numbers(rd *c, hid_t d, const char *tag, norn_nir_data *
     if (cls != H5T_ENUM) {
         if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->data) < 0)
             st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: cannot read (truncated or damaged file?): %s", tag,
-                           ds, h5_reason(r));
+                           ds, norn_h5_reason(r));
         goto done;
     }
     /* an enum (h5py's bool: FALSE = 0, TRUE = 1 over int8): its raw values */
@@ -310,7 +294,7 @@ static norn_status read_numbers(rd *c, hid_t d, const char *tag, norn_nir_data *
     raw = (sz == 1 || sz == 2 || sz == 4 || sz == 8) ? norn_malloc_n((size_t)out->n, sz) : NULL;
     if (raw == NULL || mt < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
         st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "%s%s: cannot read the enum (bool) values: %s", tag, ds,
-                       h5_reason(r));
+                       norn_h5_reason(r));
     } else {
         for (uint64_t i = 0; i < out->n; i++) {
             const unsigned char *p = raw + i * sz;
@@ -415,7 +399,7 @@ static norn_status read_node(rd *c, hid_t nodes, const char *key, norn_nir_node 
     node_tag(tag, sizeof tag, key, NULL);
     hid_t g = H5Oopen(nodes, key, H5P_DEFAULT);
     if (g < 0)
-        return NORN_FAIL(c->err, NORN_EPARSE, c->path, "%scannot open: %s", tag, h5_reason(r));
+        return NORN_FAIL(c->err, NORN_EPARSE, c->path, "%scannot open: %s", tag, norn_h5_reason(r));
     norn_status st = NORN_OK;
     if (H5Iget_type(g) != H5I_GROUP) {
         st = NORN_FAIL(c->err, NORN_EINVAL, c->path, "%sis a dataset, expected a group with a type", tag);
@@ -517,7 +501,7 @@ static norn_status read_edges(rd *c, hid_t graph, norn_nir_graph *g)
     uint64_t n = 0;
     int vlen = 0;
     if (t < 0 || sp < 0 || nd < 0) {
-        st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "graph: edges: unreadable: %s", h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "graph: edges: unreadable: %s", norn_h5_reason(r));
         goto done;
     }
     if (nd > 0)
@@ -548,7 +532,7 @@ static norn_status read_edges(rd *c, hid_t graph, norn_nir_graph *g)
         if (s == NULL || (mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
             H5Tset_cset(mt, H5Tget_cset(t)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0) {
             st = NORN_FAIL(c->err, s ? NORN_EPARSE : NORN_ENOMEM, c->path,
-                           "graph: edges: cannot read (truncated or damaged file?): %s", h5_reason(r));
+                           "graph: edges: cannot read (truncated or damaged file?): %s", norn_h5_reason(r));
             goto done;
         }
     } else {
@@ -562,7 +546,7 @@ static norn_status read_edges(rd *c, hid_t graph, norn_nir_graph *g)
         char *buf = norn_malloc_n((size_t)n * 2, sz + 1);
         if (buf == NULL || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed) < 0) {
             norn_free(buf);
-            st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "graph: edges: cannot read: %s", h5_reason(r));
+            st = NORN_FAIL(c->err, NORN_EPARSE, c->path, "graph: edges: cannot read: %s", norn_h5_reason(r));
             goto done;
         }
         for (uint64_t k = 0; k < 2 * n; k++) {
@@ -1015,12 +999,12 @@ norn_status norn_nir_read(const char *path, norn_nir_graph **out, norn_err *err)
         return NORN_FAIL(err, NORN_EIO, path, "cannot open: %s", strerror(errno));
     if (!has_signature(path, sb.st_size))
         return NORN_FAIL(err, NORN_EPARSE, path, "not an HDF5 file (no HDF5 signature): a NIR file is HDF5");
-    quiet_hdf5();
+    norn_h5_quiet();
     rd c = {.path = path, .err = err};
     norn_status st = NORN_OK;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), graph = -1, nodes = -1;
     if (f < 0)
-        return NORN_FAIL(err, NORN_EPARSE, path, "truncated or damaged HDF5 file: %s", h5_reason(r));
+        return NORN_FAIL(err, NORN_EPARSE, path, "truncated or damaged HDF5 file: %s", norn_h5_reason(r));
     norn_nir_graph *g = norn_calloc_n(1, sizeof *g);
     if (g == NULL || (g->path = dupstr(path)) == NULL) {
         st = NORN_FAIL(err, NORN_ENOMEM, path, "out of memory");
@@ -1065,7 +1049,7 @@ norn_status norn_nir_read(const char *path, norn_nir_graph **out, norn_err *err)
     }
     H5G_info_t gi;
     if (H5Gget_info(nodes, &gi) < 0) {
-        st = NORN_FAIL(err, NORN_EPARSE, path, "graph: /node/nodes unreadable: %s", h5_reason(r));
+        st = NORN_FAIL(err, NORN_EPARSE, path, "graph: /node/nodes unreadable: %s", norn_h5_reason(r));
         goto done;
     }
     if (gi.nlinks == 0) {
@@ -1085,7 +1069,7 @@ norn_status norn_nir_read(const char *path, norn_nir_graph **out, norn_err *err)
         ssize_t len = H5Lget_name_by_idx(nodes, ".", H5_INDEX_NAME, H5_ITER_INC, k, NULL, 0, H5P_DEFAULT);
         char *key = len >= 0 ? norn_malloc((size_t)len + 1) : NULL;
         if (key == NULL) {
-            st = len < 0 ? NORN_FAIL(err, NORN_EPARSE, path, "graph: cannot list the nodes: %s", h5_reason(r))
+            st = len < 0 ? NORN_FAIL(err, NORN_EPARSE, path, "graph: cannot list the nodes: %s", norn_h5_reason(r))
                          : NORN_FAIL(err, NORN_ENOMEM, path, "out of memory");
             goto done;
         }

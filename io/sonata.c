@@ -1,6 +1,8 @@
 /* io/sonata.c - SONATA spike files through libhdf5; see sonata.h. */
 #include "io/sonata.h"
 
+#include "io/h5err.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -15,25 +17,6 @@
 
 #define WHERE_CAP 4400 /* truncated to norn_err.where by NORN_FAIL */
 
-static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
-
-/* The innermost message of HDF5's error stack (where the failure began),
- * or "" ; clears the stack. */
-static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data)
-{
-    char *buf = data;
-    if (n == 0 && e->desc && *e->desc)
-        snprintf(buf, 200, "%s", e->desc);
-    return 0;
-}
-
-static const char *h5_reason(char *buf)
-{
-    buf[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, buf);
-    H5Eclear2(H5E_DEFAULT);
-    return buf;
-}
 
 static void close_id(hid_t *id, herr_t (*fn)(hid_t))
 {
@@ -157,7 +140,7 @@ norn_status norn_sonata_write_spikes(const char *path, const norn_sonata_pop *po
     char tmp[4200], why[256];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return NORN_FAIL(err, NORN_EINVAL, path, "path too long");
-    quiet_hdf5();
+    norn_h5_quiet();
     hid_t f = -1, gcpl = -1, spikes = -1, sort_t = -1;
     const char *what = "cannot create the file";
     f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -190,7 +173,7 @@ norn_status norn_sonata_write_spikes(const char *path, const norn_sonata_pop *po
     return NORN_OK;
 h5fail : {
     char r[256];
-    h5_reason(r);
+    norn_h5_reason(r);
     close_id(&sort_t, H5Tclose);
     close_id(&spikes, H5Gclose);
     close_id(&gcpl, H5Pclose);
@@ -296,13 +279,13 @@ static norn_status read_sorting(rctx *c, hid_t g, const char *gpath, norn_sonata
     norn_status st = NORN_OK;
     char r[256], s[64];
     if (t < 0) {
-        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "attribute sorting: unreadable: %s", h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "attribute sorting: unreadable: %s", norn_h5_reason(r));
     } else if (H5Tget_class(t) == H5T_ENUM) {
         int8_t v = -1;
         if ((mt = sorting_type()) < 0 || H5Aread(a, mt, &v) < 0)
             st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath),
                            "attribute sorting: an enum with values other than none, by_id, by_time%s%s",
-                           *h5_reason(r) ? ": HDF5: " : "", r);
+                           *norn_h5_reason(r) ? ": HDF5: " : "", r);
         else
             *out = (norn_sonata_sorting)v;
     } else if (read_str_attr(a, s, sizeof s) == 1) {
@@ -339,13 +322,13 @@ static norn_status open_1d(rctx *c, hid_t g, const char *gpath, const char *name
         return NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "missing dataset '%s'", name);
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0)
-        return NORN_FAIL(c->err, NORN_EPARSE, at(c, obj), "not a readable dataset: %s", h5_reason(r));
+        return NORN_FAIL(c->err, NORN_EPARSE, at(c, obj), "not a readable dataset: %s", norn_h5_reason(r));
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
     norn_status st = NORN_OK;
     int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[1] = {0};
     if (t < 0 || sp < 0 || nd < 0) {
-        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, obj), "unreadable: %s", h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, obj), "unreadable: %s", norn_h5_reason(r));
     } else if (H5Tget_class(t) != cls) {
         st = NORN_FAIL(c->err, NORN_EPARSE, at(c, obj), "expected %s values",
                        cls == H5T_FLOAT ? "floating-point (float64)" : "integer (uint64)");
@@ -377,7 +360,7 @@ static norn_status read_pop(rctx *c, hid_t spikes, const char *name, norn_sonata
     snprintf(gpath, sizeof gpath, "/spikes/%s", name);
     hid_t o = H5Oopen(spikes, name, H5P_DEFAULT);
     if (o < 0)
-        return NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "unreadable: %s", h5_reason(r));
+        return NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "unreadable: %s", norn_h5_reason(r));
     if (H5Iget_type(o) != H5I_GROUP) {
         H5Oclose(o);
         return NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath),
@@ -420,12 +403,12 @@ static norn_status read_pop(rctx *c, hid_t spikes, const char *name, norn_sonata
     }
     if (nt && H5Dread(dt, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->time_ms) < 0) {
         snprintf(gpath + strlen(gpath), sizeof gpath - strlen(gpath), "/timestamps");
-        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "cannot read the data (damaged file?): %s", h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "cannot read the data (damaged file?): %s", norn_h5_reason(r));
         goto done;
     }
     if (nt && H5Dread(dn, sgn ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->node_id) < 0) {
         snprintf(gpath + strlen(gpath), sizeof gpath - strlen(gpath), "/node_ids");
-        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "cannot read the data (damaged file?): %s", h5_reason(r));
+        st = NORN_FAIL(c->err, NORN_EPARSE, at(c, gpath), "cannot read the data (damaged file?): %s", norn_h5_reason(r));
         goto done;
     }
     for (uint64_t i = 0; sgn && i < nt; i++)
@@ -457,10 +440,10 @@ norn_status norn_sonata_read_spikes(const char *path, norn_sonata_spikes **out, 
         return NORN_FAIL(err, NORN_EIO, path, "cannot open: %s", strerror(errno));
     if (!has_signature(path, sb.st_size))
         return NORN_FAIL(err, NORN_EPARSE, path, "not an HDF5 file (no HDF5 signature)");
-    quiet_hdf5();
+    norn_h5_quiet();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
-        return NORN_FAIL(err, NORN_EPARSE, path, "truncated or damaged HDF5 file: %s", h5_reason(r));
+        return NORN_FAIL(err, NORN_EPARSE, path, "truncated or damaged HDF5 file: %s", norn_h5_reason(r));
     rctx c = {.path = path, .err = err};
     norn_status st = NORN_OK;
     hid_t spikes = -1;
@@ -473,7 +456,7 @@ norn_status norn_sonata_read_spikes(const char *path, norn_sonata_spikes **out, 
     }
     H5G_info_t gi;
     if (H5Gget_info(spikes, &gi) < 0) {
-        st = NORN_FAIL(err, NORN_EPARSE, at(&c, "/spikes"), "unreadable: %s", h5_reason(r));
+        st = NORN_FAIL(err, NORN_EPARSE, at(&c, "/spikes"), "unreadable: %s", norn_h5_reason(r));
         goto done;
     }
     if (gi.nlinks == 0) {
@@ -501,7 +484,7 @@ norn_status norn_sonata_read_spikes(const char *path, norn_sonata_spikes **out, 
     for (hsize_t k = 0; k < gi.nlinks; k++) {
         ssize_t len = H5Lget_name_by_idx(spikes, ".", idx, H5_ITER_INC, k, NULL, 0, H5P_DEFAULT);
         if (len < 0) {
-            st = NORN_FAIL(err, NORN_EPARSE, at(&c, "/spikes"), "cannot list populations: %s", h5_reason(r));
+            st = NORN_FAIL(err, NORN_EPARSE, at(&c, "/spikes"), "cannot list populations: %s", norn_h5_reason(r));
             goto done;
         }
         char *name = norn_malloc((size_t)len + 1);
