@@ -16,6 +16,10 @@
  *           (delay, target) (merge sort, fixed_outdegree), then segments
  *
  * fixed_outdegree knows its row sizes up front and fills rows in one pass.
+ * fixed_indegree and fixed_total_number with constant weight and delay
+ * (Brunel's case) draw once instead (fill_quick): their nnz is known, the
+ * sources go into the weight array, and a radix partition by source block
+ * makes the scatter into rows cache-friendly. The table is the same.
  * fixed_total_number first splits `total` among targets with the projection's
  * TOTAL stream (multinomial with multapses, multivariate hypergeometric
  * without), then each target draws its sources like fixed_indegree.
@@ -632,6 +636,123 @@ static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t
     return NORN_OK;
 }
 
+/* Fast path of fill_by_target for fixed_indegree and fixed_total_number with
+ * constant weight and delay, where nnz is known before drawing. Sources are
+ * drawn once, straight into the weight array (used as uint32 scratch), and
+ * counted per row. Then, with few sources, they are scattered into the rows
+ * directly; with many, radix-partitioned first by source block into a
+ * temporary source array (4 bytes per synapse, the budget csr.h allows) and
+ * the target array (sequential writes to at most QUICK_BLOCKS block
+ * cursors), then each block is scattered into the rows of its sources,
+ * which lie in a cache-sized window; if that array cannot be had, the direct
+ * scatter is used (slower, no extra memory). The scatter writes into the
+ * weight array's memory, so target and weight swap pointers at the end, and
+ * the weight is filled in sequentially. The order of every row is the one
+ * of fill_by_target: ascending target, generation order within a target. */
+static int quick_fill_ok(const build *b)
+{
+    return (b->rule == NORN_CONN_FIXED_INDEGREE || b->rule == NORN_CONN_FIXED_TOTAL_NUMBER) &&
+           b->w_mode == VAL_CONST && b->d_mode == VAL_CONST;
+}
+
+/* Sources up to which rows are filled straight from the draw: their cursors
+ * (one cache line each) stay in L2. */
+#define DIRECT_SRC 16384u
+#define QUICK_BLOCKS 256u /* partition fan-out: 2 write streams per block */
+
+static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint64_t *rp = c->row_ptr;
+    uint32_t n_tgt = sp->n_tgt, n_src = sp->n_src;
+    uint64_t nnz = 0;
+    if (b->rule == NORN_CONN_FIXED_INDEGREE)
+        nnz = (uint64_t)n_tgt * b->k;
+    else
+        for (uint32_t t = 0; t < n_tgt; t++)
+            nnz += b->deg[t];
+    c->nnz = nnz;
+    norn_status st = alloc_synapses(b, c, ds);
+    if (st)
+        return st;
+    /* Draw: sources of target t at src[off .. off + n), counted per row. */
+    uint32_t *src = (uint32_t *)(void *)c->weight, *keep = b->buf;
+    uint64_t off = 0;
+    for (uint32_t t = 0; t < n_tgt; t++) {
+        b->buf = src + off;
+        uint64_t n = gen(b, t);
+        for (uint64_t j = 0; j < n; j++)
+            rp[src[off + j] + 1]++;
+        off += n;
+    }
+    b->buf = keep;
+    uint64_t lm = 0;
+    for (uint32_t s = 0; s < n_src; s++) {
+        if (rp[s + 1] > lm)
+            lm = rp[s + 1];
+        rp[s + 1] += rp[s];
+    }
+    *lmax = lm;
+    uint32_t *tg = c->target, *bs = NULL;
+    uint64_t *cur = NULL;
+    unsigned shift = 0;
+    while (n_src && ((uint64_t)n_src - 1) >> shift >= QUICK_BLOCKS)
+        shift++;
+    uint32_t nblk = n_src ? (uint32_t)((((uint64_t)n_src - 1) >> shift) + 1) : 0;
+    if (n_src > DIRECT_SRC) {
+        /* Without room for the partition, the direct scatter does (slower). */
+        bs = norn_malloc_n((size_t)(nnz ? nnz : 1), sizeof *bs);
+        cur = bs ? norn_malloc_n(nblk, sizeof *cur) : NULL;
+        if (!cur) {
+            norn_free(bs);
+            bs = NULL;
+        }
+    }
+    if (!bs) {
+        /* Few rows: scatter targets straight into them. */
+        off = 0;
+        for (uint32_t t = 0; t < n_tgt; t++) {
+            uint64_t n = b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
+            for (uint64_t j = 0; j < n; j++)
+                tg[rp[src[off + j]]++] = t;
+            off += n;
+        }
+    } else {
+        for (uint32_t k = 0; k < nblk; k++)
+            cur[k] = rp[(uint64_t)k << shift];
+        off = 0;
+        for (uint32_t t = 0; t < n_tgt; t++) {
+            uint64_t n = b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
+            for (uint64_t j = 0; j < n; j++) {
+                uint32_t s = src[off + j];
+                uint64_t p = cur[s >> shift]++;
+                bs[p] = s;
+                tg[p] = t;
+            }
+            off += n;
+        }
+        /* Block k now sits where its rows go: scatter it into them. */
+        uint64_t lo = 0;
+        for (uint32_t k = 0; k < nblk; k++) {
+            uint64_t hi = cur[k];
+            for (uint64_t p = lo; p < hi; p++)
+                src[rp[bs[p]]++] = tg[p];
+            lo = hi;
+        }
+        norn_free(cur);
+        norn_free(bs);
+        c->target = src;
+        c->weight = (float *)(void *)tg;
+    }
+    float w = b->w_const, *wt = c->weight;
+    for (uint64_t i = 0; i < nnz; i++)
+        wt[i] = w;
+    for (uint32_t s = n_src; s > 0; s--)
+        rp[s] = rp[s - 1];
+    rp[0] = 0;
+    return NORN_OK;
+}
+
 static norn_status fill_by_source(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
 {
     const norn_proj_spec *sp = b->sp;
@@ -880,6 +1001,14 @@ static norn_status finish(build *b, norn_csr *c, uint32_t *ds, uint64_t lmax)
     for (uint32_t s = 0; s < n_src; s++) {
         uint64_t lo = rp[s], hi = rp[s + 1];
         c->seg_ptr[s] = g;
+        if (!ds) { /* constant delay: one segment per non-empty row */
+            if (hi > lo) {
+                c->seg_delay[g] = b->d_const;
+                c->seg_start[g++] = lo;
+                dmin = dmax = b->d_const;
+            }
+            continue;
+        }
         for (uint64_t i = lo; i < hi; i++) {
             uint32_t d = ds ? ds[i] : b->d_const;
             if (i == lo || d != c->seg_delay[g - 1]) {
@@ -946,6 +1075,7 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
     }
     st = spec->conn.rule == NORN_CONN_FROM_LIST ? fill_from_list(&b, &c, &ds, &lmax)
          : b.by_source                          ? fill_by_source(&b, &c, &ds, &lmax)
+         : quick_fill_ok(&b)                    ? fill_quick(&b, &c, &ds, &lmax)
                                                 : fill_by_target(&b, &c, &ds, &lmax);
     if (st)
         goto fail;

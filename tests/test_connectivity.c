@@ -592,6 +592,39 @@ static int same_table(const norn_csr *a, const norn_csr *b)
            memcmp(a->seg_start, b->seg_start, a->nseg * 8) == 0;
 }
 
+/* fixed_indegree and fixed_total_number with a constant weight and delay take
+ * a one-draw path (direct scatter up to 16384 sources, radix partition
+ * above). A delay drawn from a range that rounds to the same step takes the
+ * general two-pass path: both must give the same table. */
+static const struct {
+    uint32_t n_src, n_tgt;
+    int same_pop, autapses, multapses;
+} quick_cases[] = {
+    {300, 200, 0, 1, 0},     {300, 200, 0, 1, 1},       {5000, 5000, 1, 0, 0},
+    {20000, 300, 0, 1, 0},   {20000, 20000, 1, 0, 0},   {40000, 700, 0, 1, 1},
+};
+
+START_TEST(quick_path_matches_general)
+{
+    for (int rule = 0; rule < 2; rule++) {
+        norn_proj_spec sp = spec(quick_cases[_i].n_src, quick_cases[_i].n_tgt,
+                                 rule ? NORN_CONN_FIXED_TOTAL_NUMBER : NORN_CONN_FIXED_INDEGREE);
+        sp.same_population = quick_cases[_i].same_pop;
+        sp.conn.allow_autapses = quick_cases[_i].autapses;
+        sp.conn.allow_multapses = quick_cases[_i].multapses;
+        sp.conn.indegree = 40;
+        sp.conn.total = 37ULL * quick_cases[_i].n_tgt;
+        norn_csr a, b;
+        build_ok(&sp, &a);
+        sp.delay_ms = dist_of(NORN_DIST_UNIFORM, 0.99, 1.01);
+        build_ok(&sp, &b);
+        ck_assert_msg(same_table(&a, &b), "case %d rule %d: tables differ", _i, rule);
+        norn_csr_free(&a);
+        norn_csr_free(&b);
+    }
+}
+END_TEST
+
 static const norn_conn_rule det_rules[] = {
     NORN_CONN_FIXED_INDEGREE,     NORN_CONN_FIXED_OUTDEGREE,
     NORN_CONN_FIXED_PROBABILITY,  NORN_CONN_FIXED_TOTAL_NUMBER,
@@ -959,15 +992,17 @@ static const struct {
     norn_conn_rule rule;
     int multapses;
     int random_values;
+    uint32_t n_src; /* 0: 120; above 16384 the constant-value build partitions */
 } mem_cases[] = {
-    {NORN_CONN_FIXED_INDEGREE, 0, 1},     {NORN_CONN_FIXED_INDEGREE, 1, 0},
-    {NORN_CONN_FIXED_OUTDEGREE, 0, 1},    {NORN_CONN_FIXED_TOTAL_NUMBER, 0, 1},
-    {NORN_CONN_FIXED_TOTAL_NUMBER, 1, 0}, {NORN_CONN_FIXED_PROBABILITY, 1, 1},
+    {NORN_CONN_FIXED_INDEGREE, 0, 1, 0},     {NORN_CONN_FIXED_INDEGREE, 1, 0, 0},
+    {NORN_CONN_FIXED_OUTDEGREE, 0, 1, 0},    {NORN_CONN_FIXED_TOTAL_NUMBER, 0, 1, 0},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 1, 0, 0}, {NORN_CONN_FIXED_PROBABILITY, 1, 1, 0},
+    {NORN_CONN_FIXED_INDEGREE, 0, 0, 20000}, {NORN_CONN_FIXED_TOTAL_NUMBER, 0, 0, 20000},
 };
 
 START_TEST(enomem_every_allocation)
 {
-    norn_proj_spec sp = spec(120, 100, mem_cases[_i].rule);
+    norn_proj_spec sp = spec(mem_cases[_i].n_src ? mem_cases[_i].n_src : 120, 100, mem_cases[_i].rule);
     sp.conn.indegree = 20;
     sp.conn.outdegree = 20;
     sp.conn.total = 2000;
@@ -1055,6 +1090,8 @@ static Suite *connectivity_suite(void)
     tcase_add_test(tc, fixed_indegree_uniform_sources);
     tcase_add_test(tc, fixed_total_number_count);
     tcase_add_test(tc, fixed_total_number_spread);
+    tcase_add_loop_test(tc, quick_path_matches_general, 0,
+                        (int)(sizeof quick_cases / sizeof quick_cases[0]));
     tcase_add_loop_test(tc, fixed_probability_count, 0,
                         (int)(sizeof prob_p / sizeof prob_p[0]));
     tcase_add_test(tc, fixed_probability_edges);
