@@ -91,7 +91,8 @@ typedef struct {
  * below the resolution 0.1 ms", ENOMEM for sizes that do not fit).
  * from_matrix drops the diagonal when autapses are excluded; one_to_one
  * within one population without autapses is an error. Peak memory is the
- * table plus 4 bytes per synapse while delays are not constant. */
+ * table plus up to 4 bytes per synapse (for delays that are not constant,
+ * or to sort a large fixed-count table's synapses by source). */
 norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *err);
 
 /* Frees the arrays; the struct is zeroed. NULL-safe. */
