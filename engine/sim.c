@@ -30,6 +30,8 @@ typedef struct {
     double rate_per_ms, weight, start, stop;
     uint32_t index;  /* stimulus index, for the stream key */
     double *next_a;  /* [n] time of the next arrival(s) */
+    int64_t *next_k; /* grid: [n] its step index (no division recovers it) */
+    double grid_n;   /* grid: n when the resolution is 1/n ms (times are k/n), else 0 */
     uint32_t *cnt;   /* [n] arrivals at next_a */
     norn_rng *rng;   /* [n] */
     double lambda, p0, log_p0; /* grid: per-step mean, P(no arrival), log */
@@ -287,6 +289,7 @@ void norn_sim_destroy(norn_sim *s)
     norn_free(s->tables);
     for (uint32_t k = 0; k < s->n_poisson; k++) {
         norn_free(s->poisson[k].next_a);
+        norn_free(s->poisson[k].next_k);
         norn_free(s->poisson[k].cnt);
         norn_free(s->poisson[k].rng);
         norn_free(s->poisson[k].cdf);
@@ -806,7 +809,7 @@ static void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
         return;
     }
     double h = s->cfg.resolution_ms;
-    int64_t k = norn_grid_index(q->next_a[i], h);
+    int64_t k = q->next_k[i];
     uint32_t c = 0;
     if (q->lambda >= 0.25) {
         do {
@@ -829,8 +832,10 @@ static void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
         if (c == 0)
             c = 1;
     }
-    double t = norn_grid_time(k, h);
+    /* norn_grid_time(k, h), its division by n known in advance */
+    double t = q->grid_n > 0 ? (double)k / q->grid_n : norn_grid_time(k, h);
     q->next_a[i] = t <= q->stop ? t : INFINITY;
+    q->next_k[i] = k;
     q->cnt[i] = c;
 }
 
@@ -876,11 +881,17 @@ norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, doub
         }
     }
     q->next_a = norn_malloc_n(p->mp.n, sizeof(double));
+    q->next_k = grid ? norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(int64_t)) : NULL;
+    {
+        double inv = 1.0 / h, gn = nearbyint(inv);
+        q->grid_n = gn >= 1 && fabs(inv - gn) <= 1e-9 * gn ? gn : 0.0; /* as norn_grid_time decides */
+    }
     q->cnt = norn_malloc_n(p->mp.n, sizeof(uint32_t));
     q->rng = norn_malloc_n(p->mp.n, sizeof(norn_rng));
-    if (!q->next_a || !q->cnt || !q->rng || (grid && q->lambda > 0 && !q->cdf) ||
+    if (!q->next_a || !q->cnt || !q->rng || (grid && (!q->next_k || (q->lambda > 0 && !q->cdf))) ||
         !append_u32(&p->poisson, &p->n_poisson, s->n_poisson)) {
         norn_free(q->next_a);
+        norn_free(q->next_k);
         norn_free(q->cnt);
         norn_free(q->rng);
         norn_free(q->cdf);
@@ -891,6 +902,8 @@ norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, doub
                                     ((uint64_t)q->index << 32) | (p->first_id + i));
         /* grid: the first candidate step is the one ending after start */
         q->next_a[i] = grid ? norn_grid_time((int64_t)ceil(q->start / h - 1e-9), h) : q->start;
+        if (grid)
+            q->next_k[i] = (int64_t)ceil(q->start / h - 1e-9);
         poisson_next(s, q, i);
     }
     if (q->rate_per_ms > 0)
