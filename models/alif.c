@@ -95,6 +95,7 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
     mp->c[C_R] = tm / p[P_C_M];
     norn__psc_channel(tm, p[P_TAU_EX], &mp->c[C_AEX], &mp->c[C_SPK_EX], &mp->c[C_KMAX_EX]);
     norn__psc_channel(tm, p[P_TAU_IN], &mp->c[C_AIN], &mp->c[C_SPK_IN], &mp->c[C_KMAX_IN]);
+    norn__psc_cache_clear(mp);
     return NORN_OK;
 }
 

@@ -49,22 +49,28 @@ typedef struct {
     double spk_e, spk_i, kmax_e, kmax_i;
 } norn__psc_traj;
 
+/* The trajectory's terms at s: membrane decay, the two PSP kernels, the
+ * threshold's decay, the two currents' decays. They depend on s and the
+ * population's constants only (eth is used only where theta != 0). */
 typedef struct {
-    double em, ke, ki, eth;
+    double em, ke, ki, eth, es, ei;
 } norn__psc_terms;
 
 static inline norn__psc_terms norn__psc_at(const norn__psc_traj *g, double s)
 {
     norn__psc_terms r;
     r.em = exp(-s / g->tm);
-    r.ke = norn__psc_kernel(s, r.em, exp(-s / g->te), g->ae);
-    r.ki = norn__psc_kernel(s, r.em, exp(-s / g->ti), g->ai);
-    r.eth = g->th != 0.0 ? exp(-s / g->tth) : 0.0;
+    r.es = exp(-s / g->te);
+    r.ei = exp(-s / g->ti);
+    r.ke = norn__psc_kernel(s, r.em, r.es, g->ae);
+    r.ki = norn__psc_kernel(s, r.em, r.ei, g->ai);
+    r.eth = exp(-s / g->tth);
     return r;
 }
 
 /* The terms at s = 0. */
-static inline norn__psc_terms norn__psc_origin(void) { return (norn__psc_terms){1.0, 0.0, 0.0, 1.0}; }
+static inline norn__psc_terms norn__psc_origin(void) { return (norn__psc_terms){1.0, 0.0, 0.0, 1.0, 1.0, 1.0}; }
+
 
 static inline double norn__psc_v(const norn__psc_traj *g, const norn__psc_terms *r)
 {
@@ -133,6 +139,35 @@ static inline int norn__psc_search(const norn__psc_traj *g, double vth, double a
 /* ---- the model's side: lif and alif share this layout */
 
 #include "models/model.h"
+#include <string.h>
+
+/* norn__psc_at through a direct-mapped cache in mp->cache keyed by s: the
+ * sweeps of a window and the targets of one spike share their intervals,
+ * so most advances cost no exp. Cleared by norn__psc_cache_clear. */
+#define NORN__PSC_SLOTS 18 /* 7 doubles each in mp->cache[128] */
+static inline void norn__psc_cache_clear(norn_model_pop *mp)
+{
+    for (int k = 0; k < NORN__PSC_SLOTS; k++)
+        mp->cache[7 * k] = NAN; /* never equal to an interval */
+}
+
+static inline norn__psc_terms norn__psc_at_cached(norn_model_pop *mp, const norn__psc_traj *g, double s)
+{
+    uint64_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    double *c = mp->cache + 7 * (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) % NORN__PSC_SLOTS);
+    if (c[0] == s)
+        return (norn__psc_terms){c[1], c[2], c[3], c[4], c[5], c[6]};
+    norn__psc_terms r = norn__psc_at(g, s);
+    c[0] = s;
+    c[1] = r.em;
+    c[2] = r.ke;
+    c[3] = r.ki;
+    c[4] = r.eth;
+    c[5] = r.es;
+    c[6] = r.ei;
+    return r;
+}
 
 /* Parameter indices (lif's table; alif appends tau_theta, q_theta), state
  * indices (alif adds theta) and constants in mp->c, shared by both. */
@@ -169,9 +204,10 @@ static inline void norn__psc_make_traj(const norn_model_pop *mp, uint32_t i, nor
 static inline void norn__psc_commit(norn_model_pop *mp, uint32_t i, const norn__psc_traj *g, double s,
                                     const norn__psc_terms *r, int theta)
 {
+    (void)s;
     mp->st[NORN__PSC_S_V][i] = norn__psc_v(g, r);
-    mp->st[NORN__PSC_S_IEX][i] *= exp(-s / g->te);
-    mp->st[NORN__PSC_S_IIN][i] *= exp(-s / g->ti);
+    mp->st[NORN__PSC_S_IEX][i] *= r->es;
+    mp->st[NORN__PSC_S_IIN][i] *= r->ei;
     if (theta && g->th != 0.0) /* theta = 0 stays 0 */
         mp->st[NORN__PSC_S_TH][i] *= r->eth;
 }
@@ -203,7 +239,7 @@ static inline int norn__psc_advance(norn_model_pop *mp, uint32_t i, double t0, d
         norn__psc_make_traj(mp, i, &g, theta);
         double D = t1 - t0;
         norn__psc_terms t_a = norn__psc_origin();
-        norn__psc_terms t_b = norn__psc_at(&g, D);
+        norn__psc_terms t_b = norn__psc_at_cached(mp, &g, D);
         double tol = 1e-15 * fmax(1.0, fabs(t1));
         double s;
         if (g.vinf + g.dv - g.th < vth && norn__psc_search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
@@ -222,7 +258,7 @@ static inline int norn__psc_advance(norn_model_pop *mp, uint32_t i, double t0, d
             if (gp <= t0)
                 gp = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
             if (gp < t1) {
-                norn__psc_terms r = norn__psc_at(&g, gp - t0);
+                norn__psc_terms r = norn__psc_at_cached(mp, &g, gp - t0);
                 norn__psc_commit(mp, i, &g, gp - t0, &r, theta);
                 t0 = gp;
                 th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
