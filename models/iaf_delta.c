@@ -73,7 +73,7 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
     return NORN_OK;
 }
 
-#define CACHE_SLOTS 42 /* (t, E, 1/E) triples in mp->cache */
+#define CACHE_SLOTS 32 /* (t, E, 1/E) triples in mp->cache; a power of two (a mask, not a division) */
 
 static void clear_cache(norn_model_pop *mp)
 {
@@ -105,7 +105,7 @@ static inline clock_val clock_at(norn_model_pop *mp, double t)
 {
     uint64_t bits;
     memcpy(&bits, &t, sizeof bits);
-    unsigned slot = (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) % CACHE_SLOTS);
+    unsigned slot = (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) & (CACHE_SLOTS - 1));
     double *c = mp->cache + 3 * slot;
     if (c[0] == t)
         return (clock_val){c[1], c[2]};

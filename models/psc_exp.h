@@ -144,7 +144,7 @@ static inline int norn__psc_search(const norn__psc_traj *g, double vth, double a
 /* norn__psc_at through a direct-mapped cache in mp->cache keyed by s: the
  * sweeps of a window and the targets of one spike share their intervals,
  * so most advances cost no exp. Cleared by norn__psc_cache_clear. */
-#define NORN__PSC_SLOTS 18 /* 7 doubles each in mp->cache[128] */
+#define NORN__PSC_SLOTS 16 /* 7 doubles each in mp->cache[128]; a power of two */
 static inline void norn__psc_cache_clear(norn_model_pop *mp)
 {
     for (int k = 0; k < NORN__PSC_SLOTS; k++)
@@ -155,7 +155,7 @@ static inline norn__psc_terms norn__psc_at_cached(norn_model_pop *mp, const norn
 {
     uint64_t bits;
     memcpy(&bits, &s, sizeof bits);
-    double *c = mp->cache + 7 * (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) % NORN__PSC_SLOTS);
+    double *c = mp->cache + 7 * (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) & (NORN__PSC_SLOTS - 1));
     if (c[0] == s)
         return (norn__psc_terms){c[1], c[2], c[3], c[4], c[5], c[6]};
     norn__psc_terms r = norn__psc_at(g, s);
