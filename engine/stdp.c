@@ -164,7 +164,7 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->h = norn_calloc_n(nq, sizeof(ring));
     st->cut = -INFINITY;
     st->nw = norn_malloc_n(nq, sizeof(newest));
-    st->log_cap = 1024;
+    st->log_cap = 64; /* grows by doubling with the spikes in flight */
     st->log = norn_malloc_n(st->log_cap, sizeof(pre_log));
     int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->log && st->nw;
     if (ok && p->rule == NORN_STDP_NN_PRE)
