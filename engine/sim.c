@@ -1308,6 +1308,34 @@ static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, doub
     const norn_model_type *type = p->mp.type;
     if (type->above(&p->mp, i, tl))
         emit(s, p, pi, i, tl);
+    if (p->n_poisson == 1) {
+        /* the usual case, one Poisson drive: the loop below without its
+         * loops over drives */
+        poisson_stim *ps = &s->poisson[p->poisson[0]];
+        const int split = type->n_channels > 1;
+        for (;;) {
+            double tn = ps->next_a[i];
+            if (tn > t) {
+                evolve(s, p, pi, i, tl, t);
+                break;
+            }
+            evolve(s, p, pi, i, tl, tn);
+            double w[2] = {0.0, 0.0};
+            while (ps->next_a[i] == tn) {
+                double x = ps->weight * ps->cnt[i];
+                w[split && x < 0] += x;
+                poisson_next(s, ps, i);
+            }
+            input_sums(p, i, tn, w[0], w[1]);
+            tl = tn;
+            if (tn == t)
+                break;
+            if (type->above(&p->mp, i, tn))
+                emit(s, p, pi, i, tn);
+        }
+        p->t_last[i] = t;
+        return;
+    }
     for (;;) {
         double tn = INFINITY;
         for (uint32_t k = 0; k < p->n_poisson; k++) {
