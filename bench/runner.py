@@ -21,36 +21,11 @@ import stats  # noqa: E402
 PY = "/usr/bin/python3"  # Debian's, with numpy and brian2
 
 
-TIME = "/usr/bin/time"  # GNU time: a small process to fork the program from
 
 
 def run_timed(cmd, cwd=None, stdout=subprocess.DEVNULL, stderr=None):
-    """Runs cmd to completion. Returns (exit code, wall s, user+sys CPU s,
-    peak RSS bytes) of exactly that program.
-
-    Unlike stats.run_timed, the peak RSS is not the caller's: Linux keeps a
-    process's maxrss across fork and execve, so a child forked from this
-    Python process reports at least this process's own peak (a Brian2 script
-    holding the connectivity arrays made its binary look 400 MB bigger; any
-    run looks >= ~30 MB). The program is therefore started through GNU time
-    (a ~2 MB process), which reports its child's maxrss (%M). Wall and CPU
-    come from os.wait4 as in stats.run_timed (time's own share is ~1 ms).
-    Without /usr/bin/time it falls back to stats.run_timed."""
-    if not os.access(TIME, os.X_OK):
-        return stats.run_timed(cmd, cwd=cwd, stdout=stdout, stderr=stderr)
-    fd, path = tempfile.mkstemp(prefix="norn-bench-rss-")
-    os.close(fd)
-    try:
-        rc, wall, cpu, rss_parent = stats.run_timed([TIME, "-q", "-f", "%M", "-o", path] + list(cmd), cwd=cwd,
-                                                    stdout=stdout, stderr=stderr)
-        try:
-            with open(path) as f:
-                rss = int(f.read().split()[-1]) * 1024
-        except (OSError, ValueError, IndexError):
-            rss = rss_parent
-    finally:
-        os.unlink(path)
-    return rc, wall, cpu, rss
+    """stats.run_timed: the program's own peak RSS, through GNU time."""
+    return stats.run_timed(cmd, cwd=cwd, stdout=stdout, stderr=stderr)
 
 
 def norn_exe(build_dir="build", exe=None):

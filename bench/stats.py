@@ -7,6 +7,7 @@ Use Debian's interpreter (/usr/bin/python3), which has numpy.
 import datetime
 import os
 import subprocess
+import tempfile
 import time
 
 import numpy as np
@@ -67,15 +68,42 @@ def machine():
     return f"{model}, nproc {os.cpu_count()}, loadavg {load}, {date}"
 
 
-def run_timed(cmd, cwd=None, stdout=subprocess.DEVNULL, stderr=None):
-    """Runs cmd to completion. Returns (exit code, wall s, user+sys CPU s,
-    peak RSS bytes) of exactly that child (os.wait4)."""
+def _wait4_timed(cmd, cwd=None, stdout=subprocess.DEVNULL, stderr=None):
+    """Runs cmd; (exit code, wall s, user+sys CPU s, maxrss bytes) from os.wait4."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, stdout=stdout, stderr=stderr)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     return p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def run_timed(cmd, cwd=None, stdout=subprocess.DEVNULL, stderr=None):
+    """Runs cmd to completion. Returns (exit code, wall s, user+sys CPU s,
+    peak RSS bytes) of exactly that program. Linux keeps a process's maxrss
+    across fork and execve, so a child forked from this Python process would
+    report at least this process's own peak; the program is therefore
+    started through GNU time (a ~2 MB process), which reports its child's
+    maxrss (%M). Wall and CPU come from os.wait4 (time's own share is ~1 ms).
+    Without /usr/bin/time: os.wait4's figures, an upper bound for the RSS."""
+    if not os.access(GNU_TIME, os.X_OK):
+        return _wait4_timed(cmd, cwd=cwd, stdout=stdout, stderr=stderr)
+    fd, path = tempfile.mkstemp(prefix="norn-bench-rss-")
+    os.close(fd)
+    try:
+        rc, wall, cpu, rss = _wait4_timed([GNU_TIME, "-q", "-f", "%M", "-o", path] + list(cmd), cwd=cwd,
+                                          stdout=stdout, stderr=stderr)
+        try:
+            with open(path) as f:
+                rss = int(f.read().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    finally:
+        os.unlink(path)
+    return rc, wall, cpu, rss
 
 
 def median(xs):
