@@ -46,7 +46,7 @@ def norn_exe(build_dir="build", exe=None):
 def norn_run(exe, desc, out, mode=None, duration=None, label="norn", extra=()):
     """One `norn run`, timed. Returns {wall_s, cpu_s, peak_rss_bytes, info}
     (info = run.json). Exits the script with norn's stderr on failure."""
-    cmd = [exe, "run", desc, "-o", out, "--quiet"]
+    cmd = [exe, "run", desc, "-o", out, "--quiet", "--force"]
     if mode:
         cmd += ["--mode", mode]
     if duration is not None:

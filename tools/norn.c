@@ -74,6 +74,8 @@ static const char usage[] =
     "  -p, --plot          also draw DIR/raster.png (as norn plot raster DIR);\n"
     "                      simulation.plot: true in the description does the same\n"
     "  -q, --quiet         no progress line and no summary\n"
+    "  -f, --force         overwrite an earlier run in the output directory (without it,\n"
+    "                      a directory holding a run.json is refused)\n"
     "  --input FILE.npy    with a .nir model (norn run MODEL.nir): the input spike tensor\n"
     "                      [T, n_in]; the run lasts T steps (see norn import --help)\n"
     "  --dt MS, --time-unit s|ms   with a .nir model: as norn import\n"
@@ -268,19 +270,20 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
         {"plot", no_argument, 0, 'p'},           {"input", required_argument, 0, O_INPUT},
         {"dt", required_argument, 0, O_DT},      {"time-unit", required_argument, 0, O_UNIT},
-        {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'f'},          {0, 0, 0, 0}};
     const char *nir_input = NULL;
     double nir_dt = 1.0;
     int nir_ms = 0, nir_opts = 0;
     const char *out_dir = NULL, *mode = NULL;
     uint64_t seed = 0;
-    int have_seed = 0, quiet = 0, plot = 0;
+    int have_seed = 0, quiet = 0, plot = 0, force = 0;
     double duration = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:t:m:qhp", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:t:m:qhpf", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out_dir = optarg; break;
+        case 'f': force = 1; break;
         case 's':
             if (!parse_u64(optarg, &seed)) {
                 fprintf(stderr, "norn: --seed: expected a non-negative integer, got '%s'\n", optarg);
@@ -389,6 +392,15 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
     if (!out_dir) {
         snprintf(dir_buf, sizeof dir_buf, "out/%s", d->name);
         out_dir = dir_buf;
+    }
+    /* a finished run is never overwritten silently */
+    char prev[4200];
+    snprintf(prev, sizeof prev, "%s/run.json", out_dir);
+    if (!force && access(prev, F_OK) == 0) {
+        fprintf(stderr, "norn: %s holds an earlier run (%s); pass --force to overwrite it, or choose another "
+                        "directory with -o\n", out_dir, prev);
+        norn_desc_free(d);
+        return 2;
     }
     norn_sim *s = NULL;
     norn_build_info bi;
