@@ -471,9 +471,71 @@ static norn_status add_stimulus(norn_sim *s, const norn_desc *d, const norn_desc
     return st;
 }
 
+/* A generous estimate of the bytes a network needs at its peak: 8 per
+ * synapse (target and weight; 12 with STDP), 4 more per synapse of the
+ * largest table while it is built, ~128 per neuron and ~48 per neuron and
+ * Poisson drive. Synapse counts are exact for the fixed-count rules and
+ * expected for fixed_probability; files are counted by their size. */
+static double estimate_bytes(const norn_desc *d, double *synapses_out, uint32_t *big_proj, double *big_syn)
+{
+    double total = 0, syn_all = 0, largest = 0;
+    *big_proj = UINT32_MAX;
+    *big_syn = 0;
+    for (uint32_t k = 0; k < d->n_pops; k++)
+        total += 128.0 * d->pops[k].size;
+    for (uint32_t k = 0; k < d->n_stims; k++)
+        if (d->stims[k].type == NORN_STIM_POISSON)
+            for (uint32_t t = 0; t < d->stims[k].n_to; t++)
+                total += 48.0 * d->pops[d->stims[k].to[t]].size;
+    for (uint32_t k = 0; k < d->n_projs; k++) {
+        const norn_desc_proj *pj = &d->projs[k];
+        double ns = d->pops[pj->from].size;
+        for (uint32_t t = 0; t < pj->n_to; t++) {
+            double nt = d->pops[pj->to[t]].size, n = 0;
+            const norn_conn_spec *c = &pj->conn;
+            int rule = pj->conn_given ? (int)c->rule : pj->weight.file ? -1 : NORN_CONN_ALL_TO_ALL;
+            switch (rule) {
+            case NORN_CONN_ALL_TO_ALL: n = ns * nt; break;
+            case NORN_CONN_ONE_TO_ONE: n = nt; break;
+            case NORN_CONN_FIXED_PROBABILITY: n = c->p * ns * nt; break;
+            case NORN_CONN_FIXED_INDEGREE: n = (double)c->indegree * nt; break;
+            case NORN_CONN_FIXED_OUTDEGREE: n = (double)c->outdegree * ns; break;
+            case NORN_CONN_FIXED_TOTAL_NUMBER: n = (double)c->total; break;
+            default: n = 0; break; /* from files: bounded by what the files hold */
+            }
+            syn_all += n;
+            if (n > *big_syn) {
+                *big_syn = n;
+                *big_proj = k;
+            }
+            total += n * (pj->stdp.rule != NORN_STDP_NONE && pj->stdp.rule != NORN_STDP_NORSE ? 12.0 : 8.0);
+            if (n > largest)
+                largest = n;
+        }
+    }
+    *synapses_out = syn_all;
+    return total + 4.0 * largest;
+}
+
 norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info, norn_err *err)
 {
     double t_start = now_s();
+    {
+        uint32_t big;
+        double syn, big_syn, need = estimate_bytes(d, &syn, &big, &big_syn);
+        double limit = d->max_memory ? (double)d->max_memory : (double)norn_mem_available();
+        if (limit > 0 && need > limit) {
+            char what[300] = "";
+            if (big != UINT32_MAX)
+                snprintf(what, sizeof what, ", %.3g of them in projections[%u] '%s'", big_syn, big,
+                         d->projs[big].name);
+            return NORN_FAIL(err, NORN_ENOMEM, big != UINT32_MAX ? d->projs[big].where : d->where,
+                             "the network needs about %.2f GiB (%.3g synapses%s), more than the %.2f GiB %s; "
+                             "make it smaller%s", need / 1073741824.0, syn, what, limit / 1073741824.0,
+                             d->max_memory ? "allowed by --max-memory" : "of memory available",
+                             d->max_memory ? " or raise --max-memory" : "");
+        }
+    }
     norn_sim_config cfg = {.resolution_ms = d->resolution_ms, .mode = d->mode, .seed = d->seed};
     norn_sim *s = NULL;
     norn_status st = norn_sim_create(&cfg, &s, err);

@@ -389,10 +389,33 @@ START_TEST(test_network_too_big)
     int rc = run_norn(args, NULL, &err);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
     ck_assert_ptr_nonnull(strstr(err, "net.yaml:5:5"));
-    ck_assert_ptr_nonnull(strstr(err, "30000000000 synapses need 240000000000 bytes"));
-    ck_assert_ptr_nonnull(strstr(err, "available"));
+    ck_assert_ptr_nonnull(strstr(err, "(3e+10 synapses, 3e+10 of them in projections[0] 'proj0')"));
+    ck_assert_ptr_nonnull(strstr(err, "GiB of memory available; make it smaller"));
     snprintf(args, sizeof args, "%s/out", dir);
     ck_assert(!tu_exists(args));
+    free(err);
+    /* a limit of the user's: the estimate (here ~2.3 MiB) against --max-memory */
+    free(path);
+    path = tu_write(dir, "small.yaml",
+                    "simulation: {duration: 10}\n"
+                    "populations:\n  a: {model: iaf_delta, size: 1000}\n"
+                    "projections:\n"
+                    "  - {from: a, to: a, connect: {rule: fixed_indegree, indegree: 200}, weight: 0.1}\n");
+    snprintf(args, sizeof args, "run %s -o %s/out --max-memory 1M", path, dir);
+    rc = run_norn(args, NULL, &err);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
+    ck_assert_ptr_nonnull(strstr(err, "small.yaml:5:5"));
+    ck_assert_ptr_nonnull(strstr(err, "more than the 0.00 GiB allowed by --max-memory; make it smaller or raise "
+                                      "--max-memory"));
+    free(err);
+    snprintf(args, sizeof args, "%s/out", dir);
+    ck_assert(!tu_exists(args)); /* refused before anything was written */
+    snprintf(args, sizeof args, "run %s -o %s/out --max-memory 64M --quiet", path, dir);
+    ck_assert_int_eq(run_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(args, sizeof args, "run %s -o %s/out2 --max-memory 12Q", path, dir);
+    ck_assert_int_eq(run_norn(args, NULL, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--max-memory: expected a size such as 8G, 512M or 1000000, got '12Q'"));
     free(err);
     free(path);
 }

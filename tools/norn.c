@@ -76,6 +76,8 @@ static const char usage[] =
     "  -q, --quiet         no progress line and no summary\n"
     "  -f, --force         overwrite an earlier run in the output directory (without it,\n"
     "                      a directory holding a run.json is refused)\n"
+    "      --max-memory SIZE  refuse, before building, a network estimated to need more\n"
+    "                      (e.g. 8G, 512M; default: the memory available)\n"
     "  --input FILE.npy    with a .nir model (norn run MODEL.nir): the input spike tensor\n"
     "                      [T, n_in]; the run lasts T steps (see norn import --help)\n"
     "  --dt MS, --time-unit s|ms   with a .nir model: as norn import\n"
@@ -263,20 +265,22 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
 
 static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, size_t nir_cap)
 {
-    enum { O_INPUT = 256, O_DT, O_UNIT };
+    enum { O_INPUT = 256, O_DT, O_UNIT, O_MAXMEM };
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},      {"seed", required_argument, 0, 's'},
         {"duration", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
         {"plot", no_argument, 0, 'p'},           {"input", required_argument, 0, O_INPUT},
         {"dt", required_argument, 0, O_DT},      {"time-unit", required_argument, 0, O_UNIT},
-        {"force", no_argument, 0, 'f'},          {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'f'},          {"max-memory", required_argument, 0, O_MAXMEM},
+        {0, 0, 0, 0}};
     const char *nir_input = NULL;
     double nir_dt = 1.0;
     int nir_ms = 0, nir_opts = 0;
     const char *out_dir = NULL, *mode = NULL;
     uint64_t seed = 0;
     int have_seed = 0, quiet = 0, plot = 0, force = 0;
+    uint64_t max_memory = 0;
     double duration = 0;
     int c;
     optind = 1;
@@ -284,6 +288,27 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
         switch (c) {
         case 'o': out_dir = optarg; break;
         case 'f': force = 1; break;
+        case O_MAXMEM: {
+            char *end;
+            double v = strtod(optarg, &end);
+            double mul = 1;
+            if (*end == 'K' || *end == 'k')
+                mul = 1024.0, end++;
+            else if (*end == 'M' || *end == 'm')
+                mul = 1048576.0, end++;
+            else if (*end == 'G' || *end == 'g')
+                mul = 1073741824.0, end++;
+            else if (*end == 'T' || *end == 't')
+                mul = 1099511627776.0, end++;
+            if (*end == 'B' || *end == 'b')
+                end++;
+            if (*end || !(v > 0) || !isfinite(v * mul) || v * mul >= 1.8e19) {
+                fprintf(stderr, "norn: --max-memory: expected a size such as 8G, 512M or 1000000, got '%s'\n", optarg);
+                return 2;
+            }
+            max_memory = (uint64_t)(v * mul);
+            break;
+        }
         case 's':
             if (!parse_u64(optarg, &seed)) {
                 fprintf(stderr, "norn: --seed: expected a non-negative integer, got '%s'\n", optarg);
@@ -402,6 +427,7 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
         norn_desc_free(d);
         return 2;
     }
+    d->max_memory = max_memory;
     norn_sim *s = NULL;
     norn_build_info bi;
     if (norn_build(d, &s, &bi, &err) != NORN_OK) {
