@@ -1429,6 +1429,27 @@ static void deliver_segment_stp(norn_sim *s, const norn_event *e)
     s->events += hi - lo;
 }
 
+/* Grid mode, one input channel: adds the synapses lo..hi-1 to their
+ * targets' sums at this time, marking each target once. The weight is
+ * wf[k] (float32), wd[k] (double) or the constant wc, whichever is given;
+ * inlined with constant arguments, each use is one tight loop. */
+static inline void sum_synapses(population *p, const uint32_t *tg, uint64_t lo, uint64_t hi, const float *wf,
+                                const double *wd, double wc)
+{
+    uint8_t *mark = p->mark;
+    double *acc = p->acc;
+    uint32_t *pend = p->pend, np = p->n_pend;
+    for (uint64_t k = lo; k < hi; k++) {
+        uint32_t j = tg[k];
+        if (!mark[j]) {
+            mark[j] = 1;
+            pend[np++] = j;
+        }
+        acc[j] += wf ? (double)wf[k] : wd ? wd[k] : wc;
+    }
+    p->n_pend = np;
+}
+
 /* A segment of a table with STDP: the weights are updated first (NEST's
  * order), then the spike is transmitted with them. */
 static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
@@ -1455,18 +1476,7 @@ static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
         for (uint64_t k = lo; k < hi; k++)
             accumulate(p, tg[k], W[k], 1);
     } else {
-        uint8_t *mark = p->mark;
-        double *acc = p->acc;
-        uint32_t *pend = p->pend, np = p->n_pend;
-        for (uint64_t k = lo; k < hi; k++) {
-            uint32_t j = tg[k];
-            if (!mark[j]) {
-                mark[j] = 1;
-                pend[np++] = j;
-            }
-            acc[j] += W[k];
-        }
-        p->n_pend = np;
+        sum_synapses(p, tg, lo, hi, NULL, W, 0.0);
     }
     s->events += hi - lo;
 }
@@ -1502,30 +1512,10 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
         for (uint64_t k = lo; k < hi; k++)
             accumulate(p, tg[k], hom ? wh : wt[k], 1);
     } else {
-        uint8_t *mark = p->mark;
-        double *acc = p->acc;
-        uint32_t *pend = p->pend, np = p->n_pend;
-        if (hom) {
-            /* one weight for the whole table: only the targets are read */
-            for (uint64_t k = lo; k < hi; k++) {
-                uint32_t j = tg[k];
-                if (!mark[j]) {
-                    mark[j] = 1;
-                    pend[np++] = j;
-                }
-                acc[j] += wh;
-            }
-        } else {
-            for (uint64_t k = lo; k < hi; k++) {
-                uint32_t j = tg[k];
-                if (!mark[j]) {
-                    mark[j] = 1;
-                    pend[np++] = j;
-                }
-                acc[j] += wt[k];
-            }
-        }
-        p->n_pend = np;
+        if (hom) /* one weight for the whole table: only the targets are read */
+            sum_synapses(p, tg, lo, hi, NULL, NULL, wh);
+        else
+            sum_synapses(p, tg, lo, hi, wt, NULL, 0.0);
     }
     s->events += hi - lo;
 }
