@@ -1019,6 +1019,12 @@ void norn_sim_record_spikes(norn_sim *s, uint32_t pop, int on)
         s->pops[pop].record = on;
 }
 
+/* A recording interval of `steps` resolution steps is a whole number >= 1. */
+static int whole_steps(double steps)
+{
+    return !(!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps);
+}
+
 norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, int n_vars,
                                   const uint32_t *neurons, uint32_t n_neurons, double interval_ms,
                                   uint32_t *out_index, norn_err *err)
@@ -1038,7 +1044,7 @@ norn_status norn_sim_record_state(norn_sim *s, uint32_t pop, const int *vars, in
         if (neurons[k] >= p->mp.n)
             return NORN_FAIL(err, NORN_EINVAL, NULL, "record: neuron %u out of range", neurons[k]);
     double h = s->cfg.resolution_ms, steps = interval_ms / h;
-    if (!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps)
+    if (!whole_steps(steps))
         return NORN_FAIL(err, NORN_EINVAL, NULL, "record: interval %g ms must be a positive multiple of the resolution %g ms",
                          interval_ms, h);
     recorder *r = norn_realloc_n(s->recs, s->n_recs + 1, sizeof *r);
@@ -1069,7 +1075,7 @@ norn_status norn_sim_record_weights(norn_sim *s, const uint32_t *tables, uint32_
         if (tables[k] >= s->n_tables)
             return NORN_FAIL(err, NORN_EINVAL, NULL, "record weights: table %u out of range", tables[k]);
     double h = s->cfg.resolution_ms, steps = interval_ms / h;
-    if (interval_ms != 0 && (!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps))
+    if (interval_ms != 0 && !whole_steps(steps))
         return NORN_FAIL(err, NORN_EINVAL, NULL,
                          "record weights: every %g ms must be a positive multiple of the resolution %g ms", interval_ms,
                          h);
@@ -1117,7 +1123,7 @@ norn_status norn_sim_record_stp(norn_sim *s, uint32_t table, const int *vars, in
     if (n_vars < 1 || n_vars > 2)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "record plasticity: 1 or 2 variables (u, x)");
     double h = s->cfg.resolution_ms, steps = interval_ms / h;
-    if (!(steps >= 1 - 1e-9) || fabs(steps - nearbyint(steps)) > 1e-9 * steps)
+    if (!whole_steps(steps))
         return NORN_FAIL(err, NORN_EINVAL, NULL, "record plasticity: every %g ms must be a positive multiple of %g ms",
                          interval_ms, h);
     srecorder *r = norn_realloc_n(s->srecs, s->n_srecs + 1, sizeof *r);
@@ -1297,6 +1303,18 @@ static inline void input_sums(population *p, uint32_t i, double t, double w0, do
         type->input(&p->mp, i, t, w1);
 }
 
+/* The earliest pending Poisson arrival of neuron i (INFINITY: none). */
+static inline double next_arrival(const norn_sim *s, const population *p, uint32_t i)
+{
+    double tn = INFINITY;
+    for (uint32_t k = 0; k < p->n_poisson; k++) {
+        double a = s->poisson[p->poisson[k]].next_a[i];
+        if (a < tn)
+            tn = a;
+    }
+    return tn;
+}
+
 /* Brings neuron i to time t: tests the threshold pending at its last time,
  * then integrates exactly through its own Poisson arrivals up to and
  * including t (the test at t itself is left pending). */
@@ -1337,12 +1355,7 @@ static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, doub
         return;
     }
     for (;;) {
-        double tn = INFINITY;
-        for (uint32_t k = 0; k < p->n_poisson; k++) {
-            double a = s->poisson[p->poisson[k]].next_a[i];
-            if (a < tn)
-                tn = a;
-        }
+        double tn = next_arrival(s, p, i);
         if (tn > t) {
             evolve(s, p, pi, i, tl, t);
             break;
@@ -1664,18 +1677,6 @@ static norn_status flush_window(norn_sim *s)
     }
     s->n_win = 0;
     return NORN_OK;
-}
-
-/* The earliest pending Poisson arrival of neuron i (INFINITY: none). */
-static inline double next_arrival(const norn_sim *s, const population *p, uint32_t i)
-{
-    double tn = INFINITY;
-    for (uint32_t k = 0; k < p->n_poisson; k++) {
-        double a = s->poisson[p->poisson[k]].next_a[i];
-        if (a < tn)
-            tn = a;
-    }
-    return tn;
 }
 
 static inline int hq_less(const population *p, uint32_t a, uint32_t b)
