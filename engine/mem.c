@@ -1,9 +1,24 @@
 #include "engine/mem.h"
 
-#include <jemalloc/jemalloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The backend: jemalloc, or libc's malloc with -Dallocator=libc (meson
+ * option, for sanitizer and fuzzing builds: AddressSanitizer only sees
+ * heap overflows and use-after-free in blocks from its own malloc). Either
+ * way the block's usable size is what is counted. */
+#ifdef NORN_LIBC_MALLOC
+#include <malloc.h>
+#include <stdlib.h>
+#define MALLOCX_ZERO 1
+static void *mallocx(size_t n, int zero) { return zero ? calloc(1, n) : malloc(n); }
+static void *rallocx(void *p, size_t n, int flags) { (void)flags; return realloc(p, n); }
+static size_t sallocx(const void *p, int flags) { (void)flags; return malloc_usable_size((void *)p); }
+static void dallocx(void *p, int flags) { (void)flags; free(p); }
+#else
+#include <jemalloc/jemalloc.h>
+#endif
 
 static atomic_size_t live_bytes;
 static atomic_size_t peak_bytes;

@@ -1,7 +1,8 @@
 /* engine/mem.h - the one allocator.
  * Every heap allocation of the library goes through here; only mem.c knows
- * jemalloc. Sizes are checked for overflow, live and peak bytes are counted
- * (process-wide, atomically), and tests can make the k-th allocation fail to
+ * jemalloc (or libc's malloc in sanitizer builds, -Dallocator=libc). Sizes
+ * are checked for overflow, live and peak bytes are counted (process-wide,
+ * atomically), and tests can make the k-th allocation fail to
  * exercise ENOMEM paths. A request of 256 MiB or more that exceeds the
  * memory the system has available (MemAvailable) fails at once, so a
  * network that will not fit is reported instead of being killed later.

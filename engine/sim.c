@@ -24,7 +24,9 @@ enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3, EV_SPIKE_STDP = 
  * one arrival at each next_a. grid mode: the number of arrivals in each step
  * is Poisson(lambda = rate h), drawn by inversion of a table; next_a is the
  * end of the next step with at least one arrival and cnt their number
- * (empty steps are skipped geometrically when lambda is small). */
+ * (empty steps are skipped geometrically when lambda is small; for
+ * lambda >= 0.25 each step's count is one 32-bit uniform of the one-round
+ * generator, inverted through cdf32 from a guide table: a few ns a step). */
 typedef struct {
     uint32_t pop;
     double rate_per_ms, weight, start, stop;
@@ -37,6 +39,8 @@ typedef struct {
     double lambda, p0, log_p0; /* grid: per-step mean, P(no arrival), log */
     double *cdf;     /* grid: cdf[k] = P(count <= k), k < n_cdf */
     uint32_t n_cdf;
+    uint64_t *cdf32; /* grid, lambda >= 0.25: ceil(cdf[k] 2^32); a 32-bit u counts k while u >= cdf32[k] */
+    uint32_t guide[256]; /* the count of u = g 2^24: where the search for u in [g 2^24, (g+1) 2^24) starts */
 } poisson_stim;
 
 typedef struct {
@@ -115,6 +119,11 @@ typedef struct {
     uint32_t *sweep;      /* [n] neurons to advance at the window's end */
     uint32_t n_sweep;
     int sweep_all;        /* Poisson-driven: every neuron, every window */
+    /* grid mode, swept every window and stepped as a whole: every step,
+     * the model's grid_step over all neurons (see window_steps) */
+    int dense;
+    double *pin;          /* dense: [n] Poisson input of the step */
+    uint32_t *fired;      /* dense: [n] neurons that spiked in the step */
     uint32_t *poisson;    /* indices into sim->poisson */
     /* Poisson-driven at a low rate per window: instead of every neuron
      * every window, the neurons whose next arrival falls in the window,
@@ -251,6 +260,8 @@ static void free_pop(population *p)
     norn_free(p->stdp_in);
     norn_free(p->acc);
     norn_free(p->mark);
+    norn_free(p->pin);
+    norn_free(p->fired);
     norn_free(p->pend);
     for (int v = 0; v < NORN_EULER_MAX_STATE; v++)
         norn_free(p->init[v]);
@@ -293,6 +304,7 @@ void norn_sim_destroy(norn_sim *s)
         norn_free(s->poisson[k].cnt);
         norn_free(s->poisson[k].rng);
         norn_free(s->poisson[k].cdf);
+        norn_free(s->poisson[k].cdf32);
     }
     norn_free(s->poisson);
     for (uint32_t k = 0; k < s->n_dc; k++) {
@@ -794,6 +806,28 @@ norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_po
     return NORN_OK;
 }
 
+/* grid mode, lambda >= 0.25: the next step with arrivals after next_k[i]
+ * and their count, one draw per step. */
+static inline void poisson_next_grid(poisson_stim *q, uint32_t i, double h)
+{
+    norn_rng *r = &q->rng[i];
+    int64_t k = q->next_k[i];
+    const uint64_t *cdf = q->cdf32;
+    uint32_t c;
+    do {
+        uint32_t u = (uint32_t)(norn_rng_fast_u64(r) >> 32);
+        c = q->guide[u >> 24];
+        while (u >= cdf[c])
+            c++;
+        k++;
+    } while (c == 0);
+    /* norn_grid_time(k, h), its division by n known in advance */
+    double t = q->grid_n > 0 ? (double)k / q->grid_n : norn_grid_time(k, h);
+    q->next_a[i] = t <= q->stop ? t : INFINITY;
+    q->next_k[i] = k;
+    q->cnt[i] = c;
+}
+
 /* Draws the arrival(s) after next_a[i] (or the first one at/after start). */
 static void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
 {
@@ -812,13 +846,8 @@ static void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
     int64_t k = q->next_k[i];
     uint32_t c = 0;
     if (q->lambda >= 0.25) {
-        do {
-            double u = norn_rng_uniform(r);
-            c = 0;
-            while (u >= q->cdf[c])
-                c++;
-            k++;
-        } while (c == 0);
+        poisson_next_grid(q, i, h);
+        return;
     } else {
         /* skip the empty steps geometrically, then a count >= 1 */
         double u = norn_rng_uniform_pos(r);
@@ -878,6 +907,16 @@ norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, doub
                     break;
             }
             q->cdf[q->n_cdf - 1] = 2.0; /* the last entry catches every u */
+            if (q->lambda >= 0.25 && (q->cdf32 = norn_malloc_n(q->n_cdf, sizeof(uint64_t)))) {
+                for (uint32_t k = 0; k < q->n_cdf; k++)
+                    q->cdf32[k] = (uint64_t)ceil(fmin(q->cdf[k], 2.0) * 4294967296.0);
+                uint32_t c = 0;
+                for (uint32_t g = 0; g < 256; g++) {
+                    while ((uint64_t)g << 24 >= q->cdf32[c])
+                        c++;
+                    q->guide[g] = c;
+                }
+            }
         }
     }
     q->next_a = norn_malloc_n(p->mp.n, sizeof(double));
@@ -889,12 +928,14 @@ norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, doub
     q->cnt = norn_malloc_n(p->mp.n, sizeof(uint32_t));
     q->rng = norn_malloc_n(p->mp.n, sizeof(norn_rng));
     if (!q->next_a || !q->cnt || !q->rng || (grid && (!q->next_k || (q->lambda > 0 && !q->cdf))) ||
+        (grid && q->lambda >= 0.25 && !q->cdf32) ||
         !append_u32(&p->poisson, &p->n_poisson, s->n_poisson)) {
         norn_free(q->next_a);
         norn_free(q->next_k);
         norn_free(q->cnt);
         norn_free(q->rng);
         norn_free(q->cdf);
+        norn_free(q->cdf32);
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate poisson streams for %u neurons", p->mp.n);
     }
     for (uint32_t i = 0; i < p->mp.n; i++) {
@@ -1255,9 +1296,9 @@ static inline void touch(population *p, uint32_t i)
     }
 }
 
-static void emit(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+/* Records a spike of neuron i at t in the window's list (fire() done). */
+static void add_spike(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
 {
-    p->mp.type->fire(&p->mp, i, t);
     p->spikes++;
     if (s->n_win == s->cap_win && !grow((void **)&s->win, &s->cap_win, s->n_win + 1, sizeof *s->win)) {
         s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike buffer");
@@ -1267,6 +1308,12 @@ static void emit(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
     s->win[s->n_win].gid = p->first_id + i;
     s->win[s->n_win].pop = pi;
     s->n_win++;
+}
+
+static void emit(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    p->mp.type->fire(&p->mp, i, t);
+    add_spike(s, p, pi, i, t);
 }
 
 /* A spike of step k in euler mode, stamped at the end of the step. */
@@ -1395,7 +1442,7 @@ static void flush_inputs(norn_sim *s, double t)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
-        if (!p->n_pend)
+        if (!p->n_pend || p->dense) /* dense: applied by its step */
             continue;
         int two = p->mp.type->n_channels > 1;
         for (uint32_t k = 0; k < p->n_pend; k++) {
@@ -1463,6 +1510,20 @@ static inline void sum_synapses(population *p, const uint32_t *tg, uint64_t lo, 
     p->n_pend = np;
 }
 
+/* The same for a densely stepped population: its step visits every
+ * neuron, so a flag is set without a list and without a test. */
+static inline void sum_synapses_dense(population *p, const uint32_t *tg, uint64_t lo, uint64_t hi, const float *wf,
+                                      const double *wd, double wc)
+{
+    uint8_t *mark = p->mark;
+    double *acc = p->acc;
+    for (uint64_t k = lo; k < hi; k++) {
+        uint32_t j = tg[k];
+        mark[j] = 1;
+        acc[j] += wf ? (double)wf[k] : wd ? wd[k] : wc;
+    }
+}
+
 /* A segment of a table with STDP: the weights are updated first (NEST's
  * order), then the spike is transmitted with them. */
 static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
@@ -1488,6 +1549,8 @@ static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
     } else if (p->mp.type->n_channels > 1) {
         for (uint64_t k = lo; k < hi; k++)
             accumulate(p, tg[k], W[k], 1);
+    } else if (p->dense) {
+        sum_synapses_dense(p, tg, lo, hi, NULL, W, 0.0);
     } else {
         sum_synapses(p, tg, lo, hi, NULL, W, 0.0);
     }
@@ -1524,6 +1587,11 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
     } else if (p->mp.type->n_channels > 1) {
         for (uint64_t k = lo; k < hi; k++)
             accumulate(p, tg[k], hom ? wh : wt[k], 1);
+    } else if (p->dense) {
+        if (hom)
+            sum_synapses_dense(p, tg, lo, hi, NULL, NULL, wh);
+        else
+            sum_synapses_dense(p, tg, lo, hi, wt, NULL, 0.0);
     } else {
         if (hom) /* one weight for the whole table: only the targets are read */
             sum_synapses(p, tg, lo, hi, NULL, NULL, wh);
@@ -1735,6 +1803,8 @@ static void sweep(norn_sim *s, double t_end)
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
         const norn_model_type *type = p->mp.type;
+        if (p->dense)
+            continue; /* its last step of the window (window_steps) */
         if (p->sweep_all) {
             for (uint32_t i = 0; i < p->mp.n; i++)
                 advance_to(s, p, pi, i, t_end);
@@ -1887,7 +1957,127 @@ static norn_status setup_run(norn_sim *s, double duration)
             if (p->mp.type->may_fire(&p->mp, i, 0.0) || p->mp.type->above(&p->mp, i, 0.0))
                 touch(p, i);
     }
+    /* grid mode: populations swept every window whose neurons cannot
+     * cross threshold between inputs are stepped as a whole */
+    for (uint32_t pi = 0; pi < s->n_pops && s->cfg.mode == NORN_MODE_GRID && !s->cfg.no_dense; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->sweep_all || !p->mp.type->grid_step || p->mp.i_dc)
+            continue;
+        int ok = 1;
+        for (uint32_t k = 0; k < s->n_dc && ok; k++)
+            ok = s->dc[k].pop != pi;
+        for (uint32_t i = 0; i < p->mp.n && ok; i++)
+            ok = !p->mp.type->may_fire(&p->mp, i, 0.0);
+        if (!ok)
+            continue;
+        p->pin = norn_calloc_n(p->mp.n ? p->mp.n : 1, sizeof(double));
+        p->fired = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint32_t));
+        if (!p->pin || !p->fired)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the step buffers of %u neurons", p->mp.n);
+        p->dense = 1;
+    }
     return NORN_OK;
+}
+
+/* ------------------------------------------------- grid mode, dense steps */
+
+enum { DENSE_START, DENSE_STEP, DENSE_END, DENSE_LAST };
+
+/* Step k (time t) of every densely stepped population. START (the
+ * window's first step): the inputs at t, then the threshold of every
+ * neuron (tests left pending by the previous window's END). STEP: the
+ * neurons with input at t advanced, given it, tested. END (the window's
+ * last step, its synaptic input belonging to the next window): every
+ * neuron advanced to t with its Poisson input, not tested. LAST (the run's
+ * last step): all of it for every neuron. The same operations in the same
+ * order as advance_to, flush_inputs and sweep perform for each neuron. */
+static void dense_steps(norn_sim *s, int64_t k, double t, int what)
+{
+    (void)k;
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->dense)
+            continue;
+        uint32_t n = p->mp.n;
+        if (what != DENSE_START) {
+            for (uint32_t q = 0; q < p->n_poisson; q++) {
+                poisson_stim *ps = &s->poisson[p->poisson[q]];
+                const double *na = ps->next_a;
+                double hres = s->cfg.resolution_ms;
+                if (ps->cdf32) {
+                    for (uint32_t i = 0; i < n; i++)
+                        if (na[i] == t) {
+                            p->pin[i] += ps->weight * ps->cnt[i];
+                            p->mark[i] |= 2;
+                            poisson_next_grid(ps, i, hres);
+                        }
+                } else {
+                    for (uint32_t i = 0; i < n; i++)
+                        if (na[i] == t) {
+                            p->pin[i] += ps->weight * ps->cnt[i];
+                            p->mark[i] |= 2;
+                            poisson_next(s, ps, i);
+                        }
+                }
+            }
+        }
+        norn_grid_step g = {
+            .t = t,
+            .t_last = p->t_last,
+            .flags = p->mark,
+            .acc = p->acc,
+            .pin = p->pin,
+            .all = what != DENSE_STEP,
+            .test = what != DENSE_END,
+            .fired = p->fired,
+        };
+        uint32_t nf = p->mp.type->grid_step(&p->mp, &g);
+        for (uint32_t f = 0; f < nf; f++)
+            add_spike(s, p, pi, p->fired[f], t);
+        p->n_pend = 0; /* the list accumulate() keeps: the step visited all */
+        if (what == DENSE_END || what == DENSE_LAST) {
+            for (uint32_t j = 0; j < p->n_sweep; j++)
+                p->in_sweep[p->sweep[j]] = 0;
+            p->n_sweep = 0;
+        }
+    }
+}
+
+/* Delivers every event at t (inputs summed first). */
+static void deliver_at(norn_sim *s, double t)
+{
+    norn_event e;
+    while (norn_queue_peek_time(&s->q) == t) {
+        norn_queue_pop(&s->q, &e);
+        s->queue_events++;
+        switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
+        case EV_SPIKE: deliver_segment(s, &e); break;
+        case EV_SPIKE_STP: deliver_segment_stp(s, &e); break;
+        case EV_SPIKE_STDP: deliver_segment_stdp(s, &e); break;
+        case EV_TRAIN: deliver_train(s, &e); break;
+        case EV_DC: apply_dc(s, &e); break;
+        }
+    }
+}
+
+/* grid mode with densely stepped populations: the window's steps k0..k1
+ * one by one (the event-driven loop of norn_sim_run visits only the times
+ * with events); the other populations are treated as there. */
+static void window_steps(norn_sim *s, int64_t k0, int64_t k1, int last)
+{
+    double h = s->cfg.resolution_ms;
+    for (int64_t k = k0; k <= k1 && s->fail == NORN_OK; k++) {
+        double t = norn_grid_time(k, h);
+        sample(s, t, 0);
+        if (k == k1 && !last) {
+            /* the other populations' sweep follows in norn_sim_run */
+            dense_steps(s, k, t, DENSE_END);
+            break;
+        }
+        deliver_at(s, t);
+        flush_inputs(s, t);
+        dense_steps(s, k, t, k == k0 ? DENSE_START : k == k1 ? DENSE_LAST : DENSE_STEP);
+    }
 }
 
 /* ------------------------------------------------------------ euler mode */
@@ -2176,6 +2366,9 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     uint64_t wsteps = s->min_delay_ms > 0 ? (uint64_t)llround(s->min_delay_ms / h) : (uint64_t)llround(fmax(1.0, h) / h);
     if (wsteps == 0)
         wsteps = 1;
+    int dense = 0;
+    for (uint32_t pi = 0; pi < s->n_pops; pi++)
+        dense |= s->pops[pi].dense;
     for (uint64_t w = 0;; w++) {
         double t0 = norn_grid_time((int64_t)(w * wsteps), h);
         if (t0 >= duration_ms)
@@ -2187,24 +2380,18 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         for (uint32_t k = 0; k < s->n_tables; k++)
             if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, t0, 0))
                 return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
-        norn_event e;
+        if (dense) {
+            window_steps(s, (int64_t)(w * wsteps), norn_grid_index(t1, h), last);
+            if (s->fail != NORN_OK)
+                return s->fail;
+        }
         for (;;) {
             double tq = norn_queue_peek_time(&s->q);
             if (last ? tq > t1 : tq >= t1)
                 break;
             sample(s, tq, 0);
             /* every event at tq: inputs are summed, then applied */
-            while (norn_queue_peek_time(&s->q) == tq) {
-                norn_queue_pop(&s->q, &e);
-                s->queue_events++;
-                switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
-                case EV_SPIKE: deliver_segment(s, &e); break;
-                case EV_SPIKE_STP: deliver_segment_stp(s, &e); break;
-                case EV_SPIKE_STDP: deliver_segment_stdp(s, &e); break;
-                case EV_TRAIN: deliver_train(s, &e); break;
-                case EV_DC: apply_dc(s, &e); break;
-                }
-            }
+            deliver_at(s, tq);
             flush_inputs(s, tq);
             if (s->fail != NORN_OK)
                 return s->fail;

@@ -54,6 +54,9 @@ typedef struct {
     /* testing: sweep every Poisson-driven neuron every window even when its
      * arrivals are rare (the default schedules such neurons by arrival) */
     int sweep_every_window;
+    /* testing: the per-neuron lazy path everywhere, even where a grid-mode
+     * population could be stepped as a whole (model grid_step) */
+    int no_dense;
 } norn_sim_config;
 
 norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err *err);

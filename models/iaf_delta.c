@@ -205,6 +205,59 @@ static void fire(norn_model_pop *mp, uint32_t i, double t)
         mp->ref_until[i] = t + mp->p[P_T_REF];
 }
 
+/* advance() + input() + above() + fire() for a whole step, for neurons
+ * that cannot cross threshold without input (V_inf <= V_th): the decay
+ * from a neuron's last time is E(t) * (its 1/E), as advance() makes it. */
+static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
+{
+    double *v = mp->st[S_V], *h = mp->st[H_E], *ru = mp->ref_until, *tl = g->t_last;
+    double *acc = g->acc, *pin = g->pin;
+    uint8_t *flags = g->flags;
+    const double t = g->t, vth = mp->p[P_V_TH], vreset = mp->p[P_V_RESET], vmin = mp->p[P_V_MIN];
+    const double vinf = mp->p[P_E_L] + mp->p[P_I_E] * mp->c[C_R]; /* v_inf() without DC */
+    const int all = g->all, test = g->test;
+    const clock_val e = clock_at(mp, t);
+    uint32_t nf = 0;
+    for (uint32_t i = 0, n = mp->n; i < n; i++) {
+        unsigned f = flags[i];
+        if (!f && !all)
+            continue;
+        if (tl[i] < t) {
+            if (ru[i] > tl[i]) {
+                if (t <= ru[i]) {
+                    v[i] = vreset;
+                } else {
+                    double hr = clock_at(mp, ru[i]).inv;
+                    v[i] = vinf + (vreset - vinf) * (e.e * hr);
+                }
+            } else {
+                v[i] = vinf + (v[i] - vinf) * (e.e * h[i]);
+            }
+            h[i] = e.inv;
+            tl[i] = t;
+        }
+        if (f) {
+            int open = t > ru[i]; /* input while refractory is dropped */
+            if ((f & 2) && pin[i] != 0.0 && open) {
+                double x = v[i] + pin[i];
+                v[i] = x < vmin ? vmin : x;
+            }
+            if ((f & 1) && acc[i] != 0.0 && open) {
+                double x = v[i] + acc[i];
+                v[i] = x < vmin ? vmin : x;
+            }
+            pin[i] = 0.0;
+            acc[i] = 0.0;
+            flags[i] = 0;
+        }
+        if (test && t > ru[i] && v[i] >= vth) {
+            fire(mp, i, t);
+            g->fired[nf++] = i;
+        }
+    }
+    return nf;
+}
+
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 {
     (void)t;
@@ -229,4 +282,5 @@ const norn_model_type norn_model_iaf_delta = {
     .above = above,
     .fire = fire,
     .may_fire = may_fire,
+    .grid_step = grid_step,
 };

@@ -78,6 +78,17 @@ typedef struct norn_model_pop {
                                       decay factors by time) */
 } norn_model_pop;
 
+/* One grid step of a whole population (norn_model_type.grid_step). */
+typedef struct {
+    double t;          /* the step's grid time */
+    double *t_last;    /* [n] time each neuron was last advanced to */
+    uint8_t *flags;    /* [n] bit 0: synaptic input acc[i] at t; bit 1: Poisson input pin[i] at t */
+    double *acc, *pin; /* [n] summed inputs at t; flags, acc and pin are cleared */
+    int all;           /* 1: advance every neuron behind t; 0: only those with flags */
+    int test;          /* 1: test the threshold at t of the neurons visited */
+    uint32_t *fired;   /* out: neurons that spiked at t (fire() done), the count returned */
+} norn_grid_step;
+
 typedef struct norn_model_type {
     const char *name;
     const char *doc;
@@ -119,6 +130,14 @@ typedef struct norn_model_type {
      * reach threshold (a cheap conservative bound; may say 1 wrongly,
      * never 0 wrongly). */
     int (*may_fire)(const norn_model_pop *mp, uint32_t i, double t);
+    /* Optional (may be NULL), grid mode: what advance() to t, input() of
+     * the Poisson sum, input() of the synaptic sum (nonzero sums only),
+     * then above() and fire() do, for the neurons the step visits, in one
+     * pass with one decay factor per step and no indirect calls. Bit for bit
+     * the same results. The engine uses it for populations it updates every
+     * step (Poisson-driven, with no DC stimulus) where no neuron may fire
+     * without input (may_fire() is 0 for all). */
+    uint32_t (*grid_step)(norn_model_pop *mp, const norn_grid_step *g);
 } norn_model_type;
 
 /* Registry (models/registry.c). NULL if unknown. */

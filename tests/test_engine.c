@@ -472,6 +472,192 @@ START_TEST(test_tsodyks2)
 }
 END_TEST
 
+/* grid mode: the count of Poisson arrivals in each step is Poisson(rate h)
+ * (the inversion tables, the one-round generator, the geometric skip of
+ * empty steps below lambda 0.25): integrators that never leak or fire
+ * record the counts; their histogram passes a chi-square test, the mean
+ * and variance are within 5 standard errors of lambda. */
+START_TEST(test_grid_poisson_counts)
+{
+    static const double lambdas[] = {0.05, 0.3, 2.0, 7.5, 40.0};
+    for (int li = 0; li < 5; li++) {
+        double lam = lambdas[li];
+        norn_sim *s = new_sim(NORN_MODE_GRID, 31 + (uint64_t)li);
+        const norn_model_type *ty = norn_model_find("iaf_delta");
+        double p[NORN_MAX_PARAMS];
+        for (int k = 0; k < ty->n_params; k++)
+            p[k] = ty->params[k].def;
+        p[norn_model_param_index(ty, "E_L")] = 0;
+        p[norn_model_param_index(ty, "tau_m")] = 1e15;
+        p[norn_model_param_index(ty, "V_th")] = 1e9;
+        p[norn_model_param_index(ty, "V_reset")] = 0;
+        uint32_t pop, rec, who[50];
+        norn_err err;
+        ck_assert_int_eq(norn_sim_add_population(s, "n", ty, 50, p, "test", &pop, &err), NORN_OK);
+        ck_assert_int_eq(norn_sim_add_poisson(s, pop, lam * 10000.0, 1.0, 0, INFINITY, &err), NORN_OK);
+        for (int k = 0; k < 50; k++)
+            who[k] = (uint32_t)k;
+        int var = 0;
+        ck_assert_int_eq(norn_sim_record_state(s, pop, &var, 1, who, 50, 0.1, &rec, &err), NORN_OK);
+        ck_assert_int_eq(norn_sim_run(s, 400, NULL, NULL, &err), NORN_OK);
+        norn_recording r;
+        norn_sim_recording(s, rec, &r);
+        enum { NB = 120 };
+        double hist[NB] = {0}, sum = 0, sum2 = 0, n = 0;
+        for (uint64_t k = 0; k < r.n_samples; k++)
+            for (uint32_t j = 0; j < 50; j++) {
+                double prev = k ? r.data[(k - 1) * 50 + j] : 0.0;
+                double c = nearbyint(r.data[k * 50 + j] - prev);
+                ck_assert(c >= 0 && c < NB);
+                hist[(int)c] += 1;
+                sum += c;
+                sum2 += c * c;
+                n += 1;
+            }
+        double mean = sum / n, var_ = sum2 / n - mean * mean;
+        ck_assert_msg(fabs(mean - lam) < 5 * sqrt(lam / n), "lambda %g: mean %g", lam, mean);
+        ck_assert_msg(fabs(var_ - lam) < 5 * lam * sqrt(2.0 / n + 1.0 / (lam * n)), "lambda %g: variance %g", lam, var_);
+        /* chi-square over the counts with expectation >= 20 (the rest pooled in the tails) */
+        double chi = 0, pk = exp(-lam), cdf = 0, tail_o = 0, tail_e = 0;
+        int dof = -1;
+        for (int c = 0; c < NB; c++) {
+            double e = n * pk;
+            if (e >= 20) {
+                chi += (hist[c] - e) * (hist[c] - e) / e;
+                dof++;
+            } else {
+                tail_o += hist[c];
+                tail_e += e;
+            }
+            cdf += pk;
+            pk *= lam / (c + 1);
+        }
+        tail_e += n * (1.0 - cdf > 0 ? 1.0 - cdf : 0.0);
+        if (tail_e >= 5) {
+            chi += (tail_o - tail_e) * (tail_o - tail_e) / tail_e;
+            dof++;
+        }
+        /* the 99.99th percentile of chi-square(dof) is below dof + 6 sqrt(2 dof) + 10 here */
+        ck_assert_msg(chi < dof + 6 * sqrt(2.0 * dof) + 10, "lambda %g: chi2 %g with %d dof", lam, chi, dof);
+        norn_sim_destroy(s);
+    }
+}
+END_TEST
+
+/* grid mode: a Poisson-driven iaf_delta population is stepped as a whole
+ * (the model's grid_step); the spikes, recorded states and plastic weights
+ * equal, bit for bit, those of the per-neuron lazy path (no_dense), with
+ * recorders, spike trains, two Poisson drives, V_min, refractoriness,
+ * heterogeneous delays and STDP in the network. */
+static void dense_net(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, float **rec_out,
+                      uint64_t *n_rec, double **w_out, uint64_t *n_w, double *v_end)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 21, .no_dense = no_dense};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    uint32_t e = add_delta(s, "exc", 800, 2), i = add_delta(s, "inh", 200, 0.5);
+    /* a V_min that input reaches sometimes */
+    norn_model_pop *mp = (norn_model_pop *)norn_sim_model_pop(s, i);
+    mp->p[norn_model_param_index(mp->type, "V_min")] = -2.0;
+    connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.5, 0);
+    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.5, 1);
+    connect(s, i, i, NORN_CONN_FIXED_INDEGREE, 20, -3.0, 1.5, 3);
+    /* heterogeneous delays (same-step sums from different spike times) and plastic weights */
+    norn_proj_spec ps = {.n_src = 200, .n_tgt = 800, .seed = 5,
+                         .conn = {.rule = NORN_CONN_FIXED_INDEGREE, .indegree = 20, .allow_autapses = 1,
+                                  .allow_multapses = 0},
+                         .resolution_ms = 0.1, .where = "test", .proj_index = 2};
+    ps.weight = norn_dist_const(-3.0);
+    ps.delay_ms = norn_dist_const(0);
+    ps.delay_ms.kind = NORN_DIST_UNIFORM;
+    ps.delay_ms.low = 1.5;
+    ps.delay_ms.high = 3.0;
+    norn_csr csr;
+    ck_assert_int_eq(norn_csr_build(&ps, &csr, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_synapses(s, i, e, &csr, &err), NORN_OK);
+    norn_csr_free(&csr);
+    norn_stdp_spec st = {.rule = NORN_STDP_PAIR, .tau_plus = 20, .tau_minus = 20, .lambda = 0.01, .alpha = 1.0,
+                         .mu_plus = 1, .mu_minus = 1, .Wmax = -6.0};
+    ck_assert_int_eq(norn_sim_set_stdp(s, 3, &st, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 15000, 0.1, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 3000, 0.2, 50, 150, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, i, 18000, 0.1, 0, INFINITY, &err), NORN_OK);
+    double tt[] = {20.0, 20.05, 75.0, 149.95};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, e, 4, tt, NULL, 4.0, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        double *v = norn_sim_state(s, pop, 0);
+        norn_rng r = norn_rng_stream(9, 1000, pop);
+        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
+            v[k] = 20.0 * norn_rng_uniform(&r);
+    }
+    norn_sim_record_spikes(s, e, 1);
+    norn_sim_record_spikes(s, i, 1);
+    int var = 0;
+    uint32_t who[] = {0, 7, 100, 799}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 3, 1.5, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    norn_recording r0, r1;
+    norn_sim_recording(s, 0, &r0);
+    norn_sim_recording(s, 1, &r1);
+    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
+    *n_rec = a + b;
+    *rec_out = malloc(sizeof(float) * (a + b + 1));
+    memcpy(*rec_out, r0.data, sizeof(float) * a);
+    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
+    /* the final potentials, as doubles: every rounding must agree */
+    memcpy(v_end, norn_sim_state(s, e, 0), sizeof(double) * 800);
+    memcpy(v_end + 800, norn_sim_state(s, i, 0), sizeof(double) * 200);
+    *n_w = norn_sim_table_csr(s, 3)->nnz;
+    *w_out = malloc(sizeof(double) * (*n_w + 1));
+    memcpy(*w_out, norn_sim_table_weights(s, 3), sizeof(double) * *n_w);
+    norn_sim_destroy(s);
+}
+
+START_TEST(test_dense_equals_lazy)
+{
+    uint64_t n[2], nr[2], nw[2];
+    double *t[2], *w[2];
+    uint32_t *g[2];
+    float *r[2];
+    static double v[2][1000];
+    for (int k = 0; k < 2; k++)
+        dense_net(k, &n[k], &t[k], &g[k], &r[k], &nr[k], &w[k], &nw[k], v[k]);
+    for (int j = 0; j < 1000; j++)
+        ck_assert_msg(v[0][j] == v[1][j], "V of neuron %d: %.17g vs %.17g", j, v[0][j], v[1][j]);
+    printf("dense vs lazy: %llu spikes\n", (unsigned long long)n[0]);
+    ck_assert_msg(n[0] > 5000, "only %llu spikes", (unsigned long long)n[0]);
+    ck_assert_uint_eq(n[0], n[1]);
+    for (uint64_t k = 0; k < n[0]; k++) {
+        ck_assert_uint_eq(g[0][k], g[1][k]);
+        ck_assert_msg(t[0][k] == t[1][k], "spike %llu: %.17g vs %.17g", (unsigned long long)k, t[0][k], t[1][k]);
+    }
+    ck_assert_uint_eq(nr[0], nr[1]);
+    ck_assert(nr[0] > 1000);
+    ck_assert_int_eq(memcmp(r[0], r[1], sizeof(float) * nr[0]), 0);
+    ck_assert_uint_eq(nw[0], nw[1]);
+    ck_assert_int_eq(memcmp(w[0], w[1], sizeof(double) * nw[0]), 0);
+    int moved = 0;
+    for (uint64_t k = 0; k < nw[0]; k++)
+        moved += w[0][k] != -3.0;
+    ck_assert(moved > 100);
+    for (int k = 0; k < 2; k++) {
+        free(t[k]);
+        free(g[k]);
+        free(r[k]);
+        free(w[k]);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -483,6 +669,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dc_steps_and_recording);
     tcase_add_test(tc, test_bad_api_input);
     tcase_add_test(tc, test_tsodyks2);
+    tcase_add_test(tc, test_dense_equals_lazy);
+    tcase_add_test(tc, test_grid_poisson_counts);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
