@@ -2234,6 +2234,29 @@ static char *base_name(const char *path)
     return s;
 }
 
+/* The offset of the first byte that is not part of well-formed UTF-8
+ * (a NUL counts as bad), or len. YAML and JSON are Unicode text; libfyaml
+ * 0.7 loops forever on some malformed bytes (a '%' directive followed by
+ * 0xff), so nothing else reaches it. */
+static size_t utf8_bad(const unsigned char *s, size_t len)
+{
+    size_t k = 0;
+    while (k < len) {
+        unsigned b = s[k];
+        size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
+        if (b == 0 || n == 0 || b == 0xC0 || b == 0xC1 || b > 0xF4 || len - k < n)
+            return k;
+        for (size_t j = 1; j < n; j++)
+            if ((s[k + j] & 0xC0) != 0x80)
+                return k;
+        if ((b == 0xE0 && s[k + 1] < 0xA0) || (b == 0xF0 && s[k + 1] < 0x90) || (b == 0xF4 && s[k + 1] > 0x8F) ||
+            (b == 0xED && s[k + 1] > 0x9F)) /* overlong, beyond U+10FFFF, surrogates */
+            return k;
+        k += n;
+    }
+    return len;
+}
+
 norn_status norn_desc_parse(const char *text_, size_t len, const char *name, norn_desc **out, norn_err *err)
 {
     ctx c;
@@ -2245,6 +2268,21 @@ norn_status norn_desc_parse(const char *text_, size_t len, const char *name, nor
     c.text = text_;
     c.len = len;
     c.err = err;
+
+    size_t bad = utf8_bad((const unsigned char *)text_, len);
+    if (bad < len) {
+        int line = 1, col = 1;
+        for (size_t k = 0; k < bad; k++) {
+            if (text_[k] == '\n')
+                line++, col = 1;
+            else if (((unsigned char)text_[k] & 0xC0) != 0x80)
+                col++;
+        }
+        char where[NORN_WHERE_LEN];
+        snprintf(where, sizeof where, "%s:%d:%d", c.name, line, col);
+        return NORN_FAIL(err, NORN_EPARSE, where, "not UTF-8 text: byte 0x%02x%s", (unsigned char)text_[bad],
+                         text_[bad] ? "" : " (NUL)");
+    }
 
     norn_desc *d = norn_calloc_n(1, sizeof *d);
     if (d == NULL)

@@ -439,6 +439,21 @@ START_TEST(yaml_tab)
 }
 END_TEST
 
+/* Issue 8: libfyaml 0.7 loops forever on malformed UTF-8 in a directive
+ * (found by tests/fuzz); the text is checked before it gets there. */
+START_TEST(yaml_not_utf8)
+{
+    bad(HEAD "a: 1\n%\xff\n", NORN_EPARSE, "3:2", "not UTF-8 text: byte 0xff");
+    bad(HEAD "# caf\xc3\xa9 \xc3\n", NORN_EPARSE, "2:8", "not UTF-8 text: byte 0xc3");
+    bad(HEAD "# \xed\xa0\x80\n", NORN_EPARSE, "2:3", "not UTF-8 text: byte 0xed"); /* a surrogate */
+    norn_desc *d = NULL;
+    norn_err e;
+    const char *ok = HEAD "# caf\xc3\xa9 \xf0\x9f\xa7\xa0\n" POPS;
+    ck_assert_int_eq(norn_desc_parse(ok, strlen(ok), "net.yaml", &d, &e), NORN_OK);
+    norn_desc_free(d);
+}
+END_TEST
+
 START_TEST(null_value)
 {
     bad("simulation:\n  duration:\n" POPS, NORN_EINVAL, "2:3", "simulation.duration: expected a number, got nothing");
@@ -1234,6 +1249,7 @@ Suite *desc_suite(void)
     tcase_add_test(tc, yaml_syntax_error);
     tcase_add_test(tc, yaml_empty);
     tcase_add_test(tc, yaml_tab);
+    tcase_add_test(tc, yaml_not_utf8);
     tcase_add_test(tc, null_value);
     tcase_add_test(tc, unknown_key);
     tcase_add_test(tc, unknown_top_key);
