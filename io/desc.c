@@ -1120,6 +1120,9 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
             snprintf(p3, sizeof p3, "%s.%s", p2, vn);
             const char *u = t->state[i].unit;
             TRY(get_value(c, v, k, p3, dim_of_unit(u), u, &p->initial[i]));
+            if (norn_dist_is_const(&p->initial[i].dist) && !p->initial[i].file &&
+                !isfinite(p->initial[i].dist.value))
+                return FAIL(c, v, k, "%s: must be finite, got %g", p3, p->initial[i].dist.value);
             p->has_initial[i] = 1;
         }
     }
