@@ -1816,6 +1816,15 @@ static norn_status parse_proj(ctx *c, node *n, node *seq, uint32_t idx, norn_des
                 return FAIL(c, s[DELAY].val, s[DELAY].key, "%s: must be finite, got %g", p2, dl);
             if (dl < h * (1 - 1e-9))
                 return FAIL(c, s[DELAY].val, s[DELAY].key, "%s: %g ms is below the resolution (%g ms)", p2, dl, h);
+        } else if (pj->delay.dist.kind == NORN_DIST_UNIFORM || pj->delay.dist.min > -INFINITY) {
+            /* a distribution that can draw a delay below one step fails
+             * or not depending on the seed: refuse it here */
+            int uni = pj->delay.dist.kind == NORN_DIST_UNIFORM;
+            double lo = uni ? pj->delay.dist.low : pj->delay.dist.min;
+            slot b;
+            if (lo < h * (1 - 1e-9) && lookup(s[DELAY].val, uni ? "low" : "min", &b))
+                return FAIL(c, b.val, b.key, "%s.%s: %g ms is below the resolution (%g ms)", p2, uni ? "low" : "min",
+                            lo, h);
         }
     } else {
         pj->delay.dist = dconst(d->resolution_ms);
