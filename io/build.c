@@ -54,6 +54,18 @@ static norn_status load_array(const norn_desc_value *v, uint64_t rows, uint64_t 
         return NORN_FAIL(err, NORN_EINVAL, v->where, "%s: '%s' has shape %s, expected (%llu, %llu) = [post, pre]",
                          what, v->file, shape, (unsigned long long)rows, (unsigned long long)cols);
     }
+    /* weights, delays and initial values are all numbers: a NaN or an
+     * infinity is refused here, naming the file and the entry */
+    for (uint64_t k = 0; k < arr->count; k++)
+        if (!isfinite(arr->data[k])) {
+            double x = arr->data[k];
+            norn_npy_array_free(arr);
+            if (cols == 1)
+                return NORN_FAIL(err, NORN_EINVAL, v->where, "%s: '%s'[%llu] is %g, not a finite number", what,
+                                 v->file, (unsigned long long)k, x);
+            return NORN_FAIL(err, NORN_EINVAL, v->where, "%s: '%s'[%llu, %llu] is %g, not a finite number", what,
+                             v->file, (unsigned long long)(k / cols), (unsigned long long)(k % cols), x);
+        }
     return NORN_OK;
 }
 
@@ -287,6 +299,21 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         st = norn_csr_build(&spec, &csr, err);
         if (owned)
             syn_list_free(&part);
+        if (st == NORN_EINVAL) {
+            /* a bad value drawn or read for one synapse: name the projection
+             * and the file it came from (the message names the synapse) */
+            const char *file = strncmp(err->msg, "weight", 6) == 0  ? pj->weight.file
+                               : strncmp(err->msg, "delay", 5) == 0 ? pj->delay.file
+                                                                    : NULL;
+            const char *field = file == pj->weight.file ? "weight" : "delay";
+            char msg[800], where[sizeof err->where];
+            snprintf(where, sizeof where, "%s", err->where);
+            if (file)
+                snprintf(msg, sizeof msg, "projections[%u].%s: '%s': %s", k, field, file, err->msg);
+            else
+                snprintf(msg, sizeof msg, "projections[%u]: %s", k, err->msg);
+            NORN_FAIL(err, st, where, "%s", msg);
+        }
         if (st != NORN_OK)
             break;
         *synapses += csr.nnz;
