@@ -361,20 +361,39 @@ static norn_status add_spike_times(norn_sim *s, const norn_desc *d, const norn_d
                                            : norn_npy_read_spikes(st_d->file, &ftimes, &fneuron, &n, err);
         if (st != NORN_OK) {
             char msg[800];
-            snprintf(msg, sizeof msg, "file: %s: %s", err->where, err->msg);
+            snprintf(msg, sizeof msg, "stimuli[%u].file: %s: %s", (unsigned)(st_d - d->stims), err->where, err->msg);
             return NORN_FAIL(err, st, st_d->where, "%s", msg);
         }
         times = ftimes;
         neuron = fneuron;
     }
+    /* the file's name in every message about its contents (a CSV file's
+     * spike k is on line k + 2: the header, then one spike a line) */
+    unsigned si = (unsigned)(st_d - d->stims);
+    int csv = st_d->file && ends_with(st_d->file, ".csv");
+    char src[600] = "spike_times";
+    if (st_d->file)
+        snprintf(src, sizeof src, "stimuli[%u].file: %s", si, st_d->file);
+    for (uint64_t k = 0; k < n && st_d->file; k++)
+        if (!(times[k] >= 0)) {
+            char line[48] = "";
+            if (csv)
+                snprintf(line, sizeof line, " (line %llu)", (unsigned long long)k + 2);
+            st = NORN_FAIL(err, NORN_EINVAL, st_d->where, "%s: spike %llu%s: time %g ms is negative", src,
+                           (unsigned long long)k, line, times[k]);
+            goto done;
+        }
     uint64_t total = 0;
     for (uint32_t t = 0; t < st_d->n_to; t++)
         total += d->pops[st_d->to[t]].size;
     for (uint64_t k = 0; k < n && neuron; k++)
         if (neuron[k] != UINT32_MAX && neuron[k] >= total) {
+            char line[48] = "";
+            if (csv)
+                snprintf(line, sizeof line, ", line %llu", (unsigned long long)k + 2);
             st = NORN_FAIL(err, NORN_EINVAL, st_d->where,
-                           "spike_times: neuron %u (spike %llu) is out of range: the targets have %llu neurons",
-                           neuron[k], (unsigned long long)k, (unsigned long long)total);
+                           "%s: neuron %u (spike %llu%s) is out of range: the targets have %llu neurons", src,
+                           neuron[k], (unsigned long long)k, line, (unsigned long long)total);
             goto done;
         }
     double *tt = norn_malloc_n(n ? n : 1, sizeof(double));
