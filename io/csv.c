@@ -272,7 +272,9 @@ norn_status norn_csv_read_spikes(const char *path, double **time_ms, uint32_t **
         if (len && line[len - 1] == '\n')
             line[--len] = '\0';
         else if (!feof(f)) {
-            st = at(&ps, NORN_EPARSE, "line longer than %d bytes", LINE_MAX_BYTES - 1);
+            /* fgets filled the buffer unless a NUL byte cut the line short */
+            st = len < LINE_MAX_BYTES ? at(&ps, NORN_EPARSE, "NUL byte in the line (not a text file?)")
+                                      : at(&ps, NORN_EPARSE, "line longer than %d bytes", LINE_MAX_BYTES - 1);
             goto fail;
         }
         if (len && line[len - 1] == '\r')
