@@ -74,6 +74,10 @@ typedef struct {
      * then NULL: 4 bytes per synapse, and delivery reads half as much) */
     int hom;
     float w_hom;
+    /* a static table into a population of at most 65,536 neurons keeps its
+     * targets as 16-bit indices while it runs (csr.target is then NULL until
+     * norn_sim_table_csr asks for it): delivery streams half the bytes */
+    uint16_t *tg16;
 } table_t;
 
 typedef struct {
@@ -287,6 +291,7 @@ void norn_sim_destroy(norn_sim *s)
     norn_free(s->pops);
     for (uint32_t k = 0; k < s->n_tables; k++) {
         norn_csr_free(&s->tables[k].csr);
+        norn_free(s->tables[k].tg16);
         norn_free(s->tables[k].u);
         norn_free(s->tables[k].x);
         norn_free(s->tables[k].tl);
@@ -1493,14 +1498,14 @@ static void deliver_segment_stp(norn_sim *s, const norn_event *e)
  * targets' sums at this time, marking each target once. The weight is
  * wf[k] (float32), wd[k] (double) or the constant wc, whichever is given;
  * inlined with constant arguments, each use is one tight loop. */
-static inline void sum_synapses(population *p, const uint32_t *tg, uint64_t lo, uint64_t hi, const float *wf,
-                                const double *wd, double wc)
+static inline void sum_synapses(population *p, const uint32_t *tg, const uint16_t *t16, uint64_t lo, uint64_t hi,
+                                const float *wf, const double *wd, double wc)
 {
     uint8_t *mark = p->mark;
     double *acc = p->acc;
     uint32_t *pend = p->pend, np = p->n_pend;
     for (uint64_t k = lo; k < hi; k++) {
-        uint32_t j = tg[k];
+        uint32_t j = t16 ? t16[k] : tg[k];
         if (!mark[j]) {
             mark[j] = 1;
             pend[np++] = j;
@@ -1512,13 +1517,13 @@ static inline void sum_synapses(population *p, const uint32_t *tg, uint64_t lo, 
 
 /* The same for a densely stepped population: its step visits every
  * neuron, so a flag is set without a list and without a test. */
-static inline void sum_synapses_dense(population *p, const uint32_t *tg, uint64_t lo, uint64_t hi, const float *wf,
-                                      const double *wd, double wc)
+static inline void sum_synapses_dense(population *p, const uint32_t *tg, const uint16_t *t16, uint64_t lo,
+                                      uint64_t hi, const float *wf, const double *wd, double wc)
 {
     uint8_t *mark = p->mark;
     double *acc = p->acc;
     for (uint64_t k = lo; k < hi; k++) {
-        uint32_t j = tg[k];
+        uint32_t j = t16 ? t16[k] : tg[k];
         mark[j] = 1;
         acc[j] += wf ? (double)wf[k] : wd ? wd[k] : wc;
     }
@@ -1550,11 +1555,50 @@ static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
         for (uint64_t k = lo; k < hi; k++)
             accumulate(p, tg[k], W[k], 1);
     } else if (p->dense) {
-        sum_synapses_dense(p, tg, lo, hi, NULL, W, 0.0);
+        sum_synapses_dense(p, tg, NULL, lo, hi, NULL, W, 0.0);
     } else {
-        sum_synapses(p, tg, lo, hi, NULL, W, 0.0);
+        sum_synapses(p, tg, NULL, lo, hi, NULL, W, 0.0);
     }
     s->events += hi - lo;
+}
+
+/* Synapses lo..hi-1 of a static table at time t; targets from tg or t16
+ * (one of them NULL: each call site is its own loop once inlined). */
+static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, table_t *tb, const uint32_t *tg,
+                                                                const uint16_t *t16, uint64_t lo, uint64_t hi,
+                                                                double t)
+{
+    population *p = &s->pops[tb->tgt];
+    const float *wt = tb->csr.weight;
+    const int hom = tb->hom;
+    const double wh = tb->w_hom;
+    if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
+        /* times rarely repeat: advance each target and apply the weight at
+         * once (the same sums as accumulating, the threshold test still
+         * waits for the neuron's next advance) */
+        const norn_model_type *type = p->mp.type;
+        uint32_t pi = tb->tgt;
+        for (uint64_t k = lo; k < hi; k++) {
+            uint32_t j = t16 ? t16[k] : tg[k];
+            advance_to(s, p, pi, j, t);
+            type->input(&p->mp, j, t, hom ? wh : wt[k]);
+            if (!p->sweep_all)
+                touch(p, j);
+        }
+    } else if (p->mp.type->n_channels > 1) {
+        for (uint64_t k = lo; k < hi; k++)
+            accumulate(p, t16 ? t16[k] : tg[k], hom ? wh : wt[k], 1);
+    } else if (p->dense) {
+        if (hom)
+            sum_synapses_dense(p, tg, t16, lo, hi, NULL, NULL, wh);
+        else
+            sum_synapses_dense(p, tg, t16, lo, hi, wt, NULL, 0.0);
+    } else {
+        if (hom) /* one weight for the whole table: only the targets are read */
+            sum_synapses(p, tg, t16, lo, hi, NULL, NULL, wh);
+        else
+            sum_synapses(p, tg, t16, lo, hi, wt, NULL, 0.0);
+    }
 }
 
 static void deliver_segment(norn_sim *s, const norn_event *e)
@@ -1565,39 +1609,10 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
     uint64_t seg = e->b;
     uint64_t lo = c->seg_start[seg];
     uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
-    population *p = &s->pops[tb->tgt];
-    const uint32_t *tg = c->target;
-    const float *wt = c->weight;
-    const int hom = tb->hom;
-    const double wh = tb->w_hom;
-    if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
-        /* times rarely repeat: advance each target and apply the weight at
-         * once (the same sums as accumulating, the threshold test still
-         * waits for the neuron's next advance) */
-        const norn_model_type *type = p->mp.type;
-        uint32_t pi = tb->tgt;
-        double t = e->t;
-        for (uint64_t k = lo; k < hi; k++) {
-            uint32_t j = tg[k];
-            advance_to(s, p, pi, j, t);
-            type->input(&p->mp, j, t, hom ? wh : wt[k]);
-            if (!p->sweep_all)
-                touch(p, j);
-        }
-    } else if (p->mp.type->n_channels > 1) {
-        for (uint64_t k = lo; k < hi; k++)
-            accumulate(p, tg[k], hom ? wh : wt[k], 1);
-    } else if (p->dense) {
-        if (hom)
-            sum_synapses_dense(p, tg, lo, hi, NULL, NULL, wh);
-        else
-            sum_synapses_dense(p, tg, lo, hi, wt, NULL, 0.0);
-    } else {
-        if (hom) /* one weight for the whole table: only the targets are read */
-            sum_synapses(p, tg, lo, hi, NULL, NULL, wh);
-        else
-            sum_synapses(p, tg, lo, hi, wt, NULL, 0.0);
-    }
+    if (tb->tg16)
+        deliver_range(s, tb, NULL, tb->tg16, lo, hi, e->t);
+    else
+        deliver_range(s, tb, c->target, NULL, lo, hi, e->t);
     s->events += hi - lo;
 }
 
@@ -1869,9 +1884,35 @@ static void compact_weights(norn_sim *s)
     }
 }
 
+/* Static tables (no STDP, no STP) into populations of at most 65,536
+ * neurons: targets as 16-bit indices for the run. */
+static norn_status narrow_targets(norn_sim *s)
+{
+    for (uint32_t k = 0; k < s->n_tables; k++) {
+        table_t *tb = &s->tables[k];
+        norn_csr *c = &tb->csr;
+        if (tb->tg16 || !c->target || !c->nnz || c->n_tgt > 65536 || tb->stdp || tb->sn ||
+            tb->stp.rule != NORN_STP_RULE_NONE)
+            continue;
+        uint16_t *t16 = norn_malloc_n(c->nnz, sizeof(uint16_t));
+        if (!t16)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate 16-bit targets of %llu synapses",
+                             (unsigned long long)c->nnz);
+        for (uint64_t q = 0; q < c->nnz; q++)
+            t16[q] = (uint16_t)c->target[q];
+        norn_free(c->target);
+        c->target = NULL;
+        tb->tg16 = t16;
+    }
+    return NORN_OK;
+}
+
 static norn_status setup_run(norn_sim *s, double duration)
 {
     compact_weights(s);
+    norn_status nst = narrow_targets(s);
+    if (nst != NORN_OK)
+        return nst;
     double h = s->cfg.resolution_ms;
     s->duration = duration;
     norn_status wst = setup_weight_snapshots(s);
@@ -2452,7 +2493,22 @@ void norn_sim_weight_recording(const norn_sim *s, uint32_t rec, norn_weight_reco
     out->weights = q->w;
 }
 
-const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table) { return &s->tables[table].csr; }
+const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table)
+{
+    table_t *tb = &s->tables[table];
+    if (tb->tg16) {
+        /* widened again for the caller (NULL targets if that fails) */
+        uint32_t *tg = norn_malloc_n(tb->csr.nnz, sizeof(uint32_t));
+        if (tg) {
+            for (uint64_t q = 0; q < tb->csr.nnz; q++)
+                tg[q] = tb->tg16[q];
+            norn_free(tb->tg16);
+            tb->tg16 = NULL;
+            tb->csr.target = tg;
+        }
+    }
+    return &tb->csr;
+}
 
 uint32_t norn_sim_n_stp_recorders(const norn_sim *s) { return s->n_srecs; }
 
@@ -2490,6 +2546,8 @@ void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
     for (uint32_t k = 0; k < s->n_tables; k++) {
         out->synapses += s->tables[k].csr.nnz;
         uint64_t b = norn_csr_bytes(&s->tables[k].csr);
+        if (s->tables[k].tg16) /* counted as 4-byte targets */
+            b -= s->tables[k].csr.nnz * (sizeof(uint32_t) - sizeof(uint16_t));
         if (s->tables[k].stdp || s->tables[k].sn) {
             b += s->tables[k].stdp ? norn_stdp_bytes(s->tables[k].stdp) : norn_stdp_norse_bytes(s->tables[k].sn);
             out->plastic_synapses += s->tables[k].csr.nnz;
