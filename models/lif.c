@@ -116,7 +116,7 @@ static void fire(norn_model_pop *mp, uint32_t i, double t)
     if (mp->mode == NORN_MODE_GRID)
         mp->ref_until[i] = norn_grid_time(norn_grid_index(t, mp->h) + (int64_t)mp->c[C_NREF], mp->h);
     else
-        mp->ref_until[i] = t + mp->p[P_T_REF];
+        norn__psc_fire_continuous(mp, i, t, mp->p[P_T_REF]);
 }
 
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
@@ -141,6 +141,7 @@ const norn_model_type norn_model_lif = {
     .params = params,
     .n_state = NS,
     .state = state,
+    .n_hidden = 1, /* the phase (models/psc_exp.h) */
     .v_index = S_V,
     .n_channels = 2,
     .compile = compile,

@@ -16,6 +16,16 @@
  * term's exact maximum there: the exponential terms are monotone, each K is
  * unimodal with a known peak), then bisection to the given tolerance. No
  * crossing is missed unless it lasts less than that; none is reported late.
+ *
+ * Continuous mode keeps time below the double's resolution (issue 8): a
+ * spike time t0 + s is rounded to a double, an ulp of 7.5e-9 ms after 10 h,
+ * and the next interval would start from the rounded time, so rounding that
+ * leans one way adds up (5e-3 ms after 10 h of 30 ms intervals). The
+ * rounding error of the spike time and of the end of refractoriness
+ * (t + t_ref) is kept in the hidden per-neuron phase (the first hidden
+ * array, NORN__PSC_PHASE): V restarts from V_reset that much after the
+ * refractory end's double, and the next crossing is found relative to the
+ * true restart, to 1e-15 of the interval rather than of the absolute time.
  */
 #ifndef NORN_PSC_EXP_H
 #define NORN_PSC_EXP_H
@@ -103,37 +113,50 @@ static inline double norn__psc_upper(const norn__psc_traj *g, double a, const no
 }
 
 /* First s in (a, b] with V(s) - theta(s) >= vth, given it is below at a;
- * 1 and *s_out, or 0. */
+ * 1 and *s_out, or 0. An excursion above vth shorter than tol may be
+ * missed. The crossing is bracketed to tol and reported at the bracket's
+ * end, or (interp) where the chord across the bracket meets vth: g is
+ * smooth, so that is exact to ~tol^2 instead of late by up to tol. */
 static inline int norn__psc_search(const norn__psc_traj *g, double vth, double a, norn__psc_terms ta, double b,
-                                   norn__psc_terms tb, double tol, int depth, double *s_out)
+                                   norn__psc_terms tb, double tol, int interp, int depth, double *s_out)
 {
     if (norn__psc_upper(g, a, &ta, b, &tb) < vth)
         return 0;
-    if (norn__psc_g(g, &tb) >= vth) {
+    double gb = norn__psc_g(g, &tb);
+    if (gb >= vth) {
         /* a crossing lies in (a, b]: bisect, keeping the first one */
+        double ga = NAN;
         while (b - a > tol) {
             double m = 0.5 * (a + b);
             norn__psc_terms tm = norn__psc_at(g, m);
-            if (norn__psc_g(g, &tm) >= vth) {
+            double gm = norn__psc_g(g, &tm);
+            if (gm >= vth) {
                 b = m;
                 tb = tm;
+                gb = gm;
             } else {
-                if (depth < 200 && norn__psc_search(g, vth, a, ta, m, tm, tol, depth + 1, s_out))
+                if (depth < 200 && norn__psc_search(g, vth, a, ta, m, tm, tol, interp, depth + 1, s_out))
                     return 1;
                 a = m;
                 ta = tm;
+                ga = gm;
             }
         }
-        *s_out = b;
+        if (interp && !isnan(ga) && gb > ga) {
+            double s = a + (b - a) * ((vth - ga) / (gb - ga));
+            *s_out = s > a && s < b ? s : b;
+        } else {
+            *s_out = b;
+        }
         return 1;
     }
     if (b - a <= tol || depth >= 200)
         return 0;
     double m = 0.5 * (a + b);
     norn__psc_terms tm = norn__psc_at(g, m);
-    if (norn__psc_search(g, vth, a, ta, m, tm, tol, depth + 1, s_out))
+    if (norn__psc_search(g, vth, a, ta, m, tm, tol, interp, depth + 1, s_out))
         return 1;
-    return norn__psc_search(g, vth, m, tm, b, tb, tol, depth + 1, s_out);
+    return norn__psc_search(g, vth, m, tm, b, tb, tol, interp, depth + 1, s_out);
 }
 
 /* ---- the model's side: lif and alif share this layout */
@@ -167,6 +190,29 @@ static inline norn__psc_terms norn__psc_at_cached(norn_model_pop *mp, const norn
     c[5] = r.es;
     c[6] = r.ei;
     return r;
+}
+
+/* The phase (ms): how much later than its double the current interval
+ * truly started; the first hidden state array of lif and alif. */
+#define NORN__PSC_PHASE(mp) ((mp)->st[(mp)->type->n_state])
+
+/* a + b = *hi + *lo exactly (Knuth's TwoSum). */
+static inline void norn__psc_two_sum(double a, double b, double *hi, double *lo)
+{
+    double x = a + b, z = x - a;
+    *hi = x;
+    *lo = (a - (x - z)) + (b - z);
+}
+
+/* The model's fire() in continuous mode: refractory until t + t_ref, with
+ * that sum's rounding error and the spike time's (left by advance) kept in
+ * the phase. */
+static inline void norn__psc_fire_continuous(norn_model_pop *mp, uint32_t i, double t, double t_ref)
+{
+    double end, lo;
+    norn__psc_two_sum(t, t_ref, &end, &lo);
+    mp->ref_until[i] = end;
+    NORN__PSC_PHASE(mp)[i] += lo;
 }
 
 /* Parameter indices (lif's table; alif appends tau_theta, q_theta), state
@@ -234,15 +280,26 @@ static inline int norn__psc_advance(norn_model_pop *mp, uint32_t i, double t0, d
     if (t1 <= t0)
         return 0;
     const double vth = p[NORN__PSC_V_TH];
+    /* continuous: the interval truly starts phi after t0; the currents
+     * (and theta) are taken there, V restarts there */
+    double phi = 0.0;
+    if (t0 == mp->ref_until[i] && mp->mode != NORN_MODE_GRID && (phi = NORN__PSC_PHASE(mp)[i]) != 0.0) {
+        NORN__PSC_PHASE(mp)[i] = 0.0;
+        mp->st[NORN__PSC_S_IEX][i] *= exp(-phi / p[NORN__PSC_TAU_EX]);
+        mp->st[NORN__PSC_S_IIN][i] *= exp(-phi / p[NORN__PSC_TAU_IN]);
+        if (theta)
+            mp->st[NORN__PSC_S_TH][i] *= exp(-phi / p[NORN__PSC_TAU_TH]);
+    }
     for (;;) {
         norn__psc_traj g;
         norn__psc_make_traj(mp, i, &g, theta);
-        double D = t1 - t0;
+        double D = phi == 0.0 ? t1 - t0 : (t1 - t0) - phi;
         norn__psc_terms t_a = norn__psc_origin();
         norn__psc_terms t_b = norn__psc_at_cached(mp, &g, D);
         double tol = 1e-15 * fmax(1.0, fabs(t1));
         double s;
-        if (g.vinf + g.dv - g.th < vth && norn__psc_search(&g, vth, 0.0, t_a, D, t_b, tol, 0, &s)) {
+        if (g.vinf + g.dv - g.th < vth &&
+            norn__psc_search(&g, vth, 0.0, t_a, D, t_b, tol, mp->mode != NORN_MODE_GRID, 0, &s)) {
             double th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
             if (mp->mode != NORN_MODE_GRID) {
                 norn__psc_terms r = norn__psc_at(&g, s);
@@ -250,7 +307,16 @@ static inline int norn__psc_advance(norn_model_pop *mp, uint32_t i, double t0, d
                 th = theta ? mp->st[NORN__PSC_S_TH][i] : 0.0;
                 if (mp->st[NORN__PSC_S_V][i] < vth + th)
                     mp->st[NORN__PSC_S_V][i] = vth + th;
-                *t_cross = t0 + s < t1 ? t0 + s : t1;
+                /* the crossing is at t0 + phi + s: its double, and the
+                 * rest in the phase for fire() */
+                double tc, lo;
+                norn__psc_two_sum(t0, phi + s, &tc, &lo);
+                if (tc > t1) {
+                    lo += tc - t1;
+                    tc = t1;
+                }
+                NORN__PSC_PHASE(mp)[i] = lo;
+                *t_cross = tc;
                 return 1;
             }
             /* grid: the first grid point at or after the crossing */
