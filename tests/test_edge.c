@@ -13,7 +13,8 @@
  *   whatever the order their projections and stimuli are declared in;
  * - a DC-driven neuron over 10 hours of simulated time: the spike count is
  *   exact, grid spikes lie exactly on norn_grid_time, and continuous spike
- *   times stay on the analytic k T + t* (EDGE_LONG_PRECISION: see there).
+ *   times stay on the analytic k T + t* (to 1e-6 ms for lif; iaf_delta is
+ *   gated, see EDGE_IAF_DELTA_LONG_PRECISION).
  *
  * Runs go through norn_desc_parse and norn_build, as the CLI does. */
 #include <math.h>
@@ -549,17 +550,31 @@ END_TEST
  * t* + k T. One spike each 102 ms (t_ref 74.3 ms) keeps it fast.
  *
  * EDGE_LONG_PRECISION is the tolerance at the end of the 10 hours. Spike
- * times are plain doubles: near 3.6e7 ms one ulp is 7.5e-9 ms, and each
- * interval starts from the previous spike's rounded time, so any rounding
- * that leans one way adds up over the 350,000 spikes. */
+ * times are plain doubles: near 3.6e7 ms one ulp is 7.5e-9 ms; a model
+ * that restarted each interval from the previous spike's rounded time
+ * would add up any rounding that leans one way over the 350,000 spikes
+ * (lif did: 3.6e-3 ms; now 1.05e-8). */
 #ifndef EDGE_LONG_PRECISION
 #define EDGE_LONG_PRECISION 1e-6
+#endif
+/* iaf_delta (models/iaf_delta.c, the lead's) still restarts each interval
+ * from the rounded spike time: 4.2e-4 ms off after 10 h. lif and alif
+ * carry the rounding error in a phase (models/psc_exp.h); until iaf_delta
+ * does too it is held to 1e-3 ms. Build with
+ * -DEDGE_IAF_DELTA_LONG_PRECISION=1e-6 to check it. */
+#ifndef EDGE_IAF_DELTA_LONG_PRECISION
+#define EDGE_IAF_DELTA_LONG_PRECISION 1e-3
 #endif
 
 START_TEST(test_long_run_continuous)
 {
-    const char *yaml = "simulation: {duration: 3.6e7, mode: continuous}\n"
-                       "populations:\n  n: {model: lif, size: 1, params: {I_e: 400, t_ref: 74.3}}\n";
+    const char *model = _i ? "iaf_delta" : "lif";
+    double tol = _i ? EDGE_IAF_DELTA_LONG_PRECISION : EDGE_LONG_PRECISION;
+    char yaml[400];
+    snprintf(yaml, sizeof yaml,
+             "simulation: {duration: 3.6e7, mode: continuous}\n"
+             "populations:\n  n: {model: %s, size: 1, params: {I_e: 400, t_ref: 74.3}}\n",
+             model);
     norn_desc *d;
     norn_sim *s = run(yaml, &d);
     const double *t;
@@ -575,9 +590,9 @@ START_TEST(test_long_run_continuous)
         if (e > worst)
             worst = e, at = k;
     }
-    printf("continuous, 10 h: %llu spikes, worst error %.3g ms (spike %llu at %.17g)\n", (unsigned long long)n, worst,
-           (unsigned long long)at, t[at]);
-    ck_assert_msg(worst <= EDGE_LONG_PRECISION, "spike %llu at %.17g is %.3g ms off t* + k T", (unsigned long long)at,
+    printf("%s continuous, 10 h: %llu spikes, worst error %.3g ms (spike %llu at %.17g)\n", model,
+           (unsigned long long)n, worst, (unsigned long long)at, t[at]);
+    ck_assert_msg(worst <= tol, "%s: spike %llu at %.17g is %.3g ms off t* + k T", model, (unsigned long long)at,
                   t[at], worst);
     done(s, d);
 }
@@ -604,7 +619,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("long");
     tcase_add_test(tc, test_long_run_grid);
-    tcase_add_test(tc, test_long_run_continuous);
+    tcase_add_loop_test(tc, test_long_run_continuous, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
