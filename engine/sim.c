@@ -11,6 +11,7 @@
 #include "engine/stdp.h"
 #include "engine/stdp_norse.h"
 #include "models/euler.h"
+#include "models/iaf_delta.h"
 
 enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3, EV_SPIKE_STDP = 4 };
 /* EV_SPIKE_STDP: kind as EV_SPIKE_STP, b = the spike's number in the
@@ -123,6 +124,7 @@ typedef struct {
     uint32_t *sweep;      /* [n] neurons to advance at the window's end */
     uint32_t n_sweep;
     int sweep_all;        /* Poisson-driven: every neuron, every window */
+    int iafd;             /* the model is iaf_delta: its lazy advance inlined (advance_to) */
     /* grid mode, swept every window and stepped as a whole: every step,
      * the model's grid_step over all neurons (see window_steps) */
     int dense;
@@ -366,6 +368,7 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
     population *p = &pops[s->n_pops];
     memset(p, 0, sizeof *p);
     p->mp.type = type;
+    p->iafd = type == &norn_model_iaf_delta;
     p->mp.n = n;
     p->mp.h = s->cfg.resolution_ms;
     p->mp.mode = s->cfg.mode;
@@ -1335,24 +1338,45 @@ static void emit_euler(norn_sim *s, population *p, uint32_t pi, uint32_t i, int6
     s->n_win++;
 }
 
+/* The model's functions, called directly and inlined where the model is
+ * iaf_delta (IAFD constant 1 in an always-inlined caller), else through the
+ * model's table: one source for both. */
+#define M_ADVANCE(mp, i, t0, t1, tc) \
+    (IAFD ? norn__iafd_advance(mp, i, t0, t1, tc) : (mp)->type->advance(mp, i, t0, t1, tc))
+#define M_INPUT(mp, i, t, w) (IAFD ? norn__iafd_input(mp, i, t, w) : (mp)->type->input(mp, i, t, w))
+#define M_ABOVE(mp, i, t) (IAFD ? norn__iafd_above(mp, i, t) : (mp)->type->above(mp, i, t))
+#define M_FIRE(mp, i, t) (IAFD ? norn__iafd_fire(mp, i, t) : (mp)->type->fire(mp, i, t))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE void emit_m(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t, const int IAFD)
+{
+    M_FIRE(&p->mp, i, t);
+    add_spike(s, p, pi, i, t);
+}
+
 /* Free evolution of neuron i from t0 to t1, emitting every crossing. */
-static inline void evolve(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t0, double t1)
+static ALWAYS_INLINE void evolve(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t0, double t1,
+                                 const int IAFD)
 {
     double tc;
-    while (p->mp.type->advance(&p->mp, i, t0, t1, &tc)) {
-        emit(s, p, pi, i, tc);
+    while (M_ADVANCE(&p->mp, i, t0, t1, &tc)) {
+        emit_m(s, p, pi, i, tc, IAFD);
         t0 = tc;
     }
 }
 
 /* Applies summed input per channel (zero sums skipped). */
+static ALWAYS_INLINE void input_sums_m(population *p, uint32_t i, double t, double w0, double w1, const int IAFD)
+{
+    if (w0 != 0.0)
+        M_INPUT(&p->mp, i, t, w0);
+    if (w1 != 0.0)
+        M_INPUT(&p->mp, i, t, w1);
+}
+
 static inline void input_sums(population *p, uint32_t i, double t, double w0, double w1)
 {
-    const norn_model_type *type = p->mp.type;
-    if (w0 != 0.0)
-        type->input(&p->mp, i, t, w0);
-    if (w1 != 0.0)
-        type->input(&p->mp, i, t, w1);
+    input_sums_m(p, i, t, w0, w1, 0);
 }
 
 /* The earliest pending Poisson arrival of neuron i (INFINITY: none). */
@@ -1370,38 +1394,39 @@ static inline double next_arrival(const norn_sim *s, const population *p, uint32
 /* Brings neuron i to time t: tests the threshold pending at its last time,
  * then integrates exactly through its own Poisson arrivals up to and
  * including t (the test at t itself is left pending). */
-static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+static ALWAYS_INLINE void advance_to_m(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t,
+                                       const int IAFD)
 {
     double tl = p->t_last[i];
     if (t <= tl)
         return;
-    const norn_model_type *type = p->mp.type;
-    if (type->above(&p->mp, i, tl))
-        emit(s, p, pi, i, tl);
+    norn_model_pop *mp = &p->mp;
+    const int two = mp->type->n_channels > 1;
+    if (M_ABOVE(mp, i, tl))
+        emit_m(s, p, pi, i, tl, IAFD);
     if (p->n_poisson == 1) {
         /* the usual case, one Poisson drive: the loop below without its
          * loops over drives */
         poisson_stim *ps = &s->poisson[p->poisson[0]];
-        const int split = type->n_channels > 1;
         for (;;) {
             double tn = ps->next_a[i];
             if (tn > t) {
-                evolve(s, p, pi, i, tl, t);
+                evolve(s, p, pi, i, tl, t, IAFD);
                 break;
             }
-            evolve(s, p, pi, i, tl, tn);
+            evolve(s, p, pi, i, tl, tn, IAFD);
             double w[2] = {0.0, 0.0};
             while (ps->next_a[i] == tn) {
                 double x = ps->weight * ps->cnt[i];
-                w[split && x < 0] += x;
+                w[two && x < 0] += x;
                 poisson_next(s, ps, i);
             }
-            input_sums(p, i, tn, w[0], w[1]);
+            input_sums_m(p, i, tn, w[0], w[1], IAFD);
             tl = tn;
             if (tn == t)
                 break;
-            if (type->above(&p->mp, i, tn))
-                emit(s, p, pi, i, tn);
+            if (M_ABOVE(mp, i, tn))
+                emit_m(s, p, pi, i, tn, IAFD);
         }
         p->t_last[i] = t;
         return;
@@ -1409,27 +1434,47 @@ static void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, doub
     for (;;) {
         double tn = next_arrival(s, p, i);
         if (tn > t) {
-            evolve(s, p, pi, i, tl, t);
+            evolve(s, p, pi, i, tl, t, IAFD);
             break;
         }
-        evolve(s, p, pi, i, tl, tn);
+        evolve(s, p, pi, i, tl, tn, IAFD);
         double w[2] = {0.0, 0.0};
         for (uint32_t k = 0; k < p->n_poisson; k++) {
             poisson_stim *ps = &s->poisson[p->poisson[k]];
             while (ps->next_a[i] == tn) {
                 double x = ps->weight * ps->cnt[i];
-                w[type->n_channels > 1 && x < 0] += x;
+                w[two && x < 0] += x;
                 poisson_next(s, ps, i);
             }
         }
-        input_sums(p, i, tn, w[0], w[1]);
+        input_sums_m(p, i, tn, w[0], w[1], IAFD);
         tl = tn;
         if (tn == t)
             break;
-        if (type->above(&p->mp, i, tn))
-            emit(s, p, pi, i, tn);
+        if (M_ABOVE(mp, i, tn))
+            emit_m(s, p, pi, i, tn, IAFD);
     }
     p->t_last[i] = t;
+}
+
+static void advance_to_generic(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    advance_to_m(s, p, pi, i, t, 0);
+}
+
+static void advance_to_iafd(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    advance_to_m(s, p, pi, i, t, 1);
+}
+
+static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    if (t <= p->t_last[i])
+        return;
+    if (p->iafd)
+        advance_to_iafd(s, p, pi, i, t);
+    else
+        advance_to_generic(s, p, pi, i, t);
 }
 
 /* Adds weight w for neuron i at the current event time. */
@@ -1578,6 +1623,17 @@ static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, tab
          * waits for the neuron's next advance) */
         const norn_model_type *type = p->mp.type;
         uint32_t pi = tb->tgt;
+        if (p->iafd) {
+            for (uint64_t k = lo; k < hi; k++) {
+                uint32_t j = t16 ? t16[k] : tg[k];
+                if (t > p->t_last[j])
+                    advance_to_iafd(s, p, pi, j, t);
+                norn__iafd_input(&p->mp, j, t, hom ? wh : wt[k]);
+                if (!p->sweep_all)
+                    touch(p, j);
+            }
+            return;
+        }
         for (uint64_t k = lo; k < hi; k++) {
             uint32_t j = t16 ? t16[k] : tg[k];
             advance_to(s, p, pi, j, t);

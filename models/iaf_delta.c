@@ -20,13 +20,15 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/model.h"
+#include "models/iaf_delta.h"
 
-enum { P_TAU_M, P_C_M, P_E_L, P_V_TH, P_V_RESET, P_T_REF, P_I_E, P_V_MIN, NP };
-enum { S_V, NS, H_E = NS, NH = 1 };
-/* constants in mp->c: R = tau_m / C_m (mV per pA), 1/tau_m, and the cache
- * of the decay clock E(t) = exp(-(t - base) / tau_m) */
-enum { C_R, C_INV_TAU, C_BASE, C_NREF };
+/* the header's names, short */
+enum { P_TAU_M = NORN__IAFD_TAU_M, P_C_M = NORN__IAFD_C_M, P_E_L = NORN__IAFD_E_L, P_V_TH = NORN__IAFD_V_TH,
+       P_V_RESET = NORN__IAFD_V_RESET, P_T_REF = NORN__IAFD_T_REF, P_I_E = NORN__IAFD_I_E,
+       P_V_MIN = NORN__IAFD_V_MIN, NP = NORN__IAFD_NP };
+enum { S_V = NORN__IAFD_S_V, NS = NORN__IAFD_NS, H_E = NORN__IAFD_H_E, NH = NORN__IAFD_NH };
+enum { C_R = NORN__IAFD_C_R, C_INV_TAU = NORN__IAFD_C_INV_TAU, C_BASE = NORN__IAFD_C_BASE,
+       C_NREF = NORN__IAFD_C_NREF };
 
 static const norn_param_info params[NP] = {
     [P_TAU_M] = {"tau_m", "ms", 10.0, "membrane time constant"},
@@ -73,137 +75,30 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
     return NORN_OK;
 }
 
-#define CACHE_SLOTS 32 /* (t, E, 1/E) triples in mp->cache; a power of two (a mask, not a division) */
-
-static void clear_cache(norn_model_pop *mp)
-{
-    for (int k = 0; k < CACHE_SLOTS; k++) {
-        mp->cache[3 * k] = NAN; /* never equal to a time */
-        mp->cache[3 * k + 1] = 0.0;
-        mp->cache[3 * k + 2] = 0.0;
-    }
-}
-
 static void start(norn_model_pop *mp)
 {
     double *e = mp->st[H_E];
     for (uint32_t i = 0; i < mp->n; i++)
         e[i] = 1.0; /* 1/E(0) with base 0 */
     mp->c[C_BASE] = 0.0;
-    clear_cache(mp);
+    norn__iafd_clear_cache(mp);
 }
 
-
-/* The decay clock at t (t never earlier than base): E(t) and 1/E(t),
- * through a direct-mapped cache keyed by the bits of t: the targets of one
- * spike, and the grid steps of a window, share their times. */
-typedef struct {
-    double e, inv;
-} clock_val;
-
-static inline clock_val clock_at(norn_model_pop *mp, double t)
-{
-    uint64_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    unsigned slot = (unsigned)(((bits * 0x9e3779b97f4a7c15ULL) >> 32) & (CACHE_SLOTS - 1));
-    double *c = mp->cache + 3 * slot;
-    if (c[0] == t)
-        return (clock_val){c[1], c[2]};
-    double e = exp(-(t - mp->c[C_BASE]) * mp->c[C_INV_TAU]);
-    if (e < 1e-150) {
-        /* rebase at t: every stored inverse clock is multiplied by E(t) */
-        double *h = mp->st[H_E];
-        for (uint32_t k = 0; k < mp->n; k++)
-            h[k] *= e;
-        mp->c[C_BASE] = t;
-        clear_cache(mp);
-        e = 1.0;
-    }
-    c[0] = t;
-    c[1] = e;
-    c[2] = 1.0 / e;
-    return (clock_val){c[1], c[2]};
-}
-
-static inline double v_inf(const norn_model_pop *mp, uint32_t i)
-{
-    double I = mp->p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
-    return mp->p[P_E_L] + I * mp->c[C_R];
-}
+typedef norn__iafd_clock clock_val;
+#define clock_at norn__iafd_clock_at
 
 static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
-    double *v = mp->st[S_V], *h = mp->st[H_E];
-    const double tau = mp->p[P_TAU_M], vth = mp->p[P_V_TH];
-    if (mp->ref_until[i] > t0) {
-        if (t1 <= mp->ref_until[i]) {
-            v[i] = mp->p[P_V_RESET];
-            h[i] = clock_at(mp, t1).inv;
-            return 0;
-        }
-        t0 = mp->ref_until[i];
-        v[i] = mp->p[P_V_RESET];
-        h[i] = clock_at(mp, t0).inv;
-    }
-    if (t1 <= t0)
-        return 0;
-    double vinf = v_inf(mp, i), v0 = v[i];
-    if (vinf > vth && v0 < vth) {
-        double ts = t0 + tau * log((v0 - vinf) / (vth - vinf));
-        if (mp->mode == NORN_MODE_GRID) {
-            /* threshold tested at grid points only, after t0 */
-            double g = norn_grid_ceil(ts, mp->h);
-            if (g <= t0)
-                g = norn_grid_ceil(t0 + 0.5 * mp->h, mp->h);
-            for (;;) {
-                if (g >= t1)
-                    break; /* t1 itself is tested by the engine after its inputs */
-                clock_val e = clock_at(mp, g);
-                double vg = vinf + (v0 - vinf) * (e.e * h[i]);
-                if (vg >= vth) {
-                    v[i] = vg;
-                    h[i] = e.inv;
-                    *t_cross = g;
-                    return 1;
-                }
-                g = norn_grid_ceil(g + 0.5 * mp->h, mp->h);
-            }
-        } else if (ts <= t1) {
-            v[i] = vth;
-            h[i] = clock_at(mp, ts > t0 ? ts : t0).inv;
-            *t_cross = ts > t0 ? ts : t0;
-            return 1;
-        }
-    }
-    clock_val e = clock_at(mp, t1);
-    v[i] = vinf + (v0 - vinf) * (e.e * h[i]);
-    h[i] = e.inv;
-    return 0;
+    return norn__iafd_advance(mp, i, t0, t1, t_cross);
 }
 
-static void input(norn_model_pop *mp, uint32_t i, double t, double w)
-{
-    if (t <= mp->ref_until[i])
-        return; /* dropped while refractory */
-    double *v = mp->st[S_V];
-    double x = v[i] + w;
-    v[i] = x < mp->p[P_V_MIN] ? mp->p[P_V_MIN] : x;
-}
+static void input(norn_model_pop *mp, uint32_t i, double t, double w) { norn__iafd_input(mp, i, t, w); }
 
-static int above(const norn_model_pop *mp, uint32_t i, double t)
-{
-    return t > mp->ref_until[i] && mp->st[S_V][i] >= mp->p[P_V_TH];
-}
+static int above(const norn_model_pop *mp, uint32_t i, double t) { return norn__iafd_above(mp, i, t); }
 
-static void fire(norn_model_pop *mp, uint32_t i, double t)
-{
-    mp->st[S_V][i] = mp->p[P_V_RESET];
-    /* grid: the end of refractoriness is a grid time, made as every grid time is */
-    if (mp->mode == NORN_MODE_GRID)
-        mp->ref_until[i] = norn_grid_time(norn_grid_index(t, mp->h) + (int64_t)mp->c[C_NREF], mp->h);
-    else
-        mp->ref_until[i] = t + mp->p[P_T_REF];
-}
+static void fire(norn_model_pop *mp, uint32_t i, double t) { norn__iafd_fire(mp, i, t); }
+
+static double v_inf(const norn_model_pop *mp, uint32_t i) { return norn__iafd_v_inf(mp, i); }
 
 /* advance() + input() + above() + fire() for a whole step, for neurons
  * that cannot cross threshold without input (V_inf <= V_th): the decay
