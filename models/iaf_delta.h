@@ -19,7 +19,11 @@ extern const norn_model_type norn_model_iaf_delta;
  * steps (grid) */
 enum { NORN__IAFD_TAU_M, NORN__IAFD_C_M, NORN__IAFD_E_L, NORN__IAFD_V_TH, NORN__IAFD_V_RESET, NORN__IAFD_T_REF,
        NORN__IAFD_I_E, NORN__IAFD_V_MIN, NORN__IAFD_NP };
-enum { NORN__IAFD_S_V, NORN__IAFD_NS, NORN__IAFD_H_E = NORN__IAFD_NS, NORN__IAFD_NH = 1 };
+/* hidden: 1/E of the time V was last set; the phase (continuous mode):
+ * how much later than its double the current interval truly starts (the
+ * rounding errors of a crossing time and of t + t_ref, so that they do not
+ * add up over hours of simulated time; 0 except while refractory) */
+enum { NORN__IAFD_S_V, NORN__IAFD_NS, NORN__IAFD_H_E = NORN__IAFD_NS, NORN__IAFD_PH, NORN__IAFD_NH = 2 };
 enum { NORN__IAFD_C_R, NORN__IAFD_C_INV_TAU, NORN__IAFD_C_BASE, NORN__IAFD_C_NREF };
 
 #define NORN__IAFD_SLOTS 32 /* (t, E, 1/E) triples in mp->cache; a power of two (a mask, not a division) */
@@ -71,6 +75,14 @@ static inline double norn__iafd_v_inf(const norn_model_pop *mp, uint32_t i)
 }
 
 /* The model's advance() (models/model.h). */
+/* a + b = *hi + *lo exactly (Knuth's TwoSum). */
+static inline void norn__iafd_two_sum(double a, double b, double *hi, double *lo)
+{
+    double x = a + b, z = x - a;
+    *hi = x;
+    *lo = (a - (x - z)) + (b - z);
+}
+
 static inline __attribute__((always_inline)) int norn__iafd_advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
     double *v = mp->st[NORN__IAFD_S_V], *h = mp->st[NORN__IAFD_H_E];
@@ -87,7 +99,14 @@ static inline __attribute__((always_inline)) int norn__iafd_advance(norn_model_p
     }
     if (t1 <= t0)
         return 0;
-    double vinf = norn__iafd_v_inf(mp, i), v0 = v[i];
+    double vinf = norn__iafd_v_inf(mp, i), v0;
+    double *ph = mp->st[NORN__IAFD_PH];
+    if (ph[i] != 0.0) {
+        /* continuous: V restarts ph later than t0; taken back to t0 */
+        v[i] = vinf + (v[i] - vinf) * exp(ph[i] * mp->c[NORN__IAFD_C_INV_TAU]);
+        ph[i] = 0.0;
+    }
+    v0 = v[i];
     if (vinf > vth && v0 < vth) {
         double ts = t0 + tau * log((v0 - vinf) / (vth - vinf));
         if (mp->mode == NORN_MODE_GRID) {
@@ -108,11 +127,18 @@ static inline __attribute__((always_inline)) int norn__iafd_advance(norn_model_p
                 }
                 g = norn_grid_ceil(g + 0.5 * mp->h, mp->h);
             }
-        } else if (ts <= t1) {
-            v[i] = vth;
-            h[i] = norn__iafd_clock_at(mp, ts > t0 ? ts : t0).inv;
-            *t_cross = ts > t0 ? ts : t0;
-            return 1;
+        } else {
+            /* the crossing time's rounding error is kept in the phase */
+            double lo = 0.0;
+            norn__iafd_two_sum(t0, tau * log((v0 - vinf) / (vth - vinf)), &ts, &lo);
+            if (ts <= t1) {
+                v[i] = vth;
+                h[i] = norn__iafd_clock_at(mp, ts > t0 ? ts : t0).inv;
+                *t_cross = ts > t0 ? ts : t0;
+                if (ts > t0)
+                    ph[i] = lo;
+                return 1;
+            }
         }
     }
     norn__iafd_clock e = norn__iafd_clock_at(mp, t1);
@@ -142,8 +168,12 @@ static inline void norn__iafd_fire(norn_model_pop *mp, uint32_t i, double t)
     if (mp->mode == NORN_MODE_GRID)
         mp->ref_until[i] =
             norn_grid_time(norn_grid_index(t, mp->h) + (int64_t)mp->c[NORN__IAFD_C_NREF], mp->h);
-    else
-        mp->ref_until[i] = t + mp->p[NORN__IAFD_T_REF];
+    else {
+        double end, lo;
+        norn__iafd_two_sum(t, mp->p[NORN__IAFD_T_REF], &end, &lo);
+        mp->ref_until[i] = end;
+        mp->st[NORN__IAFD_PH][i] += lo;
+    }
 }
 
 #endif
