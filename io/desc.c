@@ -874,6 +874,17 @@ static norn_status parse_sim(ctx *c, node *map, node *key)
     if (!(d->duration_ms > 0) || !isfinite(d->duration_ms))
         return FAIL(c, s[DURATION].val, s[DURATION].key, "simulation.duration: must be > 0, got %g",
                     d->duration_ms);
+    /* every time in a run is a whole number of steps at most 2^53, exact
+     * in a double (a resolution of 1e-300 ms used to overflow the step
+     * index: a run that did nothing, or "cannot allocate 9.2e18 samples") */
+    if (d->duration_ms / d->resolution_ms > NORN_DESC_MAX_STEPS) {
+        slot *w = s[RESOLUTION].key ? &s[RESOLUTION] : &s[DURATION];
+        return FAIL(c, w->val, w->key,
+                    "%s: %g ms in steps of %g ms is %.3g steps; at most 2^53 (9.0e15) fit (make the %s %s)",
+                    s[RESOLUTION].key ? "simulation.resolution" : "simulation.duration", d->duration_ms,
+                    d->resolution_ms, d->duration_ms / d->resolution_ms,
+                    s[RESOLUTION].key ? "resolution" : "duration", s[RESOLUTION].key ? "coarser" : "shorter");
+    }
     if (s[MODE].key) {
         TRY(get_name(c, s[MODE].val, s[MODE].key, "simulation.mode", &str));
         if (strcmp(str, "grid") == 0)

@@ -197,6 +197,10 @@ typedef struct {
     char where[NORN_WHERE_LEN];
 } norn_desc;
 
+/* The most steps of the resolution a run may last: 2^53, so that every
+ * step index and grid time is exact in a double. */
+#define NORN_DESC_MAX_STEPS 9007199254740992.0
+
 /* Parses and validates the file at path. On success *out is a new
  * description (free with norn_desc_free). */
 norn_status norn_desc_load(const char *path, norn_desc **out, norn_err *err);

@@ -262,6 +262,12 @@ static const desc_case descs[] = {
      "projections[0].connect.N", "out of range"},
     {"one_to_one_sizes", "net.yaml", SIM POPS "projections: [{from: a, to: b, connect: one_to_one}]\n", "5:",
      "projections[0]", "one_to_one"},
+    /* issue 8: a resolution of 1e-300 ms overflowed the step index (a run
+     * that did nothing, or "cannot allocate 9.2e18 samples", exit 1) */
+    {"steps_overflow_resolution", "net.yaml", "simulation: {duration: 1000, resolution: 1e-300}\n" POP, "1:42",
+     "simulation.resolution", "1e+303 steps; at most 2^53"},
+    {"steps_overflow_duration", "net.yaml", "simulation: {duration: 1e300}\n" POP, "1:24", "simulation.duration",
+     "1e+301 steps; at most 2^53"},
     {"seed_overflow", "net.yaml", "simulation: {duration: 10, seed: 18446744073709551616}\n" POP, "1:",
      "simulation.seed", "out of range"},
     /* references to missing things */
@@ -296,6 +302,24 @@ START_TEST(test_desc_refused)
     snprintf(where, sizeof where, "%s", c->where);
     const char *want[] = {c->field, c->what, NULL};
     expect_refused(c->name, dir, path, NULL, where, want);
+    free(path);
+}
+END_TEST
+
+/* --duration on the command line is held to the same limit. */
+START_TEST(test_duration_option_overflow)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_write(dir, "net.yaml", SIM POP);
+    char args[9000], *out, *err;
+    snprintf(args, sizeof args, "run %s -o %s/out --duration 1e300", path, dir);
+    int rc = run_norn(args, &out, &err);
+    ck_assert_msg(rc == 2, "exit %d: %s", rc, err);
+    ck_assert_str_eq(err, "norn: --duration: 1e+300 ms in steps of 0.1 ms is 1e+301 steps; at most 2^53 (9.0e15) fit\n");
+    snprintf(args, sizeof args, "%s/out", dir);
+    ck_assert(!tu_exists(args));
+    free(out);
+    free(err);
     free(path);
 }
 END_TEST
@@ -924,6 +948,7 @@ static Suite *suite(void)
     Suite *s = suite_create("robust");
     TCase *tc = tcase_create("descriptions");
     tcase_add_loop_test(tc, test_desc_refused, 0, (int)(sizeof descs / sizeof descs[0]));
+    tcase_add_test(tc, test_duration_option_overflow);
     suite_add_tcase(s, tc);
     tc = tcase_create("npy");
     tcase_add_loop_test(tc, test_npy_refused, 0, (int)(sizeof npys / sizeof npys[0]));

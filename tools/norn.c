@@ -389,8 +389,15 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
     }
     if (have_seed)
         d->seed = seed;
-    if (duration > 0)
+    if (duration > 0) {
+        if (duration / d->resolution_ms > NORN_DESC_MAX_STEPS) {
+            fprintf(stderr, "norn: --duration: %g ms in steps of %g ms is %.3g steps; at most 2^53 (9.0e15) fit\n",
+                    duration, d->resolution_ms, duration / d->resolution_ms);
+            norn_desc_free(d);
+            return 2;
+        }
         d->duration_ms = duration;
+    }
     if (mode) {
         norn_mode m;
         if (strcmp(mode, "grid") == 0)
