@@ -655,13 +655,15 @@ static int get_ints(const norn_nir_data *x, int want, int64_t lo, int64_t *out, 
     return 1;
 }
 
+/* n saturates at UINT64_MAX: a product that wrapped around could look
+ * like a small (or an empty, "not known yet") shape. */
 static void set_shape(norn_nir_shape *s, int ndim, const uint64_t *dim)
 {
     s->ndim = ndim;
     s->n = 1;
     for (int k = 0; k < ndim; k++) {
         s->dim[k] = dim[k];
-        s->n *= dim[k];
+        s->n = dim[k] && s->n > UINT64_MAX / dim[k] ? UINT64_MAX : s->n * dim[k];
     }
 }
 
@@ -913,6 +915,27 @@ static norn_status node_out(rd *c, norn_nir_node *nd)
 /* Shapes forward from the Inputs: a node takes the shape of its first
  * predecessor (in edge order) whose shape is known; a neuron node that no
  * known shape reaches (a recurrent loop's entry) takes its parameters'. */
+/* node_out, then the limits every later step relies on: a shape that is
+ * not empty (0 means "not known yet" below) and fits norn's uint32 ids. */
+static norn_status shape_node(rd *c, norn_nir_node *nd)
+{
+    norn_status st = node_out(c, nd);
+    if (st != NORN_OK)
+        return st;
+    char tag[512], shp[200];
+    node_tag(tag, sizeof tag, nd->key, kind_names[nd->kind]);
+    fmt_shape(shp, sizeof shp, nd->out.ndim, nd->out.dim);
+    if (nd->out.n == 0)
+        return NORN_FAIL(c->err, NORN_EINVAL, c->path, "%sits output %s would be empty", tag, shp);
+    if (nd->out.n == UINT64_MAX)
+        return NORN_FAIL(c->err, NORN_EINVAL, c->path,
+                         "%sits output %s has 2^64 or more values, more than norn's 2^32 - 1 neurons", tag, shp);
+    if (nd->out.n >= 4294967295ULL)
+        return NORN_FAIL(c->err, NORN_EINVAL, c->path, "%sits output %s has %llu values, more than norn's 2^32 - 1 neurons",
+                         tag, shp, (unsigned long long)nd->out.n);
+    return NORN_OK;
+}
+
 static norn_status infer_shapes(rd *c, norn_nir_graph *g)
 {
     char tag[512];
@@ -926,7 +949,7 @@ static norn_status infer_shapes(rd *c, norn_nir_graph *g)
         if (nd->kind == NORN_NIR_OUTPUT && nd->n_succ)
             return NORN_FAIL(c->err, NORN_EINVAL, c->path, "%shas an outgoing edge (to '%s')", tag,
                              g->nodes[nd->succ[0]].key);
-        if (nd->kind == NORN_NIR_INPUT && (st = node_out(c, nd)) != NORN_OK)
+        if (nd->kind == NORN_NIR_INPUT && (st = shape_node(c, nd)) != NORN_OK)
             return st;
     }
     for (int fallback = 0; fallback < 2; fallback++) {
@@ -941,7 +964,7 @@ static norn_status infer_shapes(rd *c, norn_nir_graph *g)
                         nd->in = g->nodes[nd->pred[p]].out;
                 if (!nd->in.n)
                     continue;
-                if ((st = node_out(c, nd)) != NORN_OK)
+                if ((st = shape_node(c, nd)) != NORN_OK)
                     return st;
                 changed = 1;
             }
@@ -956,7 +979,7 @@ static norn_status infer_shapes(rd *c, norn_nir_graph *g)
             for (uint32_t k = 0; k < nd->n_data && !nd->in.n; k++)
                 if (!nd->data[k].str && nd->data[k].n > 1)
                     set_shape(&nd->in, nd->data[k].ndim, nd->data[k].dims);
-            if (nd->in.n && (st = node_out(c, nd)) != NORN_OK)
+            if (nd->in.n && (st = shape_node(c, nd)) != NORN_OK)
                 return st;
         }
     }

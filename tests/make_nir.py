@@ -493,6 +493,17 @@ def errors(out):
         sub.create_group("nodes")
         sub.create_dataset("edges", data=[])
     ERRORS["err_nested.nir"] = "node 'sub' is a nested NIRGraph"
+    # issue 8: an output of 0 values, or of a count that wraps around 2^64
+    # to 0 (here (2^32)^2), looked like a shape not yet known, and shape
+    # inference looped forever
+    g = base_graph(rng, lin=("Linear", {"weight": np.ones((0, 4), F)}))
+    put("err_empty.nir", g, "node 'lin' (Linear): its output (0,) would be empty")
+    g = base_graph(rng)
+    g.nodes["in"] = ("Input", {"shape": np.array([1, 3, 3])})
+    g.nodes["lin"] = ("Conv2d", dict(weight=np.ones((1, 1, 2, 2), F), stride=np.array([1, 1]),
+                                     padding=np.array([2**31 - 1, 2**31 - 1]), dilation=np.array([1, 1])))
+    put("err_wrap.nir", g, "node 'lin' (Conv2d): its output (1, 4294967296, 4294967296) has 2^64 or more values, "
+        "more than norn's 2^32 - 1 neurons")
     with open(os.path.join(out, "err_text.nir"), "w") as f:
         f.write("not hdf5\n")
     ERRORS["err_text.nir"] = "not an HDF5 file"
