@@ -943,6 +943,31 @@ START_TEST(test_failed_write_no_run_json)
 }
 END_TEST
 
+/* The raster plot, made after the data files and run.json, cannot be
+ * written (raster.png is a directory): exit 1, and run.json is taken back
+ * (issue 8: it stayed, and the failed run looked finished). */
+START_TEST(test_failed_plot_no_run_json)
+{
+    char *dir = tu_tmpdir();
+    char *y = tu_write(dir, "net.yaml",
+                       "simulation: {duration: 50}\npopulations:\n  a: {model: lif, size: 2, params: {I_e: 500}}\n");
+    char p[4200], args[9000], *out, *err;
+    snprintf(p, sizeof p, "mkdir -p %s/out/raster.png/blocker", dir);
+    ck_assert_int_eq(tu_run(p, NULL, NULL), 0);
+    snprintf(args, sizeof args, "run %s -o %s/out --quiet --plot", y, dir);
+    int rc = run_norn(args, &out, &err);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
+    ck_assert_msg(strstr(err, "raster.png") && strstr(err, "run.json removed"), "stderr: %s", err);
+    snprintf(p, sizeof p, "%s/out/run.json", dir);
+    ck_assert_msg(!tu_exists(p), "run.json left by a run whose plot failed");
+    snprintf(p, sizeof p, "%s/out/spikes.npy", dir);
+    ck_assert(tu_exists(p)); /* the data stay */
+    free(out);
+    free(err);
+    free(y);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("robust");
@@ -963,6 +988,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("outputs");
     tcase_add_test(tc, test_failed_write_no_run_json);
+    tcase_add_test(tc, test_failed_plot_no_run_json);
     suite_add_tcase(s, tc);
     return s;
 }

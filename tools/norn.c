@@ -493,7 +493,14 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
                         : norn_plot_raster_titled(png, title, t, g, n, pp, np, 0, d->duration_ms, 1200, 800, &err);
         norn_free(pp);
         if (st != NORN_OK) {
-            print_err(&err);
+            /* the run did not finish: take back the run.json that says it
+             * did (the data files stay, as after any failure) */
+            char rj[4200];
+            snprintf(rj, sizeof rj, "%s/run.json", out_dir);
+            int gone = unlink(rj) == 0;
+            char buf[1024];
+            fprintf(stderr, "norn: %s%s\n", norn_err_format(&err, buf, sizeof buf),
+                    gone ? " (run.json removed: the run did not finish)" : "");
             norn_sim_destroy(s);
             norn_desc_free(d);
             return 1;
