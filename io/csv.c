@@ -237,6 +237,10 @@ static int parse_num(const char *s, double *v)
 {
     if (*s == '\0')
         return 0;
+    /* decimal only: strtod would also read C's hexadecimal floats
+     * ("0x10" = 16), which no CSV writer means */
+    if (strpbrk(s, "xX") != NULL)
+        return 0;
     char *end;
     errno = 0;
     *v = strtod(s, &end);

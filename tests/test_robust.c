@@ -589,6 +589,8 @@ static void sp_empty_file(const char *d) { free(tu_write(d, "spikes.npy", "")); 
 #define CSV_HEAD "time_ms,population,neuron\n"
 static const spike_case spikes[] = {
     {"csv_non_numeric_time", "spikes.csv", CSV_HEAD "1.0,a,0\nsoon,a,1\n", NULL, "spikes.csv:3", "bad number 'soon'"},
+    {"csv_hex_time", "spikes.csv", CSV_HEAD "1.0,a,0\n0x10,a,1\n", NULL, "spikes.csv:3", "bad number '0x10'"},
+    {"csv_hex_neuron", "spikes.csv", CSV_HEAD "1.0,a,0x1\n", NULL, "spikes.csv:2", "neuron: bad number '0x1'"},
     {"csv_non_numeric_neuron", "spikes.csv", CSV_HEAD "1.0,a,0\n2.0,a,one\n", NULL, "spikes.csv:3", "neuron"},
     {"csv_nan", "spikes.csv", CSV_HEAD "1.0,a,0\nnan,a,1\n", NULL, "spikes.csv:3", "not a finite number"},
     {"csv_inf", "spikes.csv", CSV_HEAD "1.0,a,0\n-inf,a,1\n", NULL, "spikes.csv:3", "not a finite number"},
