@@ -121,6 +121,10 @@ static void fire(norn_model_pop *mp, uint32_t i, double t)
 
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 {
+    /* driven above threshold: fires sooner or later (the common case of
+     * networks that never rest, as cuba) */
+    if (mp->p[P_E_L] + (mp->p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0)) * mp->c[C_R] >= mp->p[P_V_TH])
+        return 1;
     traj g;
     make_traj(mp, i, &g);
     if (t < mp->ref_until[i])

@@ -290,6 +290,16 @@ static inline int norn__psc_advance(norn_model_pop *mp, uint32_t i, double t0, d
         if (theta)
             mp->st[NORN__PSC_S_TH][i] *= exp(-phi / p[NORN__PSC_TAU_TH]);
     }
+    if (mp->mode == NORN_MODE_GRID && t1 - t0 < 1.5 * mp->h) {
+        /* grid, one step: no grid point inside (t0, t1) to test, so the
+         * commit at the end of the loop below without the search (the same
+         * operations, bit for bit) */
+        norn__psc_traj g;
+        norn__psc_make_traj(mp, i, &g, theta);
+        norn__psc_terms t_b = norn__psc_at_cached(mp, &g, t1 - t0);
+        norn__psc_commit(mp, i, &g, t1 - t0, &t_b, theta);
+        return 0;
+    }
     for (;;) {
         norn__psc_traj g;
         norn__psc_make_traj(mp, i, &g, theta);
