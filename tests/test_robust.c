@@ -41,6 +41,15 @@ static int run_norn(const char *args, char **out, char **err)
     return tu_run(cmd, out, err);
 }
 
+/* Removes a test's directory (made by tu_tmpdir, freed here). */
+static void rm_dir(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    free(dir);
+}
+
 /* Runs `norn run file -o dir/out`; asserts exit 2, one line on stderr
  * starting "norn: <file>:<where>" (where may be "" or "L:C: ...") and
  * holding every string of want[] (NULL-terminated), empty stdout and no
@@ -303,6 +312,7 @@ START_TEST(test_desc_refused)
     const char *want[] = {c->field, c->what, NULL};
     expect_refused(c->name, dir, path, NULL, where, want);
     free(path);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -321,6 +331,7 @@ START_TEST(test_duration_option_overflow)
     free(out);
     free(err);
     free(path);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -521,6 +532,7 @@ START_TEST(test_npy_refused)
     const char *want[] = {c->what1, c->what2, NULL};
     expect_refused(c->name, dir, path, NULL, c->where, want);
     free(path);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -640,6 +652,7 @@ START_TEST(test_spikes_refused)
     const char *want[] = {c->what1, c->what2, NULL};
     expect_refused(c->name, dir, path, NULL, "5:11: stimuli[0].file: /", want);
     free(path);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -657,6 +670,7 @@ START_TEST(test_csv_nul_byte)
     const char *want[] = {"spikes.csv:3", "NUL byte", NULL};
     expect_refused("csv_nul", dir, y, NULL, "5:11: stimuli[0].file: /", want);
     free(y);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -677,6 +691,7 @@ START_TEST(test_empty_spike_files_accepted)
         free(err);
         free(y);
     }
+    rm_dir(dir);
 }
 END_TEST
 
@@ -883,6 +898,7 @@ START_TEST(test_nir_refused)
         ck_assert_msg(rc == 0, "%s: exit %d: %s", c.name, rc, err);
         free(out);
         free(err);
+        rm_dir(dir);
         return;
     }
     ck_assert_msg(rc == 2, "%s: exit %d (2 expected): %s", c.name, rc, err);
@@ -909,6 +925,7 @@ START_TEST(test_nir_refused)
     ck_assert_msg(!tu_exists(args), "%s (run): an output directory was created", c.name);
     free(out);
     free(err);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -942,6 +959,7 @@ START_TEST(test_failed_write_no_run_json)
     free(out);
     free(err);
     free(y);
+    rm_dir(dir);
 }
 END_TEST
 
@@ -967,6 +985,7 @@ START_TEST(test_failed_plot_no_run_json)
     free(out);
     free(err);
     free(y);
+    rm_dir(dir);
 }
 END_TEST
 
