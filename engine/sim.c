@@ -128,7 +128,7 @@ typedef struct {
     /* grid mode, swept every window and stepped as a whole: every step,
      * the model's grid_step over all neurons (see window_steps) */
     int dense;
-    double *pin;          /* dense: [n] Poisson input of the step */
+    double *pin;          /* dense: [n] Poisson input of the step ([2n]: w < 0 after, two-channel models) */
     uint32_t *fired;      /* dense: [n] neurons that spiked in the step */
     uint32_t *poisson;    /* indices into sim->poisson */
     /* Poisson-driven at a low rate per window: instead of every neuron
@@ -1623,12 +1623,17 @@ static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, tab
          * waits for the neuron's next advance) */
         const norn_model_type *type = p->mp.type;
         uint32_t pi = tb->tgt;
+        /* a zero weight has no effect at all: its target is not even
+         * brought up to date (which would split its exact trajectory) */
         if (p->iafd) {
             for (uint64_t k = lo; k < hi; k++) {
                 uint32_t j = t16 ? t16[k] : tg[k];
+                double w = hom ? wh : wt[k];
+                if (w == 0.0)
+                    continue;
                 if (t > p->t_last[j])
                     advance_to_iafd(s, p, pi, j, t);
-                norn__iafd_input(&p->mp, j, t, hom ? wh : wt[k]);
+                norn__iafd_input(&p->mp, j, t, w);
                 if (!p->sweep_all)
                     touch(p, j);
             }
@@ -1636,8 +1641,11 @@ static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, tab
         }
         for (uint64_t k = lo; k < hi; k++) {
             uint32_t j = t16 ? t16[k] : tg[k];
+            double w = hom ? wh : wt[k];
+            if (w == 0.0)
+                continue;
             advance_to(s, p, pi, j, t);
-            type->input(&p->mp, j, t, hom ? wh : wt[k]);
+            type->input(&p->mp, j, t, w);
             if (!p->sweep_all)
                 touch(p, j);
         }
@@ -1665,7 +1673,9 @@ static void deliver_segment(norn_sim *s, const norn_event *e)
     uint64_t seg = e->b;
     uint64_t lo = c->seg_start[seg];
     uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
-    if (tb->tg16)
+    if (tb->hom && tb->w_hom == 0.0)
+        ; /* no effect, and no target is touched */
+    else if (tb->tg16)
         deliver_range(s, tb, NULL, tb->tg16, lo, hi, e->t);
     else
         deliver_range(s, tb, c->target, NULL, lo, hi, e->t);
@@ -2054,20 +2064,30 @@ static norn_status setup_run(norn_sim *s, double duration)
             if (p->mp.type->may_fire(&p->mp, i, 0.0) || p->mp.type->above(&p->mp, i, 0.0))
                 touch(p, i);
     }
-    /* grid mode: populations swept every window whose neurons cannot
-     * cross threshold between inputs are stepped as a whole */
+    /* grid mode: populations stepped as a whole where no advance has a
+     * grid point inside to test: swept every window with no neuron able to
+     * cross threshold between inputs, or, with windows of one step, every
+     * neuron driven above threshold (advanced every step anyway) */
+    int one_step_windows = dmin == 1 || (dmin == 0 && h >= 1.0);
     for (uint32_t pi = 0; pi < s->n_pops && s->cfg.mode == NORN_MODE_GRID && !s->cfg.no_dense; pi++) {
         population *p = &s->pops[pi];
-        if (!p->sweep_all || !p->mp.type->grid_step || p->mp.i_dc)
+        const norn_model_type *ty = p->mp.type;
+        if (!ty->grid_step || p->mp.i_dc)
             continue;
         int ok = 1;
         for (uint32_t k = 0; k < s->n_dc && ok; k++)
             ok = s->dc[k].pop != pi;
-        for (uint32_t i = 0; i < p->mp.n && ok; i++)
-            ok = !p->mp.type->may_fire(&p->mp, i, 0.0);
-        if (!ok)
+        if (!ty->driven)
             continue;
-        p->pin = norn_calloc_n(p->mp.n ? p->mp.n : 1, sizeof(double));
+        int quiet = p->sweep_all && ty->may_fire_is_driven, driven = one_step_windows;
+        for (uint32_t i = 0; i < p->mp.n && ok && (quiet || driven); i++) {
+            int d = ty->driven(&p->mp, i);
+            quiet = quiet && !d;
+            driven = driven && d;
+        }
+        if (!ok || !(quiet || driven))
+            continue;
+        p->pin = norn_calloc_n(p->mp.n ? (uint64_t)p->mp.n * (ty->n_channels > 1 ? 2 : 1) : 1, sizeof(double));
         p->fired = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint32_t));
         if (!p->pin || !p->fired)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the step buffers of %u neurons", p->mp.n);
@@ -2096,12 +2116,22 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
         if (!p->dense)
             continue;
         uint32_t n = p->mp.n;
+        const int two = p->mp.type->n_channels > 1;
         if (what != DENSE_START) {
             for (uint32_t q = 0; q < p->n_poisson; q++) {
                 poisson_stim *ps = &s->poisson[p->poisson[q]];
                 const double *na = ps->next_a;
                 double hres = s->cfg.resolution_ms;
-                if (ps->cdf32) {
+                if (two) {
+                    /* by sign, as advance_to sums them */
+                    for (uint32_t i = 0; i < n; i++)
+                        if (na[i] == t) {
+                            double x = ps->weight * ps->cnt[i];
+                            p->pin[x < 0 ? n + i : i] += x;
+                            p->mark[i] |= 2;
+                            poisson_next(s, ps, i);
+                        }
+                } else if (ps->cdf32) {
                     for (uint32_t i = 0; i < n; i++)
                         if (na[i] == t) {
                             p->pin[i] += ps->weight * ps->cnt[i];
@@ -2124,6 +2154,8 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
             .flags = p->mark,
             .acc = p->acc,
             .pin = p->pin,
+            .acc2 = two ? p->acc + n : NULL,
+            .pin2 = two ? p->pin + n : NULL,
             .all = what != DENSE_STEP,
             .test = what != DENSE_END,
             .fired = p->fired,

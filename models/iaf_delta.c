@@ -159,6 +159,8 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
     return v_inf(mp, i) > mp->p[P_V_TH];
 }
 
+static int driven(const norn_model_pop *mp, uint32_t i) { return v_inf(mp, i) > mp->p[P_V_TH]; }
+
 const norn_model_type norn_model_iaf_delta = {
     .name = "iaf_delta",
     .doc = "leaky integrate-and-fire, delta synapses (weight in mV), as NEST iaf_psc_delta",
@@ -178,4 +180,6 @@ const norn_model_type norn_model_iaf_delta = {
     .fire = fire,
     .may_fire = may_fire,
     .grid_step = grid_step,
+    .driven = driven,
+    .may_fire_is_driven = 1,
 };

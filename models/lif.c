@@ -137,6 +137,84 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
     return ub >= mp->p[P_V_TH];
 }
 
+static int driven(const norn_model_pop *mp, uint32_t i)
+{
+    return mp->p[P_E_L] + (mp->p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0)) * mp->c[C_R] >= mp->p[P_V_TH];
+}
+
+/* advance() + input() + above() + fire() for a whole step (models/model.h);
+ * the engine calls it only where every advance is one grid step, so the
+ * advance never stops at a crossing inside (psc_exp.h's one-step commit). */
+static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
+{
+    double *V = mp->st[S_V], *Ie = mp->st[S_IEX], *Ii = mp->st[S_IIN], *ru = mp->ref_until, *tl = g->t_last;
+    const double *p = mp->p;
+    const double t = g->t, vth = p[P_V_TH];
+    const double vinf = p[P_E_L] + (p[P_I_E] + 0.0) * mp->c[C_R]; /* make_traj's, without DC */
+    const int all = g->all, test = g->test;
+    norn__psc_terms r = norn__psc_origin();
+    double Dc = NAN; /* the interval r is for */
+    uint32_t nf = 0;
+    for (uint32_t i = 0, n = mp->n; i < n; i++) {
+        unsigned f = g->flags[i];
+        if (!f && !all)
+            continue;
+        if (tl[i] < t) {
+            /* norn__psc_advance's one-step grid path, operation for operation */
+            double t0 = tl[i], D = t - t0;
+            if (ru[i] > t0) {
+                double te = t < ru[i] ? t : ru[i];
+                Ie[i] *= exp(-(te - t0) / p[P_TAU_EX]);
+                Ii[i] *= exp(-(te - t0) / p[P_TAU_IN]);
+                V[i] = p[P_V_RESET];
+                if (!(t <= ru[i])) {
+                    double tc;
+                    (void)norn__psc_advance(mp, i, ru[i], t, &tc, 0);
+                }
+            } else {
+                if (D != Dc) {
+                    traj gt;
+                    make_traj(mp, i, &gt);
+                    r = norn__psc_at_cached(mp, &gt, D);
+                    Dc = D;
+                }
+                double dv = V[i] - vinf, qe = Ie[i] / p[P_C_M], qi = Ii[i] / p[P_C_M];
+                V[i] = vinf + dv * r.em + qe * r.ke + qi * r.ki;
+                Ie[i] *= r.es;
+                Ii[i] *= r.ei;
+            }
+            tl[i] = t;
+        }
+        if (f) {
+            /* Poisson, then synaptic; each channel's nonzero sum, as input_sums */
+            if (f & 2) {
+                if (g->pin[i] != 0.0)
+                    input(mp, i, t, g->pin[i]);
+                if (g->pin2 && g->pin2[i] != 0.0)
+                    input(mp, i, t, g->pin2[i]);
+                g->pin[i] = 0.0;
+                if (g->pin2)
+                    g->pin2[i] = 0.0;
+            }
+            if (f & 1) {
+                if (g->acc[i] != 0.0)
+                    input(mp, i, t, g->acc[i]);
+                if (g->acc2 && g->acc2[i] != 0.0)
+                    input(mp, i, t, g->acc2[i]);
+                g->acc[i] = 0.0;
+                if (g->acc2)
+                    g->acc2[i] = 0.0;
+            }
+            g->flags[i] = 0;
+        }
+        if (test && t > ru[i] && V[i] >= vth) {
+            fire(mp, i, t);
+            g->fired[nf++] = i;
+        }
+    }
+    return nf;
+}
+
 const norn_model_type norn_model_lif = {
     .name = "lif",
     .doc = "leaky integrate-and-fire, exponential synaptic currents (weight in pA), as NEST iaf_psc_exp",
@@ -154,4 +232,6 @@ const norn_model_type norn_model_lif = {
     .above = above,
     .fire = fire,
     .may_fire = may_fire,
+    .grid_step = grid_step,
+    .driven = driven,
 };

@@ -84,6 +84,7 @@ typedef struct {
     double *t_last;    /* [n] time each neuron was last advanced to */
     uint8_t *flags;    /* [n] bit 0: synaptic input acc[i] at t; bit 1: Poisson input pin[i] at t */
     double *acc, *pin; /* [n] summed inputs at t; flags, acc and pin are cleared */
+    double *acc2, *pin2; /* two-channel models: the w < 0 sums (as input_sums), else NULL */
     int all;           /* 1: advance every neuron behind t; 0: only those with flags */
     int test;          /* 1: test the threshold at t of the neurons visited */
     uint32_t *fired;   /* out: neurons that spiked at t (fire() done), the count returned */
@@ -134,10 +135,21 @@ typedef struct norn_model_type {
      * the Poisson sum, input() of the synaptic sum (nonzero sums only),
      * then above() and fire() do, for the neurons the step visits, in one
      * pass with one decay factor per step and no indirect calls. Bit for bit
-     * the same results. The engine uses it for populations it updates every
-     * step (Poisson-driven, with no DC stimulus) where no neuron may fire
-     * without input (may_fire() is 0 for all). */
+     * the same results. The engine uses it where no advance it replaces
+     * has a grid point inside to test: populations it updates every step
+     * (Poisson-driven, with no DC stimulus) where no neuron can fire
+     * without input (may_fire_is_driven and no neuron driven), and
+     * populations whose every neuron is driven (below) when windows are one
+     * step long. */
     uint32_t (*grid_step)(norn_model_pop *mp, const norn_grid_step *g);
+    /* Optional: 1 if the constant drive alone holds V_inf at or above
+     * threshold, so that may_fire() is 1 from any state, at any time (the
+     * engine then advances the neuron every window). */
+    int (*driven)(const norn_model_pop *mp, uint32_t i);
+    /* 1 if may_fire() is driven(): a neuron that is not driven never
+     * reaches threshold without input, whatever its state (iaf_delta; not
+     * lif, whose synaptic currents go on pushing after an input) */
+    int may_fire_is_driven;
 } norn_model_type;
 
 /* Registry (models/registry.c). NULL if unknown. */

@@ -658,6 +658,85 @@ START_TEST(test_dense_equals_lazy)
 }
 END_TEST
 
+/* The same for lif (two channels) driven above threshold with windows of
+ * one step (cuba's case): every neuron is advanced every step either way;
+ * Poisson drives of both signs, recording, spike trains. */
+static void dense_lif(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 8, .no_dense = no_dense};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    const norn_model_type *ty = norn_model_find("lif");
+    double p[NORN_MAX_PARAMS];
+    for (int k = 0; k < ty->n_params; k++)
+        p[k] = ty->params[k].def;
+    p[norn_model_param_index(ty, "E_L")] = -49;
+    p[norn_model_param_index(ty, "V_th")] = -50;
+    p[norn_model_param_index(ty, "V_reset")] = -60;
+    p[norn_model_param_index(ty, "C_m")] = 20;
+    p[norn_model_param_index(ty, "t_ref")] = 5;
+    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
+    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
+    uint32_t a;
+    ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 400, p, "test", &a, &err), NORN_OK);
+    connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 30, 1.6, 0.1, 0);
+    connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 8, -9.0, 0.1, 1);
+    ck_assert_int_eq(norn_sim_add_poisson(s, a, 2000, 2.0, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, a, 1000, -3.0, 20, 150, &err), NORN_OK);
+    double tt[] = {30.0, 30.0, 99.95};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, a, 3, tt, NULL, 25.0, &err), NORN_OK);
+    double *v = norn_sim_state(s, a, 0);
+    norn_rng r = norn_rng_stream(4, 1000, 0);
+    for (uint32_t k = 0; k < 400; k++)
+        v[k] = -60 + 10 * norn_rng_uniform(&r);
+    norn_sim_record_spikes(s, a, 1);
+    int vars[] = {0, 1, 2};
+    uint32_t who[] = {1, 2, 399}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, a, vars, 3, who, 3, 0.5, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    for (int q = 0; q < 3; q++)
+        memcpy(st_end + 400 * q, norn_sim_state(s, a, q), sizeof(double) * 400);
+    norn_recording rc;
+    norn_sim_recording(s, rec, &rc);
+    ck_assert_uint_eq(rc.n_samples, 400);
+    /* the recording's last sample is the final state */
+    for (int q = 0; q < 3; q++)
+        ck_assert(rc.data[399 * 9 + q * 3 + 2] == (float)st_end[400 * q + 399]);
+    norn_sim_destroy(s);
+}
+
+START_TEST(test_dense_lif_equals_lazy)
+{
+    uint64_t n[2];
+    double *t[2];
+    uint32_t *g[2];
+    static double st[2][1200];
+    for (int k = 0; k < 2; k++)
+        dense_lif(k, &n[k], &t[k], &g[k], st[k]);
+    printf("lif dense vs lazy: %llu spikes\n", (unsigned long long)n[0]);
+    ck_assert_msg(n[0] > 1000, "only %llu spikes", (unsigned long long)n[0]);
+    ck_assert_uint_eq(n[0], n[1]);
+    for (uint64_t k = 0; k < n[0]; k++) {
+        ck_assert_uint_eq(g[0][k], g[1][k]);
+        ck_assert(t[0][k] == t[1][k]);
+    }
+    for (int j = 0; j < 1200; j++)
+        ck_assert_msg(st[0][j] == st[1][j], "state %d: %.17g vs %.17g", j, st[0][j], st[1][j]);
+    for (int k = 0; k < 2; k++) {
+        free(t[k]);
+        free(g[k]);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -671,6 +750,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_tsodyks2);
     tcase_add_test(tc, test_dense_equals_lazy);
     tcase_add_test(tc, test_grid_poisson_counts);
+    tcase_add_test(tc, test_dense_lif_equals_lazy);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
