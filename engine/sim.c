@@ -2,9 +2,11 @@
 #include "engine/sim.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ckpt.h"
 #include "engine/mem.h"
 #include "engine/queue.h"
 #include "engine/rng.h"
@@ -207,6 +209,14 @@ struct norn_sim {
     double min_delay_ms;
     norn_err *err; /* during run */
     norn_status fail;
+    /* the run in segments (norn_sim_begin / norn_sim_advance) */
+    int started, done;
+    uint64_t w_next, wsteps;  /* continuous, grid: the next window, its length in steps */
+    int64_t step_next, T;     /* euler: the next step, the steps in all */
+    double t_reached;         /* end of the last window done */
+    volatile sig_atomic_t *stop; /* checked after each window (may be NULL) */
+    uint64_t *fp;             /* checkpoints: fingerprints of the static network (NULL: not yet) */
+    uint64_t n_fp;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -346,6 +356,7 @@ void norn_sim_destroy(norn_sim *s)
     norn_free(s->win);
     norn_free(s->sp_t);
     norn_free(s->sp_gid);
+    norn_free(s->fp);
     norn_free(s);
 }
 
@@ -2368,7 +2379,7 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
     p->n_sweep = keep;
 }
 
-static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx)
+static norn_status begin_euler(norn_sim *s, double duration_ms)
 {
     compact_weights(s);
     /* the initial state, kept for norn_sim_reset */
@@ -2426,7 +2437,20 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
             }
     }
     snapshot_weights(s, 0.0, 1); /* snapshots at time 0: the initial weights */
-    for (int64_t t = 0; t < T; t++) {
+    s->T = T;
+    s->step_next = 0;
+    return NORN_OK;
+}
+
+/* Steps from s->step_next on, until t_stop is reached, the run ends or the
+ * stop flag is set. */
+static norn_status run_euler(norn_sim *s, double t_stop, norn_progress_fn progress, void *ctx)
+{
+    double h = s->cfg.resolution_ms;
+    int64_t T = s->T;
+    for (int64_t t = s->step_next; t < T; t++) {
+        if (norn_grid_time(t, h) >= t_stop || (s->stop && *s->stop))
+            return NORN_OK;
         for (uint32_t pi = 0; pi < s->n_pops; pi++)
             euler_pop_step(s, pi, t);
         /* STDP after the step, with both sides' spikes of step t (the
@@ -2465,14 +2489,16 @@ static norn_status run_euler(norn_sim *s, double duration_ms, norn_progress_fn p
             p->n_cur = 0;
         }
         s->windows++;
+        s->step_next = t + 1;
+        s->t_reached = norn_grid_time(t + 1, h);
         if (progress && (t % 100 == 99 || t == T - 1))
             progress(ctx, norn_grid_time(t + 1, h), s->duration);
     }
+    s->done = 1;
     return NORN_OK;
 }
 
-norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx,
-                         norn_err *err)
+norn_status norn_sim_begin(norn_sim *s, double duration_ms, norn_err *err)
 {
     if (s->ran)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "a simulation runs once");
@@ -2481,27 +2507,48 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     s->ran = 1;
     s->err = err;
     s->fail = NORN_OK;
+    s->t_reached = 0.0;
+    s->done = 0;
+    norn_status st;
     if (s->cfg.mode == NORN_MODE_EULER) {
-        norn_status est = run_euler(s, duration_ms, progress, ctx);
-        s->err = NULL;
-        return est;
+        st = begin_euler(s, duration_ms);
+    } else {
+        double h = s->cfg.resolution_ms;
+        if (s->cfg.mode == NORN_MODE_GRID)
+            duration_ms = norn_grid_time(norn_grid_index(duration_ms, h), h);
+        st = setup_run(s, duration_ms);
+        uint64_t wsteps = s->min_delay_ms > 0 ? (uint64_t)llround(s->min_delay_ms / h) : (uint64_t)llround(fmax(1.0, h) / h);
+        s->wsteps = wsteps ? wsteps : 1;
+        s->w_next = 0;
     }
-    double h = s->cfg.resolution_ms;
-    if (s->cfg.mode == NORN_MODE_GRID)
-        duration_ms = norn_grid_time(norn_grid_index(duration_ms, h), h);
-    norn_status st = setup_run(s, duration_ms);
-    if (st != NORN_OK)
-        return st;
-    uint64_t wsteps = s->min_delay_ms > 0 ? (uint64_t)llround(s->min_delay_ms / h) : (uint64_t)llround(fmax(1.0, h) / h);
-    if (wsteps == 0)
-        wsteps = 1;
+    s->started = st == NORN_OK;
+    s->err = NULL;
+    return st;
+}
+
+norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx,
+                         norn_err *err)
+{
+    norn_status st = norn_sim_begin(s, duration_ms, err);
+    return st == NORN_OK ? norn_sim_advance(s, INFINITY, progress, ctx, err) : st;
+}
+
+/* Windows from s->w_next on, until t_stop is reached, the run ends or the
+ * stop flag is set; at the end the final weights. */
+static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn progress, void *ctx, norn_err *err)
+{
+    double h = s->cfg.resolution_ms, duration_ms = s->duration;
+    uint64_t wsteps = s->wsteps;
+    norn_status st;
     int dense = 0;
     for (uint32_t pi = 0; pi < s->n_pops; pi++)
         dense |= s->pops[pi].dense;
-    for (uint64_t w = 0;; w++) {
+    for (uint64_t w = s->w_next;; w++) {
         double t0 = norn_grid_time((int64_t)(w * wsteps), h);
         if (t0 >= duration_ms)
             break;
+        if (t0 >= t_stop || (s->stop && *s->stop))
+            return NORN_OK;
         double t1 = norn_grid_time((int64_t)((w + 1) * wsteps), h);
         int last = t1 >= duration_ms;
         if (last)
@@ -2535,6 +2582,8 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         if (st != NORN_OK)
             return st;
         s->windows++;
+        s->w_next = w + 1;
+        s->t_reached = t1;
         if (progress)
             progress(ctx, t1, duration_ms);
         if (last)
@@ -2545,9 +2594,29 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
         if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, s->duration, 1))
             return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
     snapshot_weights(s, s->duration, 1);
-    s->err = NULL;
+    s->done = 1;
     return s->fail;
 }
+
+norn_status norn_sim_advance(norn_sim *s, double t_stop_ms, norn_progress_fn progress, void *ctx, norn_err *err)
+{
+    if (!s->started)
+        return NORN_FAIL(err, NORN_EINVAL, NULL, "advance: the run has not begun (norn_sim_begin)");
+    if (s->done)
+        return NORN_OK;
+    s->err = err;
+    s->fail = NORN_OK;
+    norn_status st = s->cfg.mode == NORN_MODE_EULER ? run_euler(s, t_stop_ms, progress, ctx)
+                                                    : run_windows(s, t_stop_ms, progress, ctx, err);
+    s->err = NULL;
+    return st;
+}
+
+void norn_sim_set_stop(norn_sim *s, volatile sig_atomic_t *flag) { s->stop = flag; }
+double norn_sim_time(const norn_sim *s) { return s->t_reached; }
+int norn_sim_done(const norn_sim *s) { return s->done; }
+
+
 
 /* ---------------------------------------------------------------- results */
 
@@ -2622,7 +2691,7 @@ void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out)
     out->vars = r->vars;
     out->n_neurons = r->n_neurons;
     out->neurons = r->neurons;
-    out->n_samples = r->n_samples;
+    out->n_samples = r->next; /* all of them once the run is done */
     out->times_ms = r->times;
     out->data = r->data;
 }
@@ -2652,4 +2721,9 @@ void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
     out->queue_events = s->queue_events;
     out->duration_ms = s->duration;
     out->min_delay_ms = s->min_delay_ms;
+    out->time_reached_ms = s->t_reached;
 }
+
+/* checkpoints: engine/sim_ckpt.inc sees this file's internals */
+#include "engine/sim_ckpt.inc"
+

@@ -37,6 +37,7 @@
 #ifndef NORN_SIM_H
 #define NORN_SIM_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "connectivity/csr.h"
@@ -204,10 +205,39 @@ typedef void (*norn_progress_fn)(void *ctx, double t_ms, double duration_ms);
 norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progress, void *ctx,
                          norn_err *err);
 
+/* The same run in segments, for checkpoints and interruption:
+ * norn_sim_begin() prepares the run (once per sim; the state at t = 0),
+ * norn_sim_advance() runs whole windows (euler: steps) until the time
+ * reached is >= t_stop_ms (INFINITY: to the end), the run ends, or the stop
+ * flag is found set after a window. norn_sim_run() is begin + advance to the
+ * end: the windows, and so the results, are the same however a run is cut. */
+norn_status norn_sim_begin(norn_sim *s, double duration_ms, norn_err *err);
+norn_status norn_sim_advance(norn_sim *s, double t_stop_ms, norn_progress_fn progress, void *ctx, norn_err *err);
+/* flag (borrowed, may be NULL) is read after every window; when non-zero
+ * norn_sim_advance returns NORN_OK at that window's end. For signal
+ * handlers. */
+void norn_sim_set_stop(norn_sim *s, volatile sig_atomic_t *flag);
+double norn_sim_time(const norn_sim *s); /* end of the last window run (ms) */
+int norn_sim_done(const norn_sim *s);    /* 1 once the last window has run */
+
+/* Checkpoints (engine/ckpt.h streams; engine/sim_ckpt.inc says what is in
+ * them). norn_sim_save: between norn_sim_advance calls, writes the whole
+ * dynamic state; it changes nothing. norn_sim_load: into a simulation built
+ * the same way (same description, data and seed) and begun
+ * (norn_sim_begin) but not advanced; checks the rebuilt network against the
+ * checkpoint's fingerprints first ("... does not match ...: synapse table 2
+ * (exc -> inh) differs"). On failure the simulation is half loaded and must
+ * be destroyed. Errors: io's (stream name in where, section in the
+ * message), NORN_ENOMEM. */
+struct norn_ckio;
+norn_status norn_sim_save(norn_sim *s, struct norn_ckio *io);
+norn_status norn_sim_load(norn_sim *s, struct norn_ckio *io);
+
 /* Results (valid until destroy). Spikes are sorted by (time, global id). */
 uint64_t norn_sim_spikes(const norn_sim *s, const double **time_ms, const uint32_t **gid);
 uint64_t norn_sim_pop_spike_count(const norn_sim *s, uint32_t pop);
-/* Recorded samples: data[sample][var][neuron] as float32 of the recorder. */
+/* Recorded samples: data[sample][var][neuron] as float32 of the recorder;
+ * n_samples counts the samples taken so far (all of them once done). */
 uint32_t norn_sim_n_recorders(const norn_sim *s);
 typedef struct {
     uint32_t pop;
@@ -240,6 +270,7 @@ typedef struct {
     uint64_t windows, queue_events;
     uint64_t neuron_updates; /* euler mode: neuron steps taken (touches) */
     double duration_ms, min_delay_ms;
+    double time_reached_ms; /* end of the last window run (duration_ms once done) */
 } norn_sim_stats;
 void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out);
 

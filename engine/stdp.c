@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/ckpt.h"
 #include "engine/mem.h"
 
 #define STDP_EPS 1e-6
@@ -532,4 +533,90 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int
     if (!force)
         st->next_settle = now + st->period;
     return 1;
+}
+
+/* ------------------------------------------------------------- checkpoint */
+
+void norn__stdp_ckpt(norn_stdp *st, norn_ckio *io)
+{
+    norn_ckio_expect(io, st->n_pre, "STDP presynaptic neurons");
+    norn_ckio_expect(io, st->n_post, "STDP postsynaptic neurons");
+    norn_ckio_expect(io, st->nnz, "STDP synapses");
+    norn_ckio_expect(io, (uint64_t)st->p.rule, "STDP rule");
+    if (io->st != NORN_OK)
+        return;
+    norn_ckio_bytes(io, st->w, st->nnz * sizeof(double));
+    if (st->kps)
+        norn_ckio_bytes(io, st->kps, st->nnz * sizeof(double));
+    if (st->seen)
+        norn_ckio_bytes(io, st->seen, st->nnz);
+    norn_ckio_bytes(io, st->pt, st->n_pre * sizeof(double));
+    norn_ckio_bytes(io, st->pk, st->n_pre * sizeof(double));
+    norn_ckio_bytes(io, st->px, st->n_pre * sizeof(double));
+    norn_ckio_bytes(io, st->ps, st->n_pre * sizeof(double));
+    /* the log of spikes in flight, in sequence order */
+    uint64_t cap = st->log_cap, lo = st->log_lo, hi = st->log_hi;
+    norn_ckio_u64_max(io, &cap, 1ull << 40, "STDP log capacity");
+    norn_ckio_u64(io, &lo);
+    norn_ckio_u64(io, &hi);
+    if (io->st != NORN_OK)
+        return;
+    if (io->loading) {
+        if (cap == 0 || (cap & (cap - 1)) || hi < lo || hi - lo > cap) {
+            norn_ckio_fail(io, NORN_EPARSE, "STDP log %llu..%llu of capacity %llu (corrupt checkpoint)",
+                           (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)cap);
+            return;
+        }
+        if (cap != st->log_cap) {
+            pre_log *nl = norn_malloc_n(cap, sizeof *nl);
+            if (!nl) {
+                norn_ckio_fail(io, NORN_ENOMEM, "cannot allocate the STDP log");
+                return;
+            }
+            norn_free(st->log);
+            st->log = nl;
+            st->log_cap = cap;
+        }
+        st->log_lo = lo;
+        st->log_hi = hi;
+    }
+    for (uint64_t q = lo; q < hi && io->st == NORN_OK; q++)
+        norn_ckio_bytes(io, &st->log[q & (cap - 1)], sizeof(pre_log));
+    /* postsynaptic histories, oldest first */
+    for (uint32_t j = 0; j < st->n_post && io->st == NORN_OK; j++) {
+        ring *r = &st->h[j];
+        uint32_t rc = r->cap, rn = r->n;
+        norn_ckio_u32_max(io, &rc, 1u << 30, "STDP history capacity");
+        norn_ckio_u32_max(io, &rn, rc, "STDP history length");
+        if (io->st != NORN_OK)
+            return;
+        if (io->loading) {
+            if (rc & (rc - 1)) {
+                norn_ckio_fail(io, NORN_EPARSE, "STDP history capacity %u (corrupt checkpoint)", rc);
+                return;
+            }
+            if (rc != r->cap) {
+                hist *ne = rc ? norn_malloc_n(rc, sizeof *ne) : NULL;
+                if (rc && !ne) {
+                    norn_ckio_fail(io, NORN_ENOMEM, "cannot allocate an STDP history");
+                    return;
+                }
+                norn_free(r->e);
+                st->h_bytes = st->h_bytes - (uint64_t)r->cap * sizeof(hist) + (uint64_t)rc * sizeof(hist);
+                r->e = ne;
+                r->cap = rc;
+            }
+            r->h0 = 0;
+            r->n = rn;
+        }
+        for (uint32_t k = 0; k < rn; k++)
+            norn_ckio_bytes(io, hent(st, j, k), sizeof(hist));
+    }
+    norn_ckio_f64(io, &st->cut);
+    norn_ckio_bytes(io, st->nw, st->n_post * sizeof(newest));
+    norn_ckio_f64(io, &st->t0);
+    norn_ckio_f64(io, &st->max_delay_ms);
+    norn_ckio_f64(io, &st->period);
+    norn_ckio_f64(io, &st->next_settle);
+    norn_ckio_f64(io, &st->prev_cutoff);
 }

@@ -111,4 +111,10 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t l
  * weights include every pairing that has reached the synapse. */
 int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double resolution_ms, double now, int force);
 
+struct norn_ckio;
+/* Checkpoints (engine/ckpt.h): transfers the whole dynamic state (weights,
+ * traces, the log, the histories, the epoch and settle clock); loading
+ * needs an object created from the same table and spec. */
+void norn__stdp_ckpt(norn_stdp *st, struct norn_ckio *io);
+
 #endif

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/ckpt.h"
 #include "engine/mem.h"
 
 /* One row hint per 2^BLK CSR positions (1/16 byte per synapse): the row
@@ -339,4 +340,18 @@ void norn_stdp_norse_destroy(norn_stdp_norse *st)
     norn_free(st->in_pos64);
     norn_free(st->blk_row);
     norn_free(st);
+}
+
+/* ------------------------------------------------------------ checkpoint */
+
+void norn__stdp_norse_ckpt(norn_stdp_norse *st, norn_ckio *io)
+{
+    norn_ckio_expect(io, st->n_pre, "STDP presynaptic neurons");
+    norn_ckio_expect(io, st->n_post, "STDP postsynaptic neurons");
+    norn_ckio_expect(io, st->nnz, "STDP synapses");
+    if (io->st != NORN_OK)
+        return;
+    norn_ckio_bytes(io, st->t_pre, st->n_pre * sizeof(float));
+    norn_ckio_bytes(io, st->t_post, st->n_post * sizeof(float));
+    norn_ckio_int(io, &st->sweep);
 }

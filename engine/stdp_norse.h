@@ -97,4 +97,10 @@ uint64_t norn_stdp_norse_bytes(const norn_stdp_norse *st);
 /* Frees st. NULL-safe. */
 void norn_stdp_norse_destroy(norn_stdp_norse *st);
 
+struct norn_ckio;
+/* Checkpoints (engine/ckpt.h): transfers the traces and the sweep flag (the
+ * weights live in the table); loading needs an object made for the same
+ * table. */
+void norn__stdp_norse_ckpt(norn_stdp_norse *st, struct norn_ckio *io);
+
 #endif
