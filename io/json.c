@@ -71,6 +71,8 @@ struct fy_node *norn_json_num(norn_json *j, double x)
     return plain(j, buf);
 }
 
+struct fy_node *norn_json_bool(norn_json *j, int x) { return plain(j, x ? "true" : "false"); }
+
 struct fy_node *norn_json_int(norn_json *j, unsigned long long x)
 {
     char buf[32];

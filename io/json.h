@@ -25,6 +25,7 @@ void norn_json_init(norn_json *j); /* j->fail is set if the document cannot be m
 struct fy_node *norn_json_str(norn_json *j, const char *s);
 struct fy_node *norn_json_num(norn_json *j, double x);
 struct fy_node *norn_json_int(norn_json *j, unsigned long long x);
+struct fy_node *norn_json_bool(norn_json *j, int x); /* true / false */
 struct fy_node *norn_json_map(norn_json *j);
 struct fy_node *norn_json_seq(norn_json *j);
 void norn_json_set(norn_json *j, struct fy_node *map, const char *key, struct fy_node *val);

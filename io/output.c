@@ -57,7 +57,7 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
         return NORN_FAIL(err, NORN_ENOMEM, path, "cannot create the JSON document");
     norn_sim_stats stt;
     norn_sim_get_stats(s, &stt);
-    double dur_s = stt.duration_ms / 1000.0;
+    double dur_s = stt.time_reached_ms / 1000.0; /* the duration once the run is done */
     struct fy_node *root = norn_json_map(&j);
     norn_json_set(&j, root, "norn_version", norn_json_str(&j, NORN_VERSION));
     norn_json_set(&j, root, "description", norn_json_str(&j, d->path));
@@ -67,6 +67,14 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
     norn_json_set(&j, root, "mode", norn_json_str(&j, mode_name(d->mode)));
     norn_json_set(&j, root, "seed", norn_json_int(&j, (unsigned long long)d->seed));
     norn_json_set(&j, root, "duration_ms", norn_json_num(&j, stt.duration_ms));
+    if (info->interrupted) {
+        norn_json_set(&j, root, "interrupted", norn_json_bool(&j, 1));
+        norn_json_set(&j, root, "time_reached_ms", norn_json_num(&j, stt.time_reached_ms));
+    }
+    if (info->checkpoint)
+        norn_json_set(&j, root, "checkpoint", norn_json_str(&j, info->checkpoint));
+    if (info->resumed_from)
+        norn_json_set(&j, root, "resumed_from", norn_json_str(&j, info->resumed_from));
     norn_json_set(&j, root, "resolution_ms", norn_json_num(&j, d->resolution_ms));
     norn_json_set(&j, root, "min_delay_ms", norn_json_num(&j, stt.min_delay_ms));
     norn_json_set(&j, root, "neurons", norn_json_int(&j, stt.neurons));

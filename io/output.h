@@ -9,7 +9,9 @@
  *   run.json       populations with id ranges and parameters as used,
  *                  seed, duration, counts, rates, timings, memory, version
  * Every file is written to a temporary name and renamed (io/atomic.h);
- * run.json is written last, so its presence means the run is complete.
+ * run.json is written last, so its presence means the run is complete, or,
+ * for a run stopped early (info->interrupted), that the files hold
+ * everything up to run.json's time_reached_ms ("interrupted": true).
  * The directory is created if needed (with parents).
  */
 #ifndef NORN_OUTPUT_H
@@ -28,6 +30,9 @@ typedef struct {
     size_t peak_rss;             /* bytes */
     size_t peak_heap;            /* bytes through engine/mem.h */
     const char *command;         /* command line, for the record */
+    int interrupted;             /* stopped early: run.json says so, with the time reached */
+    const char *checkpoint;      /* the checkpoint to resume from, or NULL */
+    const char *resumed_from;    /* this run resumed that checkpoint, or NULL */
 } norn_run_info;
 
 norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_sim *s,

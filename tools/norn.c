@@ -13,6 +13,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "engine/mem.h"
 #include "engine/sim.h"
 #include "io/build.h"
+#include "io/checkpoint.h"
 #include "io/desc.h"
 #include "io/output.h"
 #include "models/euler.h"
@@ -48,6 +50,8 @@ static const char usage[] =
     "usage:\n"
     "  norn run [DESCRIPTION] [options]   run a network description (YAML or JSON);\n"
     "                                     without one, the built-in Brunel (2000) network\n"
+    "  norn resume CHECKPOINT [options]   continue an interrupted or checkpointed run\n"
+    "                                     (see norn resume --help)\n"
     "  norn plot raster|traces|weights DIR [options]\n"
     "                                     pictures of a run (see norn plot --help)\n"
     "  norn stats DIR [options]           rate, CV, Fano factor, correlation per population\n"
@@ -78,6 +82,9 @@ static const char usage[] =
     "                      a directory holding a run.json is refused)\n"
     "      --max-memory SIZE  refuse, before building, a network estimated to need more\n"
     "                      (e.g. 8G, 512M; default: the memory available)\n"
+    "      --checkpoint-every MS  write DIR/checkpoint.nrc (the whole simulation state,\n"
+    "                      atomically replaced) at the first window end at or after\n"
+    "                      every multiple of MS ms; norn resume continues from it\n"
     "  --input FILE.npy    with a .nir model (norn run MODEL.nir): the input spike tensor\n"
     "                      [T, n_in]; the run lasts T steps (see norn import --help)\n"
     "  --dt MS, --time-unit s|ms   with a .nir model: as norn import\n"
@@ -87,8 +94,14 @@ static const char usage[] =
     "with state_times.npy for recorded state, and run.json (written last).\n"
     "Load spikes in NumPy: s = numpy.load('DIR/spikes.npy'); s['time_ms'], s['neuron'].\n"
     "\n"
+    "SIGINT (Ctrl-C) or SIGTERM during a run: the run stops at the end of the current\n"
+    "window, writes what it recorded so far as valid files (run.json says\n"
+    "\"interrupted\": true and the time reached) and DIR/checkpoint.nrc, and prints\n"
+    "how to resume (norn resume DIR/checkpoint.nrc); a second signal exits at once.\n"
+    "\n"
     "Exit status: 0 ok; 2 bad input (file:line:col: message on stderr, nothing\n"
-    "written); 1 failure while running or writing.\n";
+    "written); 1 failure while running or writing; 130 / 143 interrupted by\n"
+    "SIGINT / SIGTERM.\n";
 
 static double now_s(void)
 {
@@ -250,6 +263,216 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static int parse_every(const char *arg, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (*end || !(v > 0) || !isfinite(v)) {
+        fprintf(stderr, "norn: --checkpoint-every: expected a time in ms > 0, got '%s'\n", arg);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* ------------------------------------------------------------ the run */
+
+/* SIGINT / SIGTERM: the first asks the run to stop at the end of the
+ * current window (norn_sim_set_stop); a second one ends the process at
+ * once (files are renamed into place whole, so none is left half written). */
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    if (g_stop)
+        _exit(128 + sig);
+    g_stop = sig;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+typedef struct {
+    const char *out_dir;
+    norn_desc *d;
+    const char *text;  /* the description's text, NULL: no checkpoint possible */
+    size_t text_len;
+    norn_sim *s;       /* begun (or resumed) */
+    double every_ms;   /* > 0: a checkpoint at each multiple */
+    int quiet, plot;
+    const char *cmdline;
+    double t0;         /* when the command started */
+    norn_build_info bi;
+    const char *resumed_from;
+} run_job;
+
+static int write_checkpoint(const run_job *j, const char *path, norn_err *err)
+{
+    return norn_checkpoint_write(path, j->d, j->text, j->text_len, j->s, err) == NORN_OK;
+}
+
+/* Runs j->s to its end (checkpointing every j->every_ms) or to a signal,
+ * then writes the outputs, the plot and the summary. Returns the exit code:
+ * 0, 1 (failure), or 128 + the signal when interrupted (after writing the
+ * outputs so far and a checkpoint). */
+static int simulate(run_job *job)
+{
+    norn_desc *d = job->d;
+    norn_sim *s = job->s;
+    const char *out_dir = job->out_dir;
+    int quiet = job->quiet, plot = job->plot;
+    norn_build_info bi = job->bi;
+    norn_err err;
+    norn_err_clear(&err);
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.nrc", out_dir);
+    if (job->every_ms > 0 && norn_output_mkdir(out_dir, &err) != NORN_OK) {
+        print_err(&err);
+        return 1;
+    }
+    g_stop = 0;
+    catch_signals();
+    norn_sim_set_stop(s, &g_stop);
+    progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0};
+    double sim_w0 = now_s(), sim_c0 = cpu_s(), ck_s = 0;
+    uint64_t n_ck = 0;
+    norn_status st = NORN_OK;
+    while (!norn_sim_done(s) && !g_stop) {
+        double target = INFINITY;
+        if (job->every_ms > 0)
+            target = (floor(norn_sim_time(s) / job->every_ms + 1e-9) + 1.0) * job->every_ms;
+        st = norn_sim_advance(s, target, progress, &pc, &err);
+        if (st != NORN_OK || norn_sim_done(s) || g_stop)
+            break;
+        double c0 = now_s();
+        if (!write_checkpoint(job, ckpt, &err)) {
+            st = err.code;
+            break;
+        }
+        ck_s += now_s() - c0;
+        n_ck++;
+    }
+    double sim_wall = now_s() - sim_w0 - ck_s, sim_cpu = cpu_s() - sim_c0;
+    int interrupted = st == NORN_OK && !norn_sim_done(s);
+    if (st != NORN_OK) {
+        if (pc.tty)
+            fprintf(stderr, "\n");
+        print_err(&err);
+        return st == NORN_EINVAL ? 2 : 1;
+    }
+    if (interrupted && pc.tty)
+        fprintf(stderr, "\n");
+    norn_run_info info = {
+        .build_s = bi.build_s,
+        .connect_s = bi.connect_s,
+        .sim_wall_s = sim_wall,
+        .sim_cpu_s = sim_cpu,
+        .wall_s = now_s() - job->t0,
+        .cpu_s = cpu_s(),
+        .peak_rss = norn_mem_peak_rss(),
+        .peak_heap = norn_mem_peak(),
+        .command = job->cmdline,
+        .interrupted = interrupted,
+        .checkpoint = interrupted && job->text ? ckpt : NULL,
+        .resumed_from = job->resumed_from,
+    };
+    st = norn_output_write(out_dir, d, s, &info, &err);
+    if (st != NORN_OK) {
+        print_err(&err);
+        return 1;
+    }
+    if (interrupted) {
+        int sig = (int)g_stop;
+        double t = norn_sim_time(s);
+        if (!job->text) {
+            fprintf(stderr, "norn: interrupted at t = %g ms; outputs so far in %s/ (a NIR model run in passing "
+                            "cannot be resumed: import it with norn import first)\n", t, out_dir);
+            return 128 + sig;
+        }
+        if (!write_checkpoint(job, ckpt, &err)) {
+            print_err(&err);
+            fprintf(stderr, "norn: interrupted at t = %g ms; outputs so far in %s/, no checkpoint\n", t, out_dir);
+            return 1;
+        }
+        fprintf(stderr, "norn: interrupted at t = %g ms; outputs so far in %s/; resume with: norn resume %s\n", t,
+                out_dir, ckpt);
+        return 128 + sig;
+    }
+    double plot_s = -1;
+    char plot_path[4200] = "";
+    if (plot || d->plot) {
+        double tp0 = now_s();
+        norn_plot_pop *pp = norn_calloc_n(d->n_pops, sizeof *pp);
+        uint32_t np = 0;
+        for (uint32_t k = 0; pp && k < d->n_pops; k++)
+            if (d->record_spikes == NULL || d->record_spikes[k])
+                pp[np++] = (norn_plot_pop){.name = d->pops[k].name, .first_id = norn_sim_first_id(s, k),
+                                           .size = d->pops[k].size, .colour = k + 1};
+        const double *t;
+        const uint32_t *g;
+        uint64_t n = norn_sim_spikes(s, &t, &g);
+        char png[4200], title[512];
+        snprintf(png, sizeof png, "%s/raster.png", out_dir);
+        snprintf(title, sizeof title, "%s \xe2\x80\x94 %s mode, %g ms", d->name, mode_name(d->mode), d->duration_ms);
+        st = pp == NULL ? NORN_FAIL(&err, NORN_ENOMEM, "plot", "out of memory")
+             : np == 0  ? NORN_OK /* nothing recorded: no picture */
+                        : norn_plot_raster_titled(png, title, t, g, n, pp, np, 0, d->duration_ms, 1200, 800, &err);
+        norn_free(pp);
+        if (st != NORN_OK) {
+            /* the run did not finish: take back the run.json that says it
+             * did (the data files stay, as after any failure) */
+            char rj[4200];
+            snprintf(rj, sizeof rj, "%s/run.json", out_dir);
+            int gone = unlink(rj) == 0;
+            char buf[1024];
+            fprintf(stderr, "norn: %s%s\n", norn_err_format(&err, buf, sizeof buf),
+                    gone ? " (run.json removed: the run did not finish)" : "");
+            return 1;
+        }
+        plot_s = np ? now_s() - tp0 : -1;
+        if (np)
+            snprintf(plot_path, sizeof plot_path, "%s", png);
+    }
+    if (!quiet) {
+        norn_sim_stats ss;
+        norn_sim_get_stats(s, &ss);
+        double dur_s = ss.duration_ms / 1000.0;
+        printf("norn %s: %s (%s mode, seed %llu, %.1f ms)\n", NORN_VERSION, d->name, mode_name(d->mode),
+               (unsigned long long)d->seed, ss.duration_ms);
+        printf("  neurons            %llu\n", (unsigned long long)ss.neurons);
+        printf("  synapses           %llu (%.2f bytes per synapse; built in %.2f s, %.3g synapses/s)\n",
+               (unsigned long long)ss.synapses,
+               ss.synapses ? (double)ss.synapse_bytes / (double)ss.synapses : 0.0, bi.connect_s,
+               bi.connect_s > 0 ? (double)ss.synapses / bi.connect_s : 0.0);
+        printf("  spikes             %llu\n", (unsigned long long)ss.spikes);
+        for (uint32_t k = 0; k < d->n_pops; k++)
+            printf("    %-16s %10.3f Hz mean rate (%llu spikes, %u neurons)\n", d->pops[k].name,
+                   (double)norn_sim_pop_spike_count(s, k) / d->pops[k].size / dur_s,
+                   (unsigned long long)norn_sim_pop_spike_count(s, k), d->pops[k].size);
+        printf("  synaptic events    %llu (%.3g per s of wall time)\n", (unsigned long long)ss.synaptic_events,
+               sim_wall > 0 ? (double)ss.synaptic_events / sim_wall : 0.0);
+        printf("  time               build %.2f s, simulate %.2f s wall / %.2f s cpu (%.3f s per simulated s)\n",
+               bi.build_s, sim_wall, sim_cpu, dur_s > 0 ? sim_wall / dur_s : 0.0);
+        printf("  peak memory        %.1f MB resident\n", (double)info.peak_rss / 1048576.0);
+        if (job->resumed_from)
+            printf("  resumed from       %s\n", job->resumed_from);
+        if (n_ck)
+            printf("  checkpoints        %llu (every %g ms, %.2f s in all; latest %s)\n", (unsigned long long)n_ck,
+                   job->every_ms, ck_s, ckpt);
+        printf("  output             %s/\n", out_dir);
+        if (plot_s >= 0)
+            printf("  raster plot        %s (%.2f s)\n", plot_path, plot_s);
+    }
+    return 0;
+}
+
 static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, size_t nir_cap);
 
 /* norn run; a .nir model is imported into a temporary directory first
@@ -265,7 +488,7 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
 
 static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, size_t nir_cap)
 {
-    enum { O_INPUT = 256, O_DT, O_UNIT, O_MAXMEM };
+    enum { O_INPUT = 256, O_DT, O_UNIT, O_MAXMEM, O_EVERY };
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},      {"seed", required_argument, 0, 's'},
         {"duration", required_argument, 0, 't'}, {"mode", required_argument, 0, 'm'},
@@ -273,6 +496,7 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
         {"plot", no_argument, 0, 'p'},           {"input", required_argument, 0, O_INPUT},
         {"dt", required_argument, 0, O_DT},      {"time-unit", required_argument, 0, O_UNIT},
         {"force", no_argument, 0, 'f'},          {"max-memory", required_argument, 0, O_MAXMEM},
+        {"checkpoint-every", required_argument, 0, O_EVERY},
         {0, 0, 0, 0}};
     const char *nir_input = NULL;
     double nir_dt = 1.0;
@@ -281,12 +505,16 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
     uint64_t seed = 0;
     int have_seed = 0, quiet = 0, plot = 0, force = 0;
     uint64_t max_memory = 0;
-    double duration = 0;
+    double duration = 0, every_ms = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:s:t:m:qhpf", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out_dir = optarg; break;
+        case O_EVERY:
+            if (!parse_every(optarg, &every_ms))
+                return 2;
+            break;
         case 'f': force = 1; break;
         case O_MAXMEM: {
             char *end;
@@ -377,6 +605,11 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
             return err.code == NORN_ENOMEM ? 1 : 2;
         }
         path = nir_yaml;
+        if (every_ms > 0) {
+            fprintf(stderr, "norn: --checkpoint-every: a NIR model run in passing cannot be resumed (its files are "
+                            "temporary); import it with norn import, then run the description\n");
+            return 2;
+        }
     } else if (nir_input || nir_opts) {
         fprintf(stderr, "norn: --input, --dt and --time-unit are for a NIR model (a .nir file); %s is a "
                         "description\n", path);
@@ -435,108 +668,127 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
         return 2;
     }
     d->max_memory = max_memory;
-    norn_sim *s = NULL;
-    norn_build_info bi;
-    if (norn_build(d, &s, &bi, &err) != NORN_OK) {
+    /* the description's text goes into checkpoints (not for a NIR model
+     * imported in passing: its files are temporary) */
+    char *text = NULL;
+    size_t text_len = 0;
+    if (!nir_dir[0] && norn_checkpoint_read_text(path, &text, &text_len, &err) != NORN_OK) {
         print_err(&err);
         norn_desc_free(d);
         return err.code == NORN_ENOMEM ? 1 : 2;
     }
-    progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0};
-    double sim_w0 = now_s(), sim_c0 = cpu_s();
-    norn_status st = norn_sim_run(s, d->duration_ms, progress, &pc, &err);
-    double sim_wall = now_s() - sim_w0, sim_cpu = cpu_s() - sim_c0;
-    if (st != NORN_OK) {
-        if (pc.tty)
-            fprintf(stderr, "\n");
+    norn_sim *s = NULL;
+    run_job job = {.out_dir = out_dir, .d = d, .text = text, .text_len = text_len, .every_ms = every_ms,
+                   .quiet = quiet, .plot = plot, .cmdline = cmdline, .t0 = t0};
+    if (norn_build(d, &s, &job.bi, &err) != NORN_OK) {
+        print_err(&err);
+        norn_free(text);
+        norn_desc_free(d);
+        return err.code == NORN_ENOMEM ? 1 : 2;
+    }
+    job.s = s;
+    if (norn_sim_begin(s, d->duration_ms, &err) != NORN_OK) {
         print_err(&err);
         norn_sim_destroy(s);
+        norn_free(text);
         norn_desc_free(d);
-        return st == NORN_EINVAL ? 2 : 1;
+        return err.code == NORN_EINVAL ? 2 : 1;
     }
-    norn_run_info info = {
-        .build_s = bi.build_s,
-        .connect_s = bi.connect_s,
-        .sim_wall_s = sim_wall,
-        .sim_cpu_s = sim_cpu,
-        .wall_s = now_s() - t0,
-        .cpu_s = cpu_s(),
-        .peak_rss = norn_mem_peak_rss(),
-        .peak_heap = norn_mem_peak(),
-        .command = cmdline,
-    };
-    st = norn_output_write(out_dir, d, s, &info, &err);
-    if (st != NORN_OK) {
-        print_err(&err);
-        norn_sim_destroy(s);
-        norn_desc_free(d);
-        return 1;
-    }
-    double plot_s = -1;
-    char plot_path[4200] = "";
-    if (plot || d->plot) {
-        double tp0 = now_s();
-        norn_plot_pop *pp = norn_calloc_n(d->n_pops, sizeof *pp);
-        uint32_t np = 0;
-        for (uint32_t k = 0; pp && k < d->n_pops; k++)
-            if (d->record_spikes == NULL || d->record_spikes[k])
-                pp[np++] = (norn_plot_pop){.name = d->pops[k].name, .first_id = norn_sim_first_id(s, k),
-                                           .size = d->pops[k].size, .colour = k + 1};
-        const double *t;
-        const uint32_t *g;
-        uint64_t n = norn_sim_spikes(s, &t, &g);
-        char png[4200], title[512];
-        snprintf(png, sizeof png, "%s/raster.png", out_dir);
-        snprintf(title, sizeof title, "%s \xe2\x80\x94 %s mode, %g ms", d->name, mode_name(d->mode), d->duration_ms);
-        st = pp == NULL ? NORN_FAIL(&err, NORN_ENOMEM, "plot", "out of memory")
-             : np == 0  ? NORN_OK /* nothing recorded: no picture */
-                        : norn_plot_raster_titled(png, title, t, g, n, pp, np, 0, d->duration_ms, 1200, 800, &err);
-        norn_free(pp);
-        if (st != NORN_OK) {
-            /* the run did not finish: take back the run.json that says it
-             * did (the data files stay, as after any failure) */
-            char rj[4200];
-            snprintf(rj, sizeof rj, "%s/run.json", out_dir);
-            int gone = unlink(rj) == 0;
-            char buf[1024];
-            fprintf(stderr, "norn: %s%s\n", norn_err_format(&err, buf, sizeof buf),
-                    gone ? " (run.json removed: the run did not finish)" : "");
-            norn_sim_destroy(s);
-            norn_desc_free(d);
-            return 1;
+    int rc = simulate(&job);
+    norn_sim_destroy(s);
+    norn_free(text);
+    norn_desc_free(d);
+    return rc;
+}
+
+
+static const char resume_usage[] =
+    "usage: norn resume CHECKPOINT [-o DIR] [--checkpoint-every MS] [--quiet] [--plot]\n"
+    "\n"
+    "Continues a run from a checkpoint (DIR/checkpoint.nrc, written by norn run\n"
+    "--checkpoint-every MS or when a run is interrupted by SIGINT or SIGTERM) and\n"
+    "writes the same outputs as the uninterrupted run, byte for byte, into DIR\n"
+    "(default: the checkpoint's directory; existing outputs there are replaced).\n"
+    "The network is rebuilt from the description saved in the checkpoint; its data\n"
+    "files must be unchanged (a checkpoint whose network does not match is refused).\n"
+    "The seed, duration and mode are those of the interrupted run.\n"
+    "\n"
+    "  -o, --out DIR             output directory\n"
+    "      --checkpoint-every MS keep checkpointing (DIR/checkpoint.nrc) every MS ms\n"
+    "  -q, --quiet               no progress line and no summary\n"
+    "  -p, --plot                also draw DIR/raster.png\n"
+    "\n"
+    "Exit status: 0 ok; 2 bad checkpoint (truncated, corrupt, another version,\n"
+    "network or data files changed); 1 failure while running or writing;\n"
+    "130 / 143 interrupted again by SIGINT / SIGTERM (a new checkpoint is written).\n";
+
+static int cmd_resume(int argc, char **argv, const char *cmdline)
+{
+    enum { O_EVERY = 256 };
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"plot", no_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"checkpoint-every", required_argument, 0, O_EVERY},
+                                         {0, 0, 0, 0}};
+    const char *out_dir = NULL;
+    int quiet = 0, plot = 0, c;
+    double every_ms = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qph", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_dir = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'p': plot = 1; break;
+        case O_EVERY:
+            if (!parse_every(optarg, &every_ms))
+                return 2;
+            break;
+        case 'h': fputs(resume_usage, stdout); return 0;
+        default: fprintf(stderr, "norn: see 'norn resume --help'\n"); return 2;
         }
-        plot_s = np ? now_s() - tp0 : -1;
-        if (np)
-            snprintf(plot_path, sizeof plot_path, "%s", png);
     }
-    if (!quiet) {
-        norn_sim_stats ss;
-        norn_sim_get_stats(s, &ss);
-        double dur_s = ss.duration_ms / 1000.0;
-        printf("norn %s: %s (%s mode, seed %llu, %.1f ms)\n", NORN_VERSION, d->name, mode_name(d->mode),
-               (unsigned long long)d->seed, ss.duration_ms);
-        printf("  neurons            %llu\n", (unsigned long long)ss.neurons);
-        printf("  synapses           %llu (%.2f bytes per synapse; built in %.2f s, %.3g synapses/s)\n",
-               (unsigned long long)ss.synapses,
-               ss.synapses ? (double)ss.synapse_bytes / (double)ss.synapses : 0.0, bi.connect_s,
-               bi.connect_s > 0 ? (double)ss.synapses / bi.connect_s : 0.0);
-        printf("  spikes             %llu\n", (unsigned long long)ss.spikes);
-        for (uint32_t k = 0; k < d->n_pops; k++)
-            printf("    %-16s %10.3f Hz mean rate (%llu spikes, %u neurons)\n", d->pops[k].name,
-                   (double)norn_sim_pop_spike_count(s, k) / d->pops[k].size / dur_s,
-                   (unsigned long long)norn_sim_pop_spike_count(s, k), d->pops[k].size);
-        printf("  synaptic events    %llu (%.3g per s of wall time)\n", (unsigned long long)ss.synaptic_events,
-               sim_wall > 0 ? (double)ss.synaptic_events / sim_wall : 0.0);
-        printf("  time               build %.2f s, simulate %.2f s wall / %.2f s cpu (%.3f s per simulated s)\n",
-               bi.build_s, sim_wall, sim_cpu, dur_s > 0 ? sim_wall / dur_s : 0.0);
-        printf("  peak memory        %.1f MB resident\n", (double)info.peak_rss / 1048576.0);
-        printf("  output             %s/\n", out_dir);
-        if (plot_s >= 0)
-            printf("  raster plot        %s (%.2f s)\n", plot_path, plot_s);
+    if (argc - optind != 1) {
+        fprintf(stderr, "norn: resume takes one checkpoint file, got %d (see norn resume --help)\n", argc - optind);
+        return 2;
     }
+    const char *path = argv[optind];
+    char dir_buf[4096];
+    if (!out_dir) {
+        snprintf(dir_buf, sizeof dir_buf, "%s", path);
+        char *slash = strrchr(dir_buf, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(dir_buf, sizeof dir_buf, ".");
+        out_dir = dir_buf;
+    }
+    double t0 = now_s();
+    norn_err err;
+    norn_err_clear(&err);
+    norn_desc *d = NULL;
+    norn_sim *s = NULL;
+    norn_checkpoint_info info;
+    double b0 = now_s();
+    norn_status st = norn_checkpoint_resume(path, 0, &d, &s, &info, &err);
+    if (st != NORN_OK) {
+        print_err(&err);
+        return st == NORN_ENOMEM ? 1 : 2;
+    }
+    if (!quiet)
+        fprintf(stderr, "norn: resuming %s at t = %g ms of %g ms (%s)\n", d->name, info.time_ms, info.duration_ms,
+                path);
+    char resumed[4200];
+    snprintf(resumed, sizeof resumed, "%s", path);
+    run_job job = {.out_dir = out_dir, .d = d, .s = s, .text = info.desc_text, .text_len = info.desc_len,
+                   .every_ms = every_ms, .quiet = quiet, .plot = plot, .cmdline = cmdline, .t0 = t0,
+                   .resumed_from = resumed};
+    job.bi.build_s = now_s() - b0;
+    int rc = simulate(&job);
     norn_sim_destroy(s);
     norn_desc_free(d);
-    return 0;
+    norn_checkpoint_info_free(&info);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -564,6 +816,8 @@ int main(int argc, char **argv)
         return cmd_models(argc - 1, argv + 1);
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1, cmdline);
+    if (strcmp(argv[1], "resume") == 0)
+        return cmd_resume(argc - 1, argv + 1, cmdline);
     if (strcmp(argv[1], "plot") == 0)
         return norn_cli_plot(argc - 1, argv + 1);
     if (strcmp(argv[1], "stats") == 0)
