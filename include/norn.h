@@ -10,6 +10,7 @@
  *   io/build.h          description -> simulation
  *   io/output.h         results -> files (spikes.npy, spikes.csv, run.json)
  *   io/npy.h            NumPy .npy files
+ *   io/checkpoint.h     checkpoint files: save a running simulation, resume it
  *
  * Errors: functions return norn_status and fill a norn_err (engine/err.h).
  * Memory: everything large comes from engine/mem.h (jemalloc).
@@ -29,6 +30,7 @@
 #include "io/desc.h"
 #include "io/build.h"
 #include "io/output.h"
+#include "io/checkpoint.h"
 #include "io/npy.h"
 #include "io/csv.h"
 #include "io/sonata.h"

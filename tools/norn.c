@@ -341,7 +341,7 @@ static int simulate(run_job *job)
     catch_signals();
     norn_sim_set_stop(s, &g_stop);
     progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0};
-    double sim_w0 = now_s(), sim_c0 = cpu_s(), ck_s = 0;
+    double sim_w0 = now_s(), sim_c0 = cpu_s(), ck_s = 0, ck_t = -1;
     uint64_t n_ck = 0;
     norn_status st = NORN_OK;
     while (!norn_sim_done(s) && !g_stop) {
@@ -357,6 +357,7 @@ static int simulate(run_job *job)
             break;
         }
         ck_s += now_s() - c0;
+        ck_t = norn_sim_time(s);
         n_ck++;
     }
     double sim_wall = now_s() - sim_w0 - ck_s, sim_cpu = cpu_s() - sim_c0;
@@ -396,7 +397,7 @@ static int simulate(run_job *job)
                             "cannot be resumed: import it with norn import first)\n", t, out_dir);
             return 128 + sig;
         }
-        if (!write_checkpoint(job, ckpt, &err)) {
+        if (t != ck_t && !write_checkpoint(job, ckpt, &err)) { /* (unless just written) */
             print_err(&err);
             fprintf(stderr, "norn: interrupted at t = %g ms; outputs so far in %s/, no checkpoint\n", t, out_dir);
             return 1;
