@@ -1,6 +1,8 @@
 /* tools/norn.c - the norn command line.
  *
  *   norn run [DESCRIPTION] [-o DIR] [--seed N] [--duration MS] [--mode M] [--quiet]
+ *            [--checkpoint-every MS]
+ *   norn resume CHECKPOINT [-o DIR]   continue a checkpointed or interrupted run
  *   norn run MODEL.nir --input X.npy [--dt MS] [--time-unit s|ms] [...]
  *                              a NIR graph, imported in passing (tools/import.c)
  *   norn import MODEL.nir -o DIR [...]   a NIR graph as a description
@@ -8,7 +10,9 @@
  *   norn --help | help [models] | --version
  *
  * Exit codes: 0 success; 2 bad input (description, data files, command
- * line), nothing written; 1 failure while running or writing (memory, disk).
+ * line), nothing written; 1 failure while running or writing (memory, disk);
+ * 128 + signal (130, 143) after SIGINT / SIGTERM stopped a run (outputs so far
+ * and a checkpoint written).
  * Errors go to stderr as "where: message"; data goes to files.
  */
 #include <getopt.h>
@@ -663,8 +667,17 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
     char prev[4200];
     snprintf(prev, sizeof prev, "%s/run.json", out_dir);
     if (!force && access(prev, F_OK) == 0) {
-        fprintf(stderr, "norn: %s holds an earlier run (%s); pass --force to overwrite it, or choose another "
-                        "directory with -o\n", out_dir, prev);
+        char *js = NULL;
+        size_t js_len = 0;
+        norn_err e2;
+        int intr = norn_checkpoint_read_text(prev, &js, &js_len, &e2) == NORN_OK && strstr(js, "\"interrupted\": true");
+        norn_free(js);
+        if (intr)
+            fprintf(stderr, "norn: %s holds an interrupted run; resume it with norn resume %s/checkpoint.nrc, or pass "
+                            "--force to start over\n", out_dir, out_dir);
+        else
+            fprintf(stderr, "norn: %s holds an earlier run (%s); pass --force to overwrite it, or choose another "
+                            "directory with -o\n", out_dir, prev);
         norn_desc_free(d);
         return 2;
     }
