@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "engine/ckpt.h"
+#include "engine/mem.h"
 #include "io/npy.h"
 #include "testutil.h"
 
@@ -295,8 +296,8 @@ START_TEST(interrupt_and_resume)
         ck_assert(t[k] > 0 && t[k] <= t_reached);
         ck_assert(k == 0 || t[k] >= t[k - 1]);
     }
-    free(t);
-    free(g);
+    norn_free(t);
+    norn_free(g);
     norn_npy_array a;
     snprintf(path, sizeof path, "%s/state_inh_V_m.npy", out);
     ck_assert_int_eq(norn_npy_read(path, &a, &e), NORN_OK);
