@@ -215,6 +215,7 @@ static int cmd_models(int argc, char **argv)
 typedef struct {
     int tty;
     double t_start, last_print;
+    double t_from; /* simulated ms at t_start (a resumed run) */
 } progress_ctx;
 
 static void progress(void *vctx, double t_ms, double duration_ms)
@@ -225,7 +226,7 @@ static void progress(void *vctx, double t_ms, double duration_ms)
         return;
     c->last_print = now;
     double el = now - c->t_start;
-    double speed = el > 0 ? (t_ms / 1000.0) / el : 0;
+    double speed = el > 0 ? ((t_ms - c->t_from) / 1000.0) / el : 0;
     double eta = speed > 0 ? (duration_ms - t_ms) / 1000.0 / speed : 0;
     fprintf(stderr, "\r  t = %9.1f / %.1f ms  %5.1f%%  %7.3f s simulated per s  ETA %5.0f s ", t_ms, duration_ms,
             100.0 * t_ms / duration_ms, speed, eta);
@@ -344,7 +345,7 @@ static int simulate(run_job *job)
     g_stop = 0;
     catch_signals();
     norn_sim_set_stop(s, &g_stop);
-    progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0};
+    progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0, .t_from = norn_sim_time(s)};
     double sim_w0 = now_s(), sim_c0 = cpu_s(), ck_s = 0, ck_t = -1;
     uint64_t n_ck = 0;
     norn_status st = NORN_OK;
