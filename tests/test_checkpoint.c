@@ -1,5 +1,7 @@
 /* tests/test_checkpoint.c - checkpoints and interruption (issue 8), end to
  * end through the norn binary:
+ *  - segments (the library, in memory): a run cut at any window, saved,
+ *    loaded into a rebuilt simulation and finished, equals one run;
  *  - resume: for a small plastic network in each mode (continuous and grid:
  *    NEST STDP, Poisson drive, short-term plasticity, state, weight and
  *    plasticity recorders; euler: Norse STDP, Norse STP, a spike tensor),
@@ -27,6 +29,8 @@
 
 #include "engine/ckpt.h"
 #include "engine/mem.h"
+#include "io/build.h"
+#include "io/desc.h"
 #include "io/npy.h"
 #include "testutil.h"
 
@@ -205,6 +209,117 @@ START_TEST(resume_every_window)
     ck_assert_int_eq(run_norn(args, NULL, NULL), 0);
     snprintf(b, sizeof b, "%s/res", dir);
     ck_assert_int_ge(same_outputs(a, b), 10);
+}
+END_TEST
+
+/* ------------------------------------------------- the library, in memory */
+
+typedef struct {
+    char *b;
+    size_t n, cap, pos;
+} membuf;
+
+static size_t mem_write(void *ctx, const void *p, size_t n)
+{
+    membuf *m = ctx;
+    if (m->n + n > m->cap) {
+        m->cap = (m->n + n) * 2;
+        m->b = realloc(m->b, m->cap);
+    }
+    memcpy(m->b + m->n, p, n);
+    m->n += n;
+    return n;
+}
+
+static size_t mem_read(void *ctx, void *p, size_t n)
+{
+    membuf *m = ctx;
+    size_t k = m->n - m->pos < n ? m->n - m->pos : n;
+    memcpy(p, m->b + m->pos, k);
+    m->pos += k;
+    return k;
+}
+
+static norn_sim *build(const char *desc, norn_desc **d_out)
+{
+    norn_desc *d = NULL;
+    norn_err e;
+    ck_assert_msg(norn_desc_load(desc, &d, &e) == NORN_OK, "%s: %s", e.where, e.msg);
+    norn_sim *s = NULL;
+    norn_build_info bi;
+    ck_assert_msg(norn_build(d, &s, &bi, &e) == NORN_OK, "%s: %s", e.where, e.msg);
+    ck_assert_int_eq(norn_sim_begin(s, d->duration_ms, &e), NORN_OK);
+    *d_out = d;
+    return s;
+}
+
+/* Cut anywhere, saved and loaded into a rebuilt simulation: the same
+ * spikes, weight snapshots and state samples as one run, for cuts in the
+ * first window, in the middle, and in the last window but one, in every
+ * mode; and norn_sim_save changes nothing (saved twice, same bytes). */
+START_TEST(cut_anywhere)
+{
+    int m = _i / 4, cut = _i % 4;
+    static const double cuts[4] = {0.5, 55.3, 133, 398.9};
+    char *dir = make_net(m, 400, 3);
+    char desc[1024];
+    snprintf(desc, sizeof desc, "%s/net.yaml", dir);
+    norn_err e;
+    norn_desc *d0, *d1, *d2;
+    norn_sim *a = build(desc, &d0);
+    ck_assert_int_eq(norn_sim_advance(a, INFINITY, NULL, NULL, &e), NORN_OK);
+    ck_assert(norn_sim_done(a));
+    norn_sim *b = build(desc, &d1);
+    ck_assert_int_eq(norn_sim_advance(b, cuts[cut], NULL, NULL, &e), NORN_OK);
+    ck_assert(!norn_sim_done(b));
+    ck_assert(norn_sim_time(b) >= cuts[cut]);
+    membuf mb = {0}, mb2 = {0};
+    norn_ckio io;
+    norn_ckio_init(&io, 0, &mb, "mem", &e);
+    io.write = mem_write;
+    ck_assert_msg(norn_sim_save(b, &io) == NORN_OK, "%s", e.msg);
+    norn_ckio_init(&io, 0, &mb2, "mem", &e);
+    io.write = mem_write;
+    ck_assert_msg(norn_sim_save(b, &io) == NORN_OK, "%s", e.msg);
+    ck_assert(mb.n == mb2.n && memcmp(mb.b, mb2.b, mb.n) == 0);
+    free(mb2.b);
+    double t_cut = norn_sim_time(b);
+    norn_sim_destroy(b);
+    norn_sim *c = build(desc, &d2);
+    norn_ckio_init(&io, 1, &mb, "mem", &e);
+    io.read = mem_read;
+    ck_assert_msg(norn_sim_load(c, &io) == NORN_OK, "%s", e.msg);
+    ck_assert_uint_eq(mb.pos, mb.n);
+    ck_assert_double_eq(norn_sim_time(c), t_cut);
+    ck_assert_int_eq(norn_sim_advance(c, INFINITY, NULL, NULL, &e), NORN_OK);
+    ck_assert(norn_sim_done(c));
+    const double *ta, *tc;
+    const uint32_t *ga, *gc;
+    uint64_t na = norn_sim_spikes(a, &ta, &ga), nc = norn_sim_spikes(c, &tc, &gc);
+    ck_assert_uint_gt(na, 100);
+    ck_assert_uint_eq(na, nc);
+    ck_assert(memcmp(ta, tc, na * sizeof(double)) == 0 && memcmp(ga, gc, na * sizeof(uint32_t)) == 0);
+    norn_weight_recording wa, wc;
+    norn_sim_weight_recording(a, 0, &wa);
+    norn_sim_weight_recording(c, 0, &wc);
+    ck_assert_uint_eq(wa.n_snapshots, wc.n_snapshots);
+    ck_assert(memcmp(wa.weights, wc.weights, wa.n_snapshots * wa.n_syn * sizeof(float)) == 0);
+    norn_recording ra, rc;
+    norn_sim_recording(a, 0, &ra);
+    norn_sim_recording(c, 0, &rc);
+    ck_assert_uint_eq(ra.n_samples, rc.n_samples);
+    ck_assert(memcmp(ra.data, rc.data, ra.n_samples * (uint64_t)ra.n_vars * ra.n_neurons * sizeof(float)) == 0);
+    norn_sim_stats sa, sc;
+    norn_sim_get_stats(a, &sa);
+    norn_sim_get_stats(c, &sc);
+    ck_assert_uint_eq(sa.synaptic_events, sc.synaptic_events);
+    ck_assert_uint_eq(sa.windows, sc.windows);
+    free(mb.b);
+    norn_sim_destroy(a);
+    norn_sim_destroy(c);
+    norn_desc_free(d0);
+    norn_desc_free(d1);
+    norn_desc_free(d2);
 }
 END_TEST
 
@@ -469,6 +584,10 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, resume_equals_uninterrupted, 0, 3);
     tcase_add_test(tc, resume_every_window);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("segments");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, cut_anywhere, 0, 12);
     suite_add_tcase(s, tc);
     tc = tcase_create("interrupt");
     tcase_set_timeout(tc, 300);
