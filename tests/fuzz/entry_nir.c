@@ -11,7 +11,7 @@
  * bool enum, fixed and variable-length strings, a compound), its shape
  * (scalar, null, 0-d .. 4-d, empty; small extents, large values), its
  * values (small integers, fractions, time constants, NaN, infinities, 2^16,
- * 2^32, 1e18, 1e300), chunking and gzip, and the edges (a chain, random
+ * 2^31 - 1, 2^32, 1e18, 1e300), chunking and gzip, and the edges (a chain, random
  * pairs, keys of missing nodes, wrong shapes and types, h5py's empty
  * float64 list, none). When the bytes run out every further choice is 0,
  * which gives the plain variant (a chain of well-formed nodes).
@@ -69,7 +69,7 @@ static const char *const dsets[N_TYPES] = {
 static double value(recipe *r)
 {
     static const double special[16] = {NAN,     INFINITY, -INFINITY, 65536.0, 4294967296.0, 1e18, 1e300, -0.0,
-                                       1e-300,  -1.0,     0.5,       2.0,     9.2233720368547758e18,
+                                       2147483647.0, -1.0, 0.5,      2.0,     9.2233720368547758e18,
                                        1.8446744073709552e19, 4294967295.0, 1e-3};
     unsigned b = u8(r);
     switch (b >> 5) {
@@ -179,8 +179,11 @@ static void put_numbers(recipe *r, hid_t loc, const char *name)
     unsigned form = pick(r, 16);
     int nd = form < 4 ? (int)form : form < 8 ? 1 : form < 10 ? 2 : form < 12 ? 4 : form == 12 ? 3 : form == 15 ? 9 : 1;
     hsize_t dims[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, n = 1;
-    if (form == 13)
+    if (form == 13) { /* empty: (0,) or (0, k) */
+        nd = 1 + (int)pick(r, 2);
         dims[0] = 0;
+        dims[1] = 1 + pick(r, 4);
+    }
     else if (form < 13)
         for (int k = 0; k < nd; k++)
             dims[k] = 1 + pick(r, 6);
