@@ -576,9 +576,14 @@ static int write_graph(recipe *r, const char *path, norn_nir_options *opt)
         put_string(r, graph, "type", "NIRGraph");
     unsigned n_nodes = (unsigned)t->n;
     hsize_t m = 1 + pick(r, 4); /* layer width */
-    shp in = {t->in_nd, {1 + pick(r, 3), 2 + pick(r, 4), 2 + pick(r, 4)}};
-    if (in.nd == 1)
+    shp in = {t->in_nd, {1, 1, 1}}; /* one statement per byte: the order is the recipe's */
+    if (in.nd == 1) {
         in.dim[0] = 1 + pick(r, 6);
+    } else {
+        in.dim[0] = 1 + pick(r, 3);
+        in.dim[1] = 2 + pick(r, 4);
+        in.dim[2] = 2 + pick(r, 4);
+    }
     char keys[8][16];
     shp shape[8];
     if (frame != 15) {
