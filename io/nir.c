@@ -667,9 +667,14 @@ static void set_shape(norn_nir_shape *s, int ndim, const uint64_t *dim)
     }
 }
 
-/* One output axis of a conv or pool: floor((i + 2p - d(k - 1) - 1)/s) + 1. */
+/* One output axis of a conv or pool: floor((i + 2p - d(k - 1) - 1)/s) + 1.
+ * i < 2^32 and p, d, s <= 1e12 (get_ints), but k is a dataset's dimension:
+ * a dilated kernel longer than 2^62 covers any input, so the axis is empty
+ * (and d (k - 1) would overflow). */
 static int64_t axis_out(int64_t i, int64_t p, int64_t d, int64_t k, int64_t s)
 {
+    if (k - 1 > ((int64_t)1 << 62) / d)
+        return 0;
     int64_t num = i + 2 * p - d * (k - 1) - 1;
     return num < 0 ? 0 : num / s + 1;
 }

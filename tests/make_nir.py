@@ -504,6 +504,19 @@ def errors(out):
                                      padding=np.array([2**31 - 1, 2**31 - 1]), dilation=np.array([1, 1])))
     put("err_wrap.nir", g, "node 'lin' (Conv2d): its output (1, 4294967296, 4294967296) has 2^64 or more values, "
         "more than norn's 2^32 - 1 neurons")
+    # issue 8: dilation 1e12 times a kernel of 10^7 overflowed int64 (UB)
+    # computing the output size; the weight is never written, so the file
+    # stays small
+    g = base_graph(rng)
+    g.nodes["in"] = ("Input", {"shape": np.array([1, 3, 3])})
+    g.nodes["lin"] = ("Conv2d", dict(weight=np.ones((1, 1, 1, 1), F), dilation=np.array([1, 10**12])))
+    p = os.path.join(out, "err_dilation.nir")
+    write(p, g)
+    with h5py.File(p, "a") as f:
+        del f["node/nodes/lin/weight"]
+        f["node/nodes/lin"].create_dataset("weight", shape=(1, 1, 1, 10**7), dtype=F, chunks=(1, 1, 1, 10**6))
+    ERRORS["err_dilation.nir"] = ("node 'lin' (Conv2d): its input (1, 3, 3) is smaller than the dilated kernel: "
+                                  "the output would be empty")
     with open(os.path.join(out, "err_text.nir"), "w") as f:
         f.write("not hdf5\n")
     ERRORS["err_text.nir"] = "not an HDF5 file"
