@@ -859,6 +859,9 @@ static norn_status node_out(rd *c, norn_nir_node *nd)
                 if (nd->s[a] != 1)
                     return BAD("%spadding 'same' needs stride 1 (as PyTorch), got %llu", tag,
                                (unsigned long long)nd->s[a]);
+                if (nd->k[a] - 1 > ((uint64_t)1 << 62) / nd->d[a]) /* d (k - 1) would overflow */
+                    return BAD("%spadding 'same': the dilated kernel (%llu x %llu) is longer than 2^62", tag,
+                               (unsigned long long)nd->k[a], (unsigned long long)nd->d[a]);
                 nd->p[a] = nd->d[a] * (nd->k[a] - 1) / 2;
                 nd->oh[a] = ih[a];
             } else {

@@ -517,6 +517,14 @@ def errors(out):
         f["node/nodes/lin"].create_dataset("weight", shape=(1, 1, 1, 10**7), dtype=F, chunks=(1, 1, 1, 10**6))
     ERRORS["err_dilation.nir"] = ("node 'lin' (Conv2d): its input (1, 3, 3) is smaller than the dilated kernel: "
                                   "the output would be empty")
+    p = os.path.join(out, "err_dilation_same.nir")
+    write(p, g)
+    with h5py.File(p, "a") as f:
+        del f["node/nodes/lin/weight"]
+        f["node/nodes/lin"].create_dataset("weight", shape=(1, 1, 1, 10**7), dtype=F, chunks=(1, 1, 1, 10**6))
+        f["node/nodes/lin"].create_dataset("padding", data="same", dtype=STR)
+    ERRORS["err_dilation_same.nir"] = ("node 'lin' (Conv2d): padding 'same': the dilated kernel (10000000 x "
+                                       "1000000000000) is longer than 2^62")
     with open(os.path.join(out, "err_text.nir"), "w") as f:
         f.write("not hdf5\n")
     ERRORS["err_text.nir"] = "not an HDF5 file"
