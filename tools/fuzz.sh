@@ -74,7 +74,13 @@ for h in "${harnesses[@]}"; do
         echo "fuzz: $h: FAILED after ${execs:-?} executions (exit $rc)"
         grep -E "ERROR|runtime error|SUMMARY|broke|without a message|leak|changed" "$log" | head -n 20
         grep -E "^    #[0-9]+ " "$log" | head -n 15
-        for f in "$art"*; do [ -e "$f" ] && echo "fuzz: $h: reproducer $f"; done
+        for f in "$art"*; do
+            [ -e "$f" ] || continue
+            echo "fuzz: $h: reproducer $f"
+            # CI's /tmp does not outlive the run: the bytes go to the log too
+            # (base64 -d > tests/fuzz/regress/$h/NAME to get it back)
+            [ "$(stat -c %s "$f")" -le 16384 ] && base64 -w 100 "$f" | sed "s/^/fuzz: $h: base64 /"
+        done
         echo "fuzz: $h: full log $log"
     else
         echo "fuzz: $h: ok, ${execs:-?} executions in ${secs} s (${cov:-cov ?}), corpus $(ls "$corpus" | wc -l) files"
