@@ -847,44 +847,50 @@ static inline void poisson_next_grid(poisson_stim *q, uint32_t i, double h)
     q->cnt[i] = c;
 }
 
-/* Draws the arrival(s) after next_a[i] (or the first one at/after start). */
-static void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
+/* grid mode, lambda < 0.25: the empty steps skipped geometrically, then a
+ * count >= 1. */
+static void poisson_next_rare(const norn_sim *s, poisson_stim *q, uint32_t i)
 {
     norn_rng *r = &q->rng[i];
-    if (q->rate_per_ms <= 0) {
-        q->next_a[i] = INFINITY;
-        return;
-    }
-    if (s->cfg.mode != NORN_MODE_GRID) {
-        double t = q->next_a[i] + norn_rng_exp(r) / q->rate_per_ms;
-        q->next_a[i] = t < q->stop ? t : INFINITY;
-        q->cnt[i] = 1;
-        return;
-    }
     double h = s->cfg.resolution_ms;
     int64_t k = q->next_k[i];
     uint32_t c = 0;
-    if (q->lambda >= 0.25) {
-        poisson_next_grid(q, i, h);
-        return;
-    } else {
-        /* skip the empty steps geometrically, then a count >= 1 */
-        double u = norn_rng_uniform_pos(r);
-        double gap = floor(log(u) / q->log_p0);
-        if (gap > 1e15)
-            gap = 1e15;
-        k += 1 + (int64_t)gap;
-        double v = q->p0 + (1.0 - q->p0) * norn_rng_uniform(r);
-        while (v >= q->cdf[c])
-            c++;
-        if (c == 0)
-            c = 1;
-    }
+    double u = norn_rng_uniform_pos(r);
+    double gap = floor(log(u) / q->log_p0);
+    if (gap > 1e15)
+        gap = 1e15;
+    k += 1 + (int64_t)gap;
+    double v = q->p0 + (1.0 - q->p0) * norn_rng_uniform(r);
+    while (v >= q->cdf[c])
+        c++;
+    if (c == 0)
+        c = 1;
     /* norn_grid_time(k, h), its division by n known in advance */
     double t = q->grid_n > 0 ? (double)k / q->grid_n : norn_grid_time(k, h);
     q->next_a[i] = t <= q->stop ? t : INFINITY;
     q->next_k[i] = k;
     q->cnt[i] = c;
+}
+
+/* Draws the arrival(s) after next_a[i] (or the first one at/after start).
+ * Inline: the continuous draw and the usual grid one are a few
+ * instructions in the lazy advance's loop. */
+static inline void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
+{
+    if (q->rate_per_ms <= 0) {
+        q->next_a[i] = INFINITY;
+        return;
+    }
+    if (s->cfg.mode != NORN_MODE_GRID) {
+        double t = q->next_a[i] + norn_rng_exp(&q->rng[i]) / q->rate_per_ms;
+        q->next_a[i] = t < q->stop ? t : INFINITY;
+        q->cnt[i] = 1;
+        return;
+    }
+    if (q->cdf32)
+        poisson_next_grid(q, i, s->cfg.resolution_ms);
+    else
+        poisson_next_rare(s, q, i);
 }
 
 norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, double weight,
