@@ -47,6 +47,7 @@ typedef struct {
     int unsorted;      /* rows come in any target order (from_list) */
     int excl_self;     /* same population without autapses */
     uint32_t n_own;    /* owners: n_tgt, or n_src when by_source */
+    uint32_t t_lo, t_hi; /* the targets kept (spec's tgt_lo, tgt_hi; all by default) */
     uint32_t n_part;   /* partners: the other side */
     uint64_t avail;    /* allowed partners per owner */
     uint64_t k;        /* fixed in/out-degree */
@@ -410,6 +411,15 @@ static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
     b->excl_self = sp->same_population && !cs->allow_autapses;
     b->by_source = cs->rule == NORN_CONN_FIXED_OUTDEGREE;
     b->n_own = b->by_source ? sp->n_src : sp->n_tgt;
+    b->t_lo = 0;
+    b->t_hi = sp->n_tgt;
+    if (sp->tgt_lo || sp->tgt_hi) {
+        if (sp->tgt_lo > sp->tgt_hi || sp->tgt_hi > sp->n_tgt)
+            return NORN_FAIL(err, NORN_EINVAL, sp->where, "target range [%u, %u) outside the %u targets", sp->tgt_lo,
+                             sp->tgt_hi, sp->n_tgt);
+        b->t_lo = sp->tgt_lo;
+        b->t_hi = sp->tgt_hi;
+    }
     b->n_part = b->by_source ? sp->n_tgt : sp->n_src;
     b->avail = b->n_part - (uint64_t)(b->excl_self && b->n_part > 0);
     const char *excl = b->excl_self ? " (autapses excluded)" : "";
@@ -589,7 +599,7 @@ static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t
     uint64_t *rp = c->row_ptr;
     uint64_t nnz = 0;
     /* Pass 1: counts into rp[s + 1]. */
-    for (uint32_t t = 0; t < sp->n_tgt; t++) {
+    for (uint32_t t = b->t_lo; t < b->t_hi; t++) {
         uint64_t n = gen(b, t);
         const uint32_t *buf = b->buf;
         for (uint64_t j = 0; j < n; j++)
@@ -612,7 +622,7 @@ static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t
     /* Pass 2: rp[s] is the insertion point of row s. */
     uint32_t *tg = c->target, *dd = *ds;
     float *wt = c->weight;
-    for (uint32_t t = 0; t < sp->n_tgt; t++) {
+    for (uint32_t t = b->t_lo; t < b->t_hi; t++) {
         uint64_t n = gen(b, t);
         const uint32_t *buf = b->buf;
         norn_rng wr = norn_rng_stream(sp->seed, NORN_RNG_WEIGHT, ent(b, t));
@@ -666,10 +676,12 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     uint64_t *rp = c->row_ptr;
     uint32_t n_tgt = sp->n_tgt, n_src = sp->n_src;
     uint64_t nnz = 0;
+    uint32_t t_lo = b->t_lo, t_hi = b->t_hi;
+    (void)n_tgt;
     if (b->rule == NORN_CONN_FIXED_INDEGREE)
-        nnz = (uint64_t)n_tgt * b->k;
+        nnz = (uint64_t)(t_hi - t_lo) * b->k;
     else
-        for (uint32_t t = 0; t < n_tgt; t++)
+        for (uint32_t t = t_lo; t < t_hi; t++)
             nnz += b->deg[t];
     c->nnz = nnz;
     norn_status st = alloc_synapses(b, c, ds);
@@ -678,7 +690,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     /* Draw: sources of target t at src[off .. off + n), counted per row. */
     uint32_t *src = (uint32_t *)(void *)c->weight, *keep = b->buf;
     uint64_t off = 0;
-    for (uint32_t t = 0; t < n_tgt; t++) {
+    for (uint32_t t = t_lo; t < t_hi; t++) {
         b->buf = src + off;
         uint64_t n = gen(b, t);
         for (uint64_t j = 0; j < n; j++)
@@ -711,7 +723,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     if (!bs) {
         /* Few rows: scatter targets straight into them. */
         off = 0;
-        for (uint32_t t = 0; t < n_tgt; t++) {
+        for (uint32_t t = t_lo; t < t_hi; t++) {
             uint64_t n = b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
             for (uint64_t j = 0; j < n; j++)
                 tg[rp[src[off + j]]++] = t;
@@ -721,7 +733,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         for (uint32_t k = 0; k < nblk; k++)
             cur[k] = rp[(uint64_t)k << shift];
         off = 0;
-        for (uint32_t t = 0; t < n_tgt; t++) {
+        for (uint32_t t = t_lo; t < t_hi; t++) {
             uint64_t n = b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
             for (uint64_t j = 0; j < n; j++) {
                 uint32_t s = src[off + j];
@@ -757,27 +769,48 @@ static norn_status fill_by_source(build *b, norn_csr *c, uint32_t **ds, uint64_t
 {
     const norn_proj_spec *sp = b->sp;
     uint64_t *rp = c->row_ptr;
-    for (uint64_t s = 0; s <= sp->n_src; s++)
-        rp[s] = s * b->k;
-    c->nnz = (uint64_t)sp->n_src * b->k;
-    *lmax = b->k;
+    /* part of the targets (MPI): every row is drawn, its part kept */
+    int part = b->t_lo > 0 || b->t_hi < sp->n_tgt;
+    if (!part) {
+        for (uint64_t s = 0; s <= sp->n_src; s++)
+            rp[s] = s * b->k;
+        c->nnz = (uint64_t)sp->n_src * b->k;
+        *lmax = b->k;
+    } else {
+        uint64_t lm = 0;
+        rp[0] = 0;
+        for (uint32_t s = 0; s < sp->n_src; s++) {
+            uint64_t n = gen(b, s), m = 0;
+            for (uint64_t j = 0; j < n; j++)
+                m += b->buf[j] >= b->t_lo && b->buf[j] < b->t_hi;
+            rp[s + 1] = rp[s] + m;
+            if (m > lm)
+                lm = m;
+        }
+        c->nnz = rp[sp->n_src];
+        *lmax = lm;
+    }
     norn_status st = alloc_synapses(b, c, ds);
     if (st)
         return st;
     for (uint32_t s = 0; s < sp->n_src; s++) {
-        uint64_t n = gen(b, s), base = rp[s];
+        uint64_t n = gen(b, s), base = rp[s], m = 0;
         const uint32_t *buf = b->buf;
         norn_rng wr = norn_rng_stream(sp->seed, NORN_RNG_WEIGHT, ent(b, s));
         norn_rng dr = norn_rng_stream(sp->seed, NORN_RNG_DELAY, ent(b, s));
         for (uint64_t j = 0; j < n; j++) {
             uint32_t t = buf[j], d = 0;
             float w = 0;
+            /* drawn (and checked) even when not kept: the streams go on */
             if ((st = values(b, s, t, &wr, &dr, &w, &d)))
                 return st;
-            c->target[base + j] = t;
-            c->weight[base + j] = w;
+            if (part && (t < b->t_lo || t >= b->t_hi))
+                continue;
+            c->target[base + m] = t;
+            c->weight[base + m] = w;
             if (*ds)
-                (*ds)[base + j] = d;
+                (*ds)[base + m] = d;
+            m++;
         }
     }
     return NORN_OK;
@@ -796,9 +829,13 @@ static norn_status fill_from_list(build *b, norn_csr *c, uint32_t **ds, uint64_t
         if (sp->list_post[k] >= sp->n_tgt)
             return NORN_FAIL(b->err, NORN_EINVAL, sp->where, "from_list: synapse %llu: post %u is out of range (%u targets)",
                              (unsigned long long)k, sp->list_post[k], sp->n_tgt);
-        rp[sp->list_pre[k] + 1]++;
+        if (sp->list_post[k] >= b->t_lo && sp->list_post[k] < b->t_hi)
+            rp[sp->list_pre[k] + 1]++;
     }
-    c->nnz = n;
+    uint64_t kept = 0;
+    for (uint32_t s = 0; s < sp->n_src; s++)
+        kept += rp[s + 1];
+    c->nnz = kept;
     uint64_t lm = 0;
     for (uint32_t s = 0; s < sp->n_src; s++) {
         if (rp[s + 1] > lm)
@@ -811,6 +848,8 @@ static norn_status fill_from_list(build *b, norn_csr *c, uint32_t **ds, uint64_t
         return st;
     for (uint64_t k = 0; k < n; k++) {
         uint32_t s = sp->list_pre[k], t = sp->list_post[k];
+        if (t < b->t_lo || t >= b->t_hi)
+            continue; /* MPI: another rank's target */
         uint64_t pos = rp[s]++;
         c->target[pos] = t;
         if ((st = weight_ok(b, sp->list_weight[k], s, t, &c->weight[pos])))
@@ -1061,6 +1100,8 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
         break;
     default: break;
     }
+    if (spec->tgt_hi > spec->tgt_lo && spec->n_tgt) /* MPI: this rank's part */
+        expect *= (double)(spec->tgt_hi - spec->tgt_lo) / (double)spec->n_tgt;
     if (expect > 0 && expect * 8.0 > (double)norn_mem_available()) {
         st = NORN_FAIL(err, NORN_ENOMEM, spec->where,
                        "cannot allocate the synapse table: %.0f synapses need %.0f bytes (8 per synapse); %.0f "

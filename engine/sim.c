@@ -8,6 +8,7 @@
 
 #include "engine/ckpt.h"
 #include "engine/mem.h"
+#include "engine/par.h"
 #include "engine/queue.h"
 #include "engine/rng.h"
 #include "engine/stdp.h"
@@ -105,6 +106,7 @@ typedef struct {
     uint64_t n_snap, next;
     double *times;   /* [n_snap] */
     float *w;        /* [n_snap][n_syn], tables in order, CSR order */
+    uint32_t *pre, *post; /* MPI, rank 0 after the gather: [n_syn] */
 } wrecorder;
 
 typedef struct {
@@ -121,6 +123,7 @@ typedef struct {
     char *name;
     norn_model_pop mp;
     uint32_t first_id;
+    uint32_t own_lo, own_hi; /* MPI: the neurons this rank updates (all alone) */
     double *t_last;       /* [n] time the neuron was advanced to */
     uint8_t *in_sweep;    /* [n] */
     uint32_t *sweep;      /* [n] neurons to advance at the window's end */
@@ -217,6 +220,10 @@ struct norn_sim {
     volatile sig_atomic_t *stop; /* checked after each window (may be NULL) */
     uint64_t *fp;             /* checkpoints: fingerprints of the static network (NULL: not yet) */
     uint64_t n_fp;
+    norn_par_x px;       /* MPI: the spike exchange (engine/par.h) */
+    int gathered;        /* MPI: norn_sim_par_gather done: gst, g_nnz hold the totals */
+    norn_sim_stats gst;
+    uint64_t *g_nnz;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -345,6 +352,8 @@ void norn_sim_destroy(norn_sim *s)
         norn_free(s->wrecs[k].times);
         norn_free(s->wrecs[k].at);
         norn_free(s->wrecs[k].w);
+        norn_free(s->wrecs[k].pre);
+        norn_free(s->wrecs[k].post);
     }
     norn_free(s->wrecs);
     for (uint32_t k = 0; k < s->n_srecs; k++) {
@@ -357,6 +366,8 @@ void norn_sim_destroy(norn_sim *s)
     norn_free(s->sp_t);
     norn_free(s->sp_gid);
     norn_free(s->fp);
+    norn__par_x_free(&s->px);
+    norn_free(s->g_nnz);
     norn_free(s);
 }
 
@@ -421,6 +432,7 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
     for (uint32_t i = 0; i < n; i++)
         p->mp.ref_until[i] = -INFINITY;
     p->first_id = (uint32_t)s->n_neurons;
+    norn_par_block(n, s->cfg.rank, s->cfg.ranks, &p->own_lo, &p->own_hi);
     p->record = 1;
     s->n_neurons += n;
     *out_index = s->n_pops++;
@@ -481,6 +493,7 @@ norn_status norn_sim_add_euler_population(norn_sim *s, const char *name, const n
             type->init(&p->ep, i);
     }
     p->first_id = (uint32_t)s->n_neurons;
+    norn_par_block(n, s->cfg.rank, s->cfg.ranks, &p->own_lo, &p->own_hi);
     p->record = 1;
     s->n_neurons += n;
     *out_index = s->n_pops++;
@@ -1709,9 +1722,9 @@ static void deliver_train(norn_sim *s, const norn_event *e)
     int split = p->mp.type->n_channels > 1;
     (void)t;
     if (j == UINT32_MAX) {
-        for (uint32_t i = 0; i < p->mp.n; i++)
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
             accumulate(p, i, tr->weight, split);
-    } else {
+    } else if (j - p->own_lo < p->own_hi - p->own_lo) {
         accumulate(p, j, tr->weight, split);
     }
     if (k + 1 < tr->n) {
@@ -1727,7 +1740,7 @@ static void apply_dc(norn_sim *s, const norn_event *e)
     population *p = &s->pops[d->pop];
     uint64_t k = e->b;
     double delta = d->amps[k] - (k ? d->amps[k - 1] : 0.0);
-    for (uint32_t i = 0; i < p->mp.n; i++) {
+    for (uint32_t i = p->own_lo; i < p->own_hi; i++) {
         advance_to(s, p, d->pop, i, e->t);
         p->mp.i_dc[i] += delta;
         touch(p, i);
@@ -1755,6 +1768,8 @@ static void sample(norn_sim *s, double t_limit, int inclusive)
             float *row = rc->data + rc->next * (uint64_t)rc->n_vars * rc->n_neurons;
             for (uint32_t k = 0; k < rc->n_neurons; k++) {
                 uint32_t i = rc->neurons[k];
+                if (i - p->own_lo >= p->own_hi - p->own_lo)
+                    continue; /* MPI: its owner samples it */
                 advance_to(s, p, rc->pop, i, ts);
                 if (p->mp.type->above(&p->mp, i, ts))
                     emit(s, p, rc->pop, i, ts);
@@ -1775,9 +1790,62 @@ static int cmp_spike(const void *a, const void *b)
     return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
+/* ------------------------------------------------------ MPI (par.h) */
+
+/* The window's spikes of every rank replace this rank's own (s->win), in
+ * rank order; flush_window sorts them as one process does. */
+static norn_status par_gather_window(norn_sim *s)
+{
+    const void *all;
+    uint64_t n;
+    norn_status st = norn__par_allgather(&s->px, s->win, s->n_win, sizeof *s->win, s->fail != NORN_OK, &all, &n,
+                                         s->err);
+    if (st != NORN_OK)
+        return st;
+    if (!grow((void **)&s->win, &s->cap_win, n, sizeof *s->win))
+        return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike buffer");
+    memcpy(s->win, all, n * sizeof *s->win);
+    s->n_win = n;
+    return NORN_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* euler mode: population pi's spikes of this step in ascending order, the
+ * order in which they are delivered (float32 sums), whatever the rank
+ * count; with MPI, every rank's (each block ascending, in rank order). */
+static void par_euler_spikes(norn_sim *s, uint32_t pi)
+{
+    population *p = &s->pops[pi];
+    if (p->n_cur > 1)
+        qsort(p->cur_spk, p->n_cur, sizeof *p->cur_spk, cmp_u32);
+    if (s->cfg.ranks <= 1)
+        return;
+    const void *all;
+    uint64_t n;
+    norn_status st = norn__par_allgather(&s->px, p->cur_spk, p->n_cur, sizeof *p->cur_spk, s->fail != NORN_OK, &all,
+                                         &n, s->err);
+    if (st != NORN_OK) {
+        s->fail = st;
+        return;
+    }
+    memcpy(p->cur_spk, all, n * sizeof *p->cur_spk); /* at most the population */
+    p->n_cur = (uint32_t)n;
+}
+
 /* Sorts the window's spikes, records them and queues their deliveries. */
 static norn_status flush_window(norn_sim *s)
 {
+    if (s->cfg.ranks > 1) {
+        /* MPI: every rank's spikes of the window, then the same sort */
+        norn_status xst = par_gather_window(s);
+        if (xst != NORN_OK)
+            return xst;
+    }
     if (s->n_win > 1)
         qsort(s->win, s->n_win, sizeof *s->win, cmp_spike);
     double h = s->cfg.resolution_ms;
@@ -1904,7 +1972,7 @@ static void sweep(norn_sim *s, double t_end)
         if (p->dense)
             continue; /* its last step of the window (window_steps) */
         if (p->sweep_all) {
-            for (uint32_t i = 0; i < p->mp.n; i++)
+            for (uint32_t i = p->own_lo; i < p->own_hi; i++)
                 advance_to(s, p, pi, i, t_end);
             for (uint32_t k = 0; k < p->n_sweep; k++)
                 p->in_sweep[p->sweep[k]] = 0;
@@ -1932,9 +2000,9 @@ static void final_check(norn_sim *s, double t_end)
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
         const norn_model_type *type = p->mp.type;
-        uint32_t n = p->sweep_all ? p->mp.n : p->n_sweep;
+        uint32_t n = p->sweep_all ? p->own_hi - p->own_lo : p->n_sweep;
         for (uint32_t k = 0; k < n; k++) {
-            uint32_t i = p->sweep_all ? k : p->sweep[k];
+            uint32_t i = p->sweep_all ? p->own_lo + k : p->sweep[k];
             if (p->t_last[i] == t_end && type->above(&p->mp, i, t_end))
                 emit(s, p, pi, i, t_end);
         }
@@ -2009,6 +2077,11 @@ static norn_status setup_run(norn_sim *s, double duration)
         if (c->nnz && (dmin == 0 || c->min_delay < dmin))
             dmin = c->min_delay;
     }
+    if (s->cfg.ranks > 1) { /* MPI: the windows of the whole network */
+        uint32_t m = dmin ? dmin : UINT32_MAX;
+        norn__par_min_u32(&m, 1);
+        dmin = m == UINT32_MAX ? 0 : m;
+    }
     s->min_delay_ms = dmin ? norn_grid_time(dmin, h) : 0;
     /* Poisson-driven populations with fewer than ~0.1 arrivals per neuron
      * and window are swept by arrival, not every neuron every window */
@@ -2022,14 +2095,14 @@ static norn_status setup_run(norn_sim *s, double duration)
             lam += s->poisson[p->poisson[k]].rate_per_ms * win_ms;
         if (lam >= 0.1)
             continue;
-        uint32_t n = p->mp.n;
+        uint32_t n = p->own_hi - p->own_lo; /* MPI: this rank's neurons */
         p->hq_t = norn_malloc_n(n ? n : 1, sizeof(double));
         p->hq_i = norn_malloc_n(n ? n : 1, sizeof(uint32_t));
         if (!p->hq_t || !p->hq_i)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the arrival schedule of %u neurons", n);
         for (uint32_t i = 0; i < n; i++) {
-            p->hq_t[i] = next_arrival(s, p, i);
-            p->hq_i[i] = i;
+            p->hq_t[i] = next_arrival(s, p, p->own_lo + i);
+            p->hq_i[i] = p->own_lo + i;
         }
         p->hq_n = n;
         for (uint32_t k = n / 2; k-- > 0;)
@@ -2077,7 +2150,7 @@ static norn_status setup_run(norn_sim *s, double duration)
         population *p = &s->pops[pi];
         if (p->sweep_all)
             continue;
-        for (uint32_t i = 0; i < p->mp.n; i++)
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
             if (p->mp.type->may_fire(&p->mp, i, 0.0) || p->mp.type->above(&p->mp, i, 0.0))
                 touch(p, i);
     }
@@ -2319,6 +2392,8 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t);
 static void euler_pop_step(norn_sim *s, uint32_t pi, int64_t t)
 {
     euler_pop_step_inner(s, pi, t);
+    /* ascending order, as every rank count gives it (MPI: the exchange) */
+    par_euler_spikes(s, pi);
     euler_stp(s, pi, t);
 }
 
@@ -2331,6 +2406,8 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
         if ((uint64_t)t < p->tens_T)
             for (uint64_t k = p->tens_ptr[t]; k < p->tens_ptr[t + 1]; k++) {
                 uint32_t j = p->tens_idx[k];
+                if (j - p->own_lo >= p->own_hi - p->own_lo)
+                    continue; /* MPI: another rank's */
                 p->cur_spk[p->n_cur++] = j;
                 emit_euler(s, p, pi, j, t);
             }
@@ -2340,7 +2417,7 @@ static void euler_pop_step_inner(norn_sim *s, uint32_t pi, int64_t t)
     p->n_pend = 0;
     if (p->cur_tensor && (uint64_t)t < p->cur_T) {
         const float *row = p->cur_tensor + (uint64_t)t * n;
-        for (uint32_t j = 0; j < n; j++)
+        for (uint32_t j = p->own_lo; j < p->own_hi; j++)
             if (row[j] != 0.0f) {
                 p->ff[j] += row[j];
                 if (!p->mark[j]) {
@@ -2424,6 +2501,8 @@ static norn_status begin_euler(norn_sim *s, double duration_ms)
             rc->times[k] = norn_grid_time((int64_t)(k + 1) * every, h);
         for (uint32_t k = 0; k < rc->n_neurons; k++) {
             uint32_t j = rc->neurons[k];
+            if (j - p->own_lo >= p->own_hi - p->own_lo)
+                continue; /* MPI: its owner steps it */
             p->pinned[j] = 1;
             if (!p->in_sweep[j]) {
                 p->in_sweep[j] = 1;
@@ -2436,7 +2515,7 @@ static norn_status begin_euler(norn_sim *s, double duration_ms)
         population *p = &s->pops[pi];
         if (!p->ep.type)
             continue;
-        for (uint32_t j = 0; j < p->mp.n; j++)
+        for (uint32_t j = p->own_lo; j < p->own_hi; j++)
             if (!p->in_sweep[j] && !p->ep.type->quiet(&p->ep, j)) {
                 p->in_sweep[j] = 1;
                 p->sweep[p->n_sweep++] = j;
@@ -2654,6 +2733,8 @@ void norn_sim_weight_recording(const norn_sim *s, uint32_t rec, norn_weight_reco
     out->n_snapshots = q->next;
     out->times_ms = q->times;
     out->weights = q->w;
+    out->pre = q->pre;
+    out->post = q->post;
 }
 
 const norn_csr *norn_sim_table_csr(const norn_sim *s, uint32_t table)
@@ -2704,6 +2785,10 @@ void norn_sim_recording(const norn_sim *s, uint32_t rec, norn_recording *out)
 
 void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
 {
+    if (s->gathered) { /* MPI: the whole network's */
+        *out = s->gst;
+        return;
+    }
     memset(out, 0, sizeof *out);
     out->neurons = s->n_neurons;
     for (uint32_t k = 0; k < s->n_tables; k++) {
@@ -2733,3 +2818,203 @@ void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out)
 /* checkpoints: engine/sim_ckpt.inc sees this file's internals */
 #include "engine/sim_ckpt.inc"
 
+/* ------------------------------------------------------------ MPI results */
+
+uint64_t norn_sim_table_synapses(const norn_sim *s, uint32_t table)
+{
+    return s->gathered && s->g_nnz ? s->g_nnz[table] : s->tables[table].csr.nnz;
+}
+
+void norn_sim_par_exchange(const norn_sim *s, uint64_t *bytes, uint64_t *rounds, double *seconds)
+{
+    *bytes = s->px.bytes;
+    *rounds = s->px.rounds;
+    *seconds = s->px.seconds;
+}
+
+/* Rank 0: the owners' columns of state recorder rc (every rank's copy is
+ * gathered; column k comes from the owner of its neuron). */
+static norn_status gather_states(norn_sim *s, recorder *rc, norn_err *err)
+{
+    uint32_t K = s->cfg.ranks;
+    const population *p = &s->pops[rc->pop];
+    uint64_t rows = rc->n_samples * (uint64_t)rc->n_vars, cols = rc->n_neurons;
+    uint64_t *off = norn_malloc_n(K + 1, sizeof *off);
+    norn_status st = norn_par_agree(off ? NORN_OK : NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot gather states"), err);
+    if (st != NORN_OK) {
+        norn_free(off);
+        return st;
+    }
+    void *all = NULL;
+    st = norn__par_gather_root(rc->data, rows * cols * sizeof(float), &all, off, err);
+    if (st == NORN_OK && all) {
+        for (uint64_t k = 0; k < cols; k++) {
+            uint32_t q = norn_par_owner(p->mp.n, K, rc->neurons[k]);
+            const float *src = (const float *)((const char *)all + off[q]);
+            for (uint64_t r = 0; r < rows; r++)
+                rc->data[r * cols + k] = src[r * cols + k];
+        }
+    }
+    norn_free(all);
+    norn_free(off);
+    return st;
+}
+
+/* Rank 0: weight recorder q in the single-process order. Every rank's
+ * table is sorted by (source, delay, target) and owns a block of targets
+ * below the next rank's, so the whole table is the merge of the ranks'
+ * tables by (source, delay), ties to the lower rank. */
+static norn_status gather_weights(norn_sim *s, wrecorder *q, norn_err *err)
+{
+    uint32_t K = s->cfg.ranks, nt = q->n_tables;
+    uint64_t n = q->n_syn, n_snap = q->next;
+    uint64_t *key = norn_malloc_n(n + 1, sizeof *key), *cnt = norn_malloc_n(nt, sizeof *cnt);
+    uint32_t *tgt = norn_malloc_n(n + 1, sizeof *tgt);
+    uint64_t *off_k = norn_malloc_n(K + 1, sizeof(uint64_t)), *off_t = norn_malloc_n(K + 1, sizeof(uint64_t));
+    uint64_t *off_w = norn_malloc_n(K + 1, sizeof(uint64_t)), *off_c = norn_malloc_n(K + 1, sizeof(uint64_t));
+    void *all_k = NULL, *all_t = NULL, *all_w = NULL, *all_c = NULL;
+    uint64_t *pos = NULL, *end = NULL;
+    norn_status st = NORN_OK;
+    if (!key || !cnt || !tgt || !off_k || !off_t || !off_w || !off_c)
+        st = NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot gather the weights of %llu synapses", (unsigned long long)n);
+    if ((st = norn_par_agree(st, err)) != NORN_OK)
+        goto out;
+    uint64_t m = 0;
+    for (uint32_t j = 0; j < nt; j++) {
+        const norn_csr *c = &s->tables[q->tables[j]].csr;
+        cnt[j] = c->nnz;
+        for (uint32_t r = 0; r < c->n_src; r++)
+            for (uint64_t g = c->seg_ptr[r]; g < c->seg_ptr[r + 1]; g++) {
+                uint64_t hi = g + 1 < c->seg_ptr[r + 1] ? c->seg_start[g + 1] : c->row_ptr[r + 1];
+                for (uint64_t k = c->seg_start[g]; k < hi; k++, m++) {
+                    key[m] = (uint64_t)r << 32 | c->seg_delay[g];
+                    tgt[m] = c->target[k];
+                }
+            }
+    }
+    if ((st = norn__par_gather_root(cnt, nt * sizeof *cnt, &all_c, off_c, err)) != NORN_OK ||
+        (st = norn__par_gather_root(key, n * sizeof *key, &all_k, off_k, err)) != NORN_OK ||
+        (st = norn__par_gather_root(tgt, n * sizeof *tgt, &all_t, off_t, err)) != NORN_OK ||
+        (st = norn__par_gather_root(q->w, n_snap * n * sizeof(float), &all_w, off_w, err)) != NORN_OK)
+        goto out;
+    if (s->cfg.rank != 0)
+        goto out;
+    /* rank 0 alone from here on */
+    const uint64_t *C = all_c;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < (uint64_t)K * nt; i++)
+        total += C[i];
+    pos = norn_malloc_n(K, sizeof *pos);
+    end = norn_malloc_n(K, sizeof *end);
+    uint32_t *pre = norn_malloc_n(total + 1, sizeof *pre), *post = norn_malloc_n(total + 1, sizeof *post);
+    uint32_t *from_r = norn_malloc_n(total + 1, sizeof *from_r);
+    uint64_t *from_i = norn_malloc_n(total + 1, sizeof *from_i);
+    float *w = norn_malloc_n(n_snap * total + 1, sizeof *w);
+    if (!pos || !end || !pre || !post || !from_r || !from_i || !w) {
+        norn_free(pre);
+        norn_free(post);
+        norn_free(from_r);
+        norn_free(from_i);
+        norn_free(w);
+        st = NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot merge the weights of %llu synapses", (unsigned long long)total);
+        goto out;
+    }
+    for (uint32_t r = 0; r < K; r++)
+        pos[r] = 0;
+    uint64_t g = 0, t_off = 0;
+    for (uint32_t j = 0; j < nt; j++) {
+        for (uint32_t r = 0; r < K; r++)
+            end[r] = pos[r] + C[(uint64_t)r * nt + j];
+        for (;;) {
+            uint32_t best = K;
+            uint64_t bk = 0;
+            for (uint32_t r = 0; r < K; r++) {
+                if (pos[r] == end[r])
+                    continue;
+                uint64_t kk = ((const uint64_t *)((const char *)all_k + off_k[r]))[pos[r]];
+                if (best == K || kk < bk) {
+                    best = r;
+                    bk = kk;
+                }
+            }
+            if (best == K)
+                break;
+            pre[g] = (uint32_t)(bk >> 32);
+            post[g] = (uint32_t)t_off + ((const uint32_t *)((const char *)all_t + off_t[best]))[pos[best]];
+            from_r[g] = best;
+            from_i[g] = pos[best]++;
+            g++;
+        }
+        t_off += s->tables[q->tables[j]].csr.n_tgt;
+    }
+    for (uint64_t k = 0; k < n_snap; k++)
+        for (uint64_t x = 0; x < total; x++) {
+            uint32_t r = from_r[x];
+            uint64_t nr = (off_t[r + 1] - off_t[r]) / sizeof(uint32_t);
+            w[k * total + x] = ((const float *)((const char *)all_w + off_w[r]))[k * nr + from_i[x]];
+        }
+    norn_free(from_r);
+    norn_free(from_i);
+    norn_free(q->w);
+    q->w = w;
+    q->n_syn = total;
+    q->pre = pre;
+    q->post = post;
+out:
+    norn_free(key);
+    norn_free(cnt);
+    norn_free(tgt);
+    norn_free(off_k);
+    norn_free(off_t);
+    norn_free(off_w);
+    norn_free(off_c);
+    norn_free(all_k);
+    norn_free(all_t);
+    norn_free(all_w);
+    norn_free(all_c);
+    norn_free(pos);
+    norn_free(end);
+    return st;
+}
+
+norn_status norn_sim_par_gather(norn_sim *s, norn_err *err)
+{
+    if (s->cfg.ranks <= 1 || s->gathered)
+        return NORN_OK;
+    norn_sim_stats st;
+    norn_sim_get_stats(s, &st);
+    uint64_t v[8] = {st.synapses,        st.synapse_bytes, st.spikes,       st.synaptic_events,
+                     st.plastic_synapses, st.plastic_bytes, st.queue_events, st.neuron_updates};
+    uint64_t *pc = norn_malloc_n(s->n_pops + 1, sizeof *pc);
+    s->g_nnz = norn_malloc_n(s->n_tables + 1, sizeof *s->g_nnz);
+    norn_status rc = norn_par_agree(pc && s->g_nnz ? NORN_OK : NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot gather"), err);
+    if (rc != NORN_OK) {
+        norn_free(pc);
+        return rc;
+    }
+    norn__par_sum_u64(v, 8);
+    for (uint32_t k = 0; k < s->n_pops; k++)
+        pc[k] = s->pops[k].spikes;
+    norn__par_sum_u64(pc, s->n_pops);
+    for (uint32_t k = 0; k < s->n_pops; k++)
+        s->pops[k].spikes = pc[k];
+    norn_free(pc);
+    for (uint32_t k = 0; k < s->n_tables; k++)
+        s->g_nnz[k] = s->tables[k].csr.nnz;
+    norn__par_sum_u64(s->g_nnz, s->n_tables);
+    st.synapses = v[0];
+    st.synapse_bytes = v[1];
+    st.spikes = v[2];
+    st.synaptic_events = v[3];
+    st.plastic_synapses = v[4];
+    st.plastic_bytes = v[5];
+    st.queue_events = v[6];
+    st.neuron_updates = v[7];
+    for (uint32_t r = 0; r < s->n_recs && rc == NORN_OK; r++)
+        rc = gather_states(s, &s->recs[r], err);
+    for (uint32_t k = 0; k < s->n_wrecs && rc == NORN_OK; k++)
+        rc = gather_weights(s, &s->wrecs[k], err);
+    s->gst = st;
+    s->gathered = 1;
+    return rc;
+}

@@ -58,6 +58,10 @@ typedef struct {
     /* testing: the per-neuron lazy path everywhere, even where a grid-mode
      * population could be stepped as a whole (model grid_step) */
     int no_dense;
+    /* MPI (engine/par.h): this rank and the number of ranks (0 and 0 or 1:
+     * one process). Each population's neurons are cut into `ranks` blocks,
+     * this rank updates its own; spikes are exchanged every window. */
+    uint32_t rank, ranks;
 } norn_sim_config;
 
 norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err *err);
@@ -259,6 +263,10 @@ typedef struct {
     uint64_t n_snapshots;
     const double *times_ms;  /* [n_snapshots] */
     const float *weights;    /* [n_snapshots][n_syn], each table in CSR order */
+    /* after norn_sim_par_gather on rank 0 of several: each synapse's source
+     * and target (the tables' targets concatenated); else NULL (read them
+     * from the tables) */
+    const uint32_t *pre, *post;
 } norn_weight_recording;
 void norn_sim_weight_recording(const norn_sim *s, uint32_t rec, norn_weight_recording *out);
 /* The synapse table k (rows = sources, local indices). */
@@ -273,5 +281,17 @@ typedef struct {
     double time_reached_ms; /* end of the last window run (duration_ms once done) */
 } norn_sim_stats;
 void norn_sim_get_stats(const norn_sim *s, norn_sim_stats *out);
+
+/* MPI, after norn_sim_run, collective: brings the results to rank 0 as one
+ * process has them: spike counts and stats summed over ranks, state
+ * samples from the neurons' owners, recorded weights merged into the
+ * single-process CSR order (with pre, post). Spikes are already complete
+ * on every rank. Alone: does nothing. */
+norn_status norn_sim_par_gather(norn_sim *s, norn_err *err);
+/* Synapses of table k in the whole network (after norn_sim_par_gather),
+ * else the table's own. */
+uint64_t norn_sim_table_synapses(const norn_sim *s, uint32_t table);
+/* The spike exchange of this rank: bytes received, rounds, wall seconds. */
+void norn_sim_par_exchange(const norn_sim *s, uint64_t *bytes, uint64_t *rounds, double *seconds);
 
 #endif

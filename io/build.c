@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "engine/mem.h"
+#include "engine/par.h"
 #include "engine/rng.h"
 #include "io/csv.h"
 #include "io/npy.h"
@@ -283,6 +284,8 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         }
         spec.resolution_ms = d->resolution_ms;
         spec.where = pj->where;
+        if (d->ranks > 1) /* MPI: the synapses of this rank's targets */
+            norn_par_block(spec.n_tgt, d->rank, d->ranks, &spec.tgt_lo, &spec.tgt_hi);
         syn_list part = {0};
         int owned = 0;
         if (pj->conn.rule == NORN_CONN_FROM_LIST) {
@@ -521,7 +524,9 @@ static norn_status add_stimulus(norn_sim *s, const norn_desc *d, const norn_desc
  * synapse (target and weight; 12 with STDP), 4 more per synapse of the
  * largest table while it is built, ~128 per neuron and ~48 per neuron and
  * Poisson drive. Synapse counts are exact for the fixed-count rules and
- * expected for fixed_probability; files are counted by their size. */
+ * expected for fixed_probability; files are counted by their size.
+ * With MPI, per rank: the synapses divide by the rank count, the neurons
+ * do not (every rank keeps every neuron's state arrays). */
 static double estimate_bytes(const norn_desc *d, double *synapses_out, uint32_t *big_proj, double *big_syn)
 {
     double total = 0, syn_all = 0, largest = 0;
@@ -554,6 +559,8 @@ static double estimate_bytes(const norn_desc *d, double *synapses_out, uint32_t 
                 *big_syn = n;
                 *big_proj = k;
             }
+            if (d->ranks > 1) /* MPI: this rank's targets */
+                n /= d->ranks;
             total += n * (pj->stdp.rule != NORN_STDP_NONE && pj->stdp.rule != NORN_STDP_NORSE ? 12.0 : 8.0);
             if (n > largest)
                 largest = n;
@@ -582,7 +589,8 @@ norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info
                              d->max_memory ? " or raise --max-memory" : "");
         }
     }
-    norn_sim_config cfg = {.resolution_ms = d->resolution_ms, .mode = d->mode, .seed = d->seed};
+    norn_sim_config cfg = {.resolution_ms = d->resolution_ms, .mode = d->mode, .seed = d->seed,
+                           .rank = d->rank, .ranks = d->ranks};
     norn_sim *s = NULL;
     norn_status st = norn_sim_create(&cfg, &s, err);
     if (st != NORN_OK)
@@ -642,7 +650,8 @@ norn_status norn_build(const norn_desc *d, norn_sim **out, norn_build_info *info
     for (uint32_t k = 0; k < d->n_stims && st == NORN_OK; k++)
         st = add_stimulus(s, d, &d->stims[k], err);
     for (uint32_t k = 0; k < d->n_pops && st == NORN_OK; k++)
-        norn_sim_record_spikes(s, k, d->record_spikes ? d->record_spikes[k] : 1);
+        /* MPI: every rank sees every spike; rank 0 keeps the record */
+        norn_sim_record_spikes(s, k, (d->record_spikes ? d->record_spikes[k] : 1) && d->rank == 0);
     for (uint32_t k = 0; k < d->n_state_recs && st == NORN_OK; k++) {
         const norn_desc_state_rec *r = &d->state_recs[k];
         uint32_t idx;

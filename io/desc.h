@@ -191,6 +191,8 @@ typedef struct {
     norn_desc_state_rec *state_recs; uint32_t n_state_recs;
     norn_desc_weight_rec *weight_recs; uint32_t n_weight_recs;
     norn_desc_plast_rec *plast_recs; uint32_t n_plast_recs;
+    uint32_t rank, ranks;   /* MPI (engine/par.h): set by the caller, not parsed;
+                               0, 0: one process */
     uint64_t max_memory;    /* bytes norn_build may plan to use; 0: the memory
                                available (not from the file: the command line's
                                --max-memory) */

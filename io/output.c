@@ -101,6 +101,23 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
     norn_json_set(&j, root, "events_per_s", norn_json_num(&j, info->sim_wall_s > 0 ? (double)stt.synaptic_events / info->sim_wall_s : 0));
     norn_json_set(&j, root, "peak_rss_bytes", norn_json_int(&j, info->peak_rss));
     norn_json_set(&j, root, "peak_heap_bytes", norn_json_int(&j, info->peak_heap));
+    if (info->ranks > 1) { /* MPI: rank 0's figures above, these for all */
+        struct fy_node *m = norn_json_map(&j);
+        norn_json_set(&j, m, "ranks", norn_json_int(&j, info->ranks));
+        norn_json_set(&j, m, "max_peak_rss_bytes", norn_json_int(&j, info->max_peak_rss));
+        norn_json_set(&j, m, "exchanges", norn_json_int(&j, info->exchanges));
+        norn_json_set(&j, m, "bytes_received_per_rank", norn_json_int(&j, info->exchange_bytes));
+        norn_json_set(&j, m, "bytes_per_exchange", norn_json_num(&j, info->exchanges ? (double)info->exchange_bytes /
+                                                                                       (double)info->exchanges : 0));
+        norn_json_set(&j, m, "exchange_s", norn_json_num(&j, info->exchange_s));
+        if (info->rank_peak_rss) {
+            struct fy_node *a = norn_json_seq(&j);
+            for (int r = 0; r < info->ranks; r++)
+                norn_json_append(&j, a, norn_json_int(&j, info->rank_peak_rss[r]));
+            norn_json_set(&j, m, "peak_rss_bytes_per_rank", a);
+        }
+        norn_json_set(&j, root, "mpi", m);
+    }
     struct fy_node *pops = norn_json_seq(&j);
     for (uint32_t k = 0; k < d->n_pops; k++) {
         const norn_desc_pop *dp = &d->pops[k];
@@ -129,7 +146,7 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
         struct fy_node *p = norn_json_map(&j), *to = norn_json_seq(&j);
         uint64_t nsyn = 0, rows = 0;
         for (uint32_t t = 0; t < pj->n_to; t++, table++) {
-            nsyn += norn_sim_table_csr(s, table)->nnz;
+            nsyn += norn_sim_table_synapses(s, table);
             rows += d->pops[pj->to[t]].size;
             norn_json_append(&j, to, norn_json_str(&j, d->pops[pj->to[t]].name));
         }
@@ -289,7 +306,13 @@ static norn_status write_weights(const char *dir, const norn_desc *d, const norn
             return NORN_FAIL(err, NORN_ENOMEM, dir, "cannot allocate the weight export of '%s'", pj->name);
         }
         uint64_t k = 0;
-        for (uint64_t q = 0; q < wr.n_snapshots; q++) {
+        for (uint64_t q = 0; q < wr.n_snapshots && wr.pre; q++) /* MPI: merged on rank 0 */
+            for (uint64_t x = 0; x < wr.n_syn; x++, k++) {
+                pre[k] = wr.pre[x];
+                post[k] = wr.post[x];
+                t[k] = wr.times_ms[q];
+            }
+        for (uint64_t q = 0; q < wr.n_snapshots && !wr.pre; q++) {
             uint32_t off = 0;
             for (uint32_t j = 0; j < wr.n_tables; j++) {
                 const norn_csr *c = norn_sim_table_csr(s, wr.tables[j]);

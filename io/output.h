@@ -33,6 +33,14 @@ typedef struct {
     int interrupted;             /* stopped early: run.json says so, with the time reached */
     const char *checkpoint;      /* the checkpoint to resume from, or NULL */
     const char *resumed_from;    /* this run resumed that checkpoint, or NULL */
+    /* MPI (engine/par.h), written only with ranks > 1: the spike exchange
+     * of rank 0 (bytes received, exchanges, wall s) and every rank's
+     * peak RSS */
+    int ranks;
+    uint64_t exchange_bytes, exchanges;
+    double exchange_s;
+    size_t max_peak_rss;
+    const uint64_t *rank_peak_rss; /* [ranks] */
 } norn_run_info;
 
 norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_sim *s,

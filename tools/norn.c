@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "engine/mem.h"
+#include "engine/par.h"
 #include "engine/sim.h"
 #include "io/build.h"
 #include "io/checkpoint.h"
@@ -288,6 +289,10 @@ static int parse_every(const char *arg, double *out)
  * once (files are renamed into place whole, so none is left half written). */
 static volatile sig_atomic_t g_stop;
 
+/* MPI: ranks other than 0 keep quiet; a failure of their own during the
+ * run still reaches the terminal through this copy of stderr. */
+static int rank_stderr = 2;
+
 static void on_signal(int sig)
 {
     if (g_stop)
@@ -343,10 +348,14 @@ static int simulate(run_job *job)
         print_err(&err);
         return 1;
     }
+    uint32_t ranks = norn_par_size(), rank = norn_par_rank();
     g_stop = 0;
-    catch_signals();
-    norn_sim_set_stop(s, &g_stop);
-    progress_ctx pc = {.tty = !quiet && isatty(2), .t_start = now_s(), .last_print = 0, .t_from = norn_sim_time(s)};
+    if (ranks <= 1) { /* MPI: ranks could stop at different windows; mpirun's signals end them all */
+        catch_signals();
+        norn_sim_set_stop(s, &g_stop);
+    }
+    progress_ctx pc = {.tty = !quiet && rank == 0 && isatty(2), .t_start = now_s(), .last_print = 0,
+                       .t_from = norn_sim_time(s)};
     double sim_w0 = now_s(), sim_c0 = cpu_s(), ck_s = 0, ck_t = -1;
     uint64_t n_ck = 0;
     norn_status st = NORN_OK;
@@ -368,12 +377,38 @@ static int simulate(run_job *job)
     }
     double sim_wall = now_s() - sim_w0 - ck_s, sim_cpu = cpu_s() - sim_c0;
     int interrupted = st == NORN_OK && !norn_sim_done(s);
+    if (st != NORN_OK && ranks > 1) {
+        /* a rank may fail alone (memory): every rank ends, none waits */
+        char buf[1024];
+        if (rank == 0 || st != NORN_EINVAL)
+            dprintf(rank_stderr, "%snorn: rank %u: %s\n", pc.tty ? "\n" : "", rank,
+                    norn_err_format(&err, buf, sizeof buf));
+        norn_par_abort(st == NORN_EINVAL ? 2 : 1);
+    }
     if (st != NORN_OK) {
         if (pc.tty)
             fprintf(stderr, "\n");
         print_err(&err);
         return st == NORN_EINVAL ? 2 : 1;
     }
+    /* MPI: counts, state samples and weights to rank 0 */
+    uint64_t *rss = norn_calloc_n(ranks, sizeof *rss);
+    st = norn_sim_par_gather(s, &err);
+    if (st == NORN_OK && !rss)
+        st = NORN_FAIL(&err, NORN_ENOMEM, NULL, "out of memory");
+    if (norn_par_agree(st, &err) != NORN_OK) {
+        print_err(&err);
+        norn_free(rss);
+        return 1;
+    }
+    rss[rank] = norn_mem_peak_rss();
+    norn__par_sum_u64(rss, ranks);
+    uint64_t x_bytes = 0, x_rounds = 0, max_rss = 0;
+    double x_s = 0;
+    norn_sim_par_exchange(s, &x_bytes, &x_rounds, &x_s);
+    for (uint32_t r = 0; r < ranks; r++)
+        if (rss[r] > max_rss)
+            max_rss = rss[r];
     if (interrupted && pc.tty)
         fprintf(stderr, "\n");
     norn_run_info info = {
@@ -389,12 +424,21 @@ static int simulate(run_job *job)
         .interrupted = interrupted,
         .checkpoint = interrupted && job->text ? ckpt : NULL,
         .resumed_from = job->resumed_from,
+        .ranks = (int)ranks,
+        .exchange_bytes = x_bytes,
+        .exchanges = x_rounds,
+        .exchange_s = x_s,
+        .max_peak_rss = max_rss,
+        .rank_peak_rss = rss,
     };
-    st = norn_output_write(out_dir, d, s, &info, &err);
-    if (st != NORN_OK) {
+    st = rank == 0 ? norn_output_write(out_dir, d, s, &info, &err) : NORN_OK; /* rank 0 writes */
+    norn_free(rss);
+    if (norn_par_agree(st, &err) != NORN_OK) {
         print_err(&err);
         return 1;
     }
+    if (rank > 0)
+        return 0;
     if (interrupted) {
         int sig = (int)g_stop;
         double t = norn_sim_time(s);
@@ -468,6 +512,10 @@ static int simulate(run_job *job)
         printf("  time               build %.2f s, simulate %.2f s wall / %.2f s cpu (%.3f s per simulated s)\n",
                bi.build_s, sim_wall, sim_cpu, dur_s > 0 ? sim_wall / dur_s : 0.0);
         printf("  peak memory        %.1f MB resident\n", (double)info.peak_rss / 1048576.0);
+        if (ranks > 1)
+            printf("  MPI                %u ranks (peak %.1f MB resident on one), rank 0 received %.3g MB in %llu "
+                   "exchanges (%.2f s)\n",
+                   ranks, (double)max_rss / 1048576.0, (double)x_bytes / 1e6, (unsigned long long)x_rounds, x_s);
         if (job->resumed_from)
             printf("  resumed from       %s\n", job->resumed_from);
         if (n_ck)
@@ -495,6 +543,12 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
 
 static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, size_t nir_cap)
 {
+    uint32_t ranks = norn_par_size(), rank = norn_par_rank();
+    if (rank > 0 && rank_stderr == 2) {
+        rank_stderr = dup(2);
+        if (!freopen("/dev/null", "w", stderr))
+            rank_stderr = 2;
+    }
     enum { O_INPUT = 256, O_DT, O_UNIT, O_MAXMEM, O_EVERY };
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},      {"seed", required_argument, 0, 's'},
@@ -623,8 +677,9 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
         return 2;
     }
     norn_desc *d = NULL;
-    if (norn_desc_load(path, &d, &err) != NORN_OK) {
+    if (norn_par_agree(norn_desc_load(path, &d, &err), &err) != NORN_OK) {
         print_err(&err);
+        norn_desc_free(d);
         return err.code == NORN_ENOMEM ? 1 : 2;
     }
     if (have_seed)
@@ -668,22 +723,30 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
     /* a finished run is never overwritten silently */
     char prev[4200];
     snprintf(prev, sizeof prev, "%s/run.json", out_dir);
-    if (!force && access(prev, F_OK) == 0) {
+    norn_status dst = NORN_OK;
+    if (rank == 0 && !force && access(prev, F_OK) == 0) { /* rank 0 writes the output */
         char *js = NULL;
         size_t js_len = 0;
         norn_err e2;
         int intr = norn_checkpoint_read_text(prev, &js, &js_len, &e2) == NORN_OK && strstr(js, "\"interrupted\": true");
         norn_free(js);
         if (intr)
-            fprintf(stderr, "norn: %s holds an interrupted run; resume it with norn resume %s/checkpoint.nrc, or pass "
-                            "--force to start over\n", out_dir, out_dir);
+            dst = NORN_FAIL(&err, NORN_EINVAL, out_dir, "holds an interrupted run; resume it with norn resume "
+                                                        "%s/checkpoint.nrc, or pass --force to start over", out_dir);
         else
-            fprintf(stderr, "norn: %s holds an earlier run (%s); pass --force to overwrite it, or choose another "
-                            "directory with -o\n", out_dir, prev);
+            dst = NORN_FAIL(&err, NORN_EINVAL, out_dir, "holds an earlier run (%s); pass --force to overwrite it, or "
+                                                        "choose another directory with -o", prev);
+    }
+    if (dst == NORN_OK && ranks > 1 && every_ms > 0)
+        dst = NORN_FAIL(&err, NORN_EINVAL, NULL, "--checkpoint-every: checkpoints are not available over MPI ranks yet");
+    if (norn_par_agree(dst, &err) != NORN_OK) {
+        print_err(&err);
         norn_desc_free(d);
         return 2;
     }
     d->max_memory = max_memory;
+    d->rank = rank;
+    d->ranks = ranks;
     /* the description's text goes into checkpoints (not for a NIR model
      * imported in passing: its files are temporary) */
     char *text = NULL;
@@ -696,8 +759,9 @@ static int run_main(int argc, char **argv, const char *cmdline, char *nir_dir, s
     norn_sim *s = NULL;
     run_job job = {.out_dir = out_dir, .d = d, .text = text, .text_len = text_len, .every_ms = every_ms,
                    .quiet = quiet, .plot = plot, .cmdline = cmdline, .t0 = t0};
-    if (norn_build(d, &s, &job.bi, &err) != NORN_OK) {
+    if (norn_par_agree(norn_build(d, &s, &job.bi, &err), &err) != NORN_OK) {
         print_err(&err);
+        norn_sim_destroy(s);
         norn_free(text);
         norn_desc_free(d);
         return err.code == NORN_ENOMEM ? 1 : 2;
@@ -830,10 +894,21 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "models") == 0)
         return cmd_models(argc - 1, argv + 1);
-    if (strcmp(argv[1], "run") == 0)
-        return cmd_run(argc - 1, argv + 1, cmdline);
-    if (strcmp(argv[1], "resume") == 0)
-        return cmd_resume(argc - 1, argv + 1, cmdline);
+    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "resume") == 0) {
+        /* under mpirun/srun: one rank of a simulation (engine/par.h) */
+        int rc;
+        if (norn_par_init(&argc, &argv) > 1 && strcmp(argv[1], "resume") == 0) {
+            if (norn_par_rank() == 0)
+                fprintf(stderr, "norn: resume: checkpoints are not available over MPI ranks yet; run norn resume "
+                                "without mpirun\n");
+            rc = 2;
+        } else {
+            rc = strcmp(argv[1], "run") == 0 ? cmd_run(argc - 1, argv + 1, cmdline)
+                                             : cmd_resume(argc - 1, argv + 1, cmdline);
+        }
+        norn_par_finalize();
+        return rc;
+    }
     if (strcmp(argv[1], "plot") == 0)
         return norn_cli_plot(argc - 1, argv + 1);
     if (strcmp(argv[1], "stats") == 0)
