@@ -413,7 +413,7 @@ static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
     b->n_own = b->by_source ? sp->n_src : sp->n_tgt;
     b->t_lo = 0;
     b->t_hi = sp->n_tgt;
-    if (sp->tgt_lo || sp->tgt_hi) {
+    if (sp->tgt_part) {
         if (sp->tgt_lo > sp->tgt_hi || sp->tgt_hi > sp->n_tgt)
             return NORN_FAIL(err, NORN_EINVAL, sp->where, "target range [%u, %u) outside the %u targets", sp->tgt_lo,
                              sp->tgt_hi, sp->n_tgt);
@@ -1100,7 +1100,7 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
         break;
     default: break;
     }
-    if (spec->tgt_hi > spec->tgt_lo && spec->n_tgt) /* MPI: this rank's part */
+    if (spec->tgt_part && spec->n_tgt) /* MPI: this rank's part */
         expect *= (double)(spec->tgt_hi - spec->tgt_lo) / (double)spec->n_tgt;
     if (expect > 0 && expect * 8.0 > (double)norn_mem_available()) {
         st = NORN_FAIL(err, NORN_ENOMEM, spec->where,

@@ -84,12 +84,13 @@ typedef struct {
     uint64_t list_n;
     const uint32_t *list_pre, *list_post;
     const double *list_weight, *list_delay_ms;
-    /* MPI (engine/par.h): keep only the synapses whose target lies in
-     * [tgt_lo, tgt_hi) (both 0: all). The table keeps its shape (n_src rows,
+    /* MPI (engine/par.h): with tgt_part set, keep only the synapses whose
+     * target lies in [tgt_lo, tgt_hi) (maybe empty). The table keeps its shape (n_src rows,
      * targets indexed in the whole population) and holds exactly the
      * synapses the whole table has there, in the same order: owners draw
      * from their own streams, so the other targets need not be drawn
      * (fixed_outdegree draws every source's row and keeps its part). */
+    int tgt_part;
     uint32_t tgt_lo, tgt_hi;
 } norn_proj_spec;
 

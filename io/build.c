@@ -284,8 +284,10 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         }
         spec.resolution_ms = d->resolution_ms;
         spec.where = pj->where;
-        if (d->ranks > 1) /* MPI: the synapses of this rank's targets */
+        if (d->ranks > 1) { /* MPI: the synapses of this rank's targets */
+            spec.tgt_part = 1;
             norn_par_block(spec.n_tgt, d->rank, d->ranks, &spec.tgt_lo, &spec.tgt_hi);
+        }
         syn_list part = {0};
         int owned = 0;
         if (pj->conn.rule == NORN_CONN_FROM_LIST) {

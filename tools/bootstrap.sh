@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(meson ninja-build gcc pkg-config libfyaml-dev libjemalloc-dev check libcairo2-dev libhdf5-dev python3-numpy python3-h5py)
+pkgs=(meson ninja-build gcc pkg-config libfyaml-dev libjemalloc-dev check libcairo2-dev libhdf5-dev python3-numpy python3-h5py
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
