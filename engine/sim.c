@@ -2214,7 +2214,7 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
                 double hres = s->cfg.resolution_ms;
                 if (two) {
                     /* by sign, as advance_to sums them */
-                    for (uint32_t i = 0; i < n; i++)
+                    for (uint32_t i = p->own_lo; i < p->own_hi; i++) /* MPI: this rank's */
                         if (na[i] == t) {
                             double x = ps->weight * ps->cnt[i];
                             p->pin[x < 0 ? n + i : i] += x;
@@ -2222,14 +2222,14 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
                             poisson_next(s, ps, i);
                         }
                 } else if (ps->cdf32) {
-                    for (uint32_t i = 0; i < n; i++)
+                    for (uint32_t i = p->own_lo; i < p->own_hi; i++)
                         if (na[i] == t) {
                             p->pin[i] += ps->weight * ps->cnt[i];
                             p->mark[i] |= 2;
                             poisson_next_grid(ps, i, hres);
                         }
                 } else {
-                    for (uint32_t i = 0; i < n; i++)
+                    for (uint32_t i = p->own_lo; i < p->own_hi; i++)
                         if (na[i] == t) {
                             p->pin[i] += ps->weight * ps->cnt[i];
                             p->mark[i] |= 2;
@@ -2249,6 +2249,8 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
             .all = what != DENSE_STEP,
             .test = what != DENSE_END,
             .fired = p->fired,
+            .lo = p->own_lo,
+            .hi = p->own_hi,
         };
         uint32_t nf = p->mp.type->grid_step(&p->mp, &g);
         for (uint32_t f = 0; f < nf; f++)

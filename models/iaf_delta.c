@@ -113,7 +113,7 @@ static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
     const int all = g->all, test = g->test;
     const clock_val e = clock_at(mp, t);
     uint32_t nf = 0;
-    for (uint32_t i = 0, n = mp->n; i < n; i++) {
+    for (uint32_t i = g->lo, n = g->hi; i < n; i++) {
         unsigned f = flags[i];
         if (!f && !all)
             continue;

@@ -155,7 +155,7 @@ static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
     norn__psc_terms r = norn__psc_origin();
     double Dc = NAN; /* the interval r is for */
     uint32_t nf = 0;
-    for (uint32_t i = 0, n = mp->n; i < n; i++) {
+    for (uint32_t i = g->lo, n = g->hi; i < n; i++) {
         unsigned f = g->flags[i];
         if (!f && !all)
             continue;

@@ -88,6 +88,7 @@ typedef struct {
     int all;           /* 1: advance every neuron behind t; 0: only those with flags */
     int test;          /* 1: test the threshold at t of the neurons visited */
     uint32_t *fired;   /* out: neurons that spiked at t (fire() done), the count returned */
+    uint32_t lo, hi;   /* the neurons stepped, [lo, hi): all, or an MPI rank's block */
 } norn_grid_step;
 
 typedef struct norn_model_type {
