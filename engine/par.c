@@ -87,20 +87,19 @@ norn_status norn__par_allgather(norn_par_x *x, const void *items, uint64_t n, si
     if (!x->counts) {
         x->counts = norn_malloc_n(par_size, sizeof *x->counts);
         x->displs = norn_malloc_n(par_size, sizeof *x->displs);
-        if (!x->counts || !x->displs)
-            fail = 1;
     }
     int mine = fail || n > (uint64_t)INT32_MAX ? -1 : (int)n;
-    int tmp[2];
-    int *counts = x->counts ? x->counts : tmp;
-    if (!x->counts) {
-        /* still take part, so no rank waits */
+    if (!x->counts || !x->displs) {
+        /* take part all the same (a failure), so that no rank waits */
         int *all = malloc(sizeof(int) * par_size);
         if (all)
             MPI_Allgather(&mine, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
+        else
+            MPI_Abort(MPI_COMM_WORLD, 1); /* cannot even say it failed */
         free(all);
         return NORN_FAIL(err, NORN_ENOMEM, NULL, "rank %u: cannot allocate the spike exchange", par_rank);
     }
+    int *counts = x->counts;
     MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD);
     uint64_t total = 0;
     int bad = -1;

@@ -1823,7 +1823,9 @@ static void par_euler_spikes(norn_sim *s, uint32_t pi)
     population *p = &s->pops[pi];
     if (p->n_cur > 1)
         qsort(p->cur_spk, p->n_cur, sizeof *p->cur_spk, cmp_u32);
-    if (s->cfg.ranks <= 1)
+    /* no outgoing synapses: only its own neurons' STDP (as postsynaptic
+     * side) reads them, and the record goes through flush_window */
+    if (s->cfg.ranks <= 1 || p->n_out == 0)
         return;
     const void *all;
     uint64_t n;
