@@ -392,7 +392,7 @@ static int simulate(run_job *job)
         return st == NORN_EINVAL ? 2 : 1;
     }
     /* MPI: counts, state samples and weights to rank 0 */
-    uint64_t *rss = norn_calloc_n(ranks, sizeof *rss);
+    uint64_t *rss = norn_calloc_n(3 * (size_t)ranks, sizeof *rss); /* RSS, loop CPU us, exchange us */
     st = norn_sim_par_gather(s, &err);
     if (st == NORN_OK && !rss)
         st = NORN_FAIL(&err, NORN_ENOMEM, NULL, "out of memory");
@@ -401,11 +401,13 @@ static int simulate(run_job *job)
         norn_free(rss);
         return 1;
     }
-    rss[rank] = norn_mem_peak_rss();
-    norn__par_sum_u64(rss, ranks);
     uint64_t x_bytes = 0, x_rounds = 0, max_rss = 0;
     double x_s = 0;
     norn_sim_par_exchange(s, &x_bytes, &x_rounds, &x_s);
+    rss[rank] = norn_mem_peak_rss();
+    rss[ranks + rank] = (uint64_t)llround(sim_cpu * 1e6);
+    rss[2 * ranks + rank] = (uint64_t)llround(x_s * 1e6);
+    norn__par_sum_u64(rss, 3 * ranks);
     for (uint32_t r = 0; r < ranks; r++)
         if (rss[r] > max_rss)
             max_rss = rss[r];
