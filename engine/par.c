@@ -27,6 +27,13 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int norn_par_init(int *argc, char ***argv)
 {
     /* a plain `norn run` never pays for MPI_Init (nor prints its notes) */
@@ -83,7 +90,7 @@ norn_status norn__par_allgather(norn_par_x *x, const void *items, uint64_t n, si
         *n_out = n;
         return NORN_OK;
     }
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_now_s();
     if (!x->counts) {
         x->counts = norn_malloc_n(par_size, sizeof *x->counts);
         x->displs = norn_malloc_n(par_size, sizeof *x->displs);
@@ -138,6 +145,7 @@ norn_status norn__par_allgather(norn_par_x *x, const void *items, uint64_t n, si
     x->bytes += total * elem;
     x->rounds++;
     x->seconds += now_s() - t0;
+    x->cpu_seconds += cpu_now_s() - c0;
     *out = x->buf;
     *n_out = total;
     return NORN_OK;

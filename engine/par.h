@@ -86,6 +86,7 @@ typedef struct {
     uint64_t bytes;   /* bytes received by this rank (items and counts) */
     uint64_t rounds;  /* exchanges (each: counts, then items) */
     double seconds;   /* wall time inside them */
+    double cpu_seconds; /* CPU time inside them (MPI polls while it waits) */
 } norn_par_x;
 
 void norn__par_x_free(norn_par_x *x);

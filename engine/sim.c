@@ -2829,11 +2829,12 @@ uint64_t norn_sim_table_synapses(const norn_sim *s, uint32_t table)
     return s->gathered && s->g_nnz ? s->g_nnz[table] : s->tables[table].csr.nnz;
 }
 
-void norn_sim_par_exchange(const norn_sim *s, uint64_t *bytes, uint64_t *rounds, double *seconds)
+void norn_sim_par_exchange(const norn_sim *s, uint64_t *bytes, uint64_t *rounds, double *seconds, double *cpu_seconds)
 {
     *bytes = s->px.bytes;
     *rounds = s->px.rounds;
     *seconds = s->px.seconds;
+    *cpu_seconds = s->px.cpu_seconds;
 }
 
 /* Rank 0: the owners' columns of state recorder rc (every rank's copy is

@@ -291,7 +291,8 @@ norn_status norn_sim_par_gather(norn_sim *s, norn_err *err);
 /* Synapses of table k in the whole network (after norn_sim_par_gather),
  * else the table's own. */
 uint64_t norn_sim_table_synapses(const norn_sim *s, uint32_t table);
-/* The spike exchange of this rank: bytes received, rounds, wall seconds. */
-void norn_sim_par_exchange(const norn_sim *s, uint64_t *bytes, uint64_t *rounds, double *seconds);
+/* The spike exchange of this rank: bytes received, rounds, wall and CPU
+ * seconds inside it. */
+void norn_sim_par_exchange(const norn_sim *s, uint64_t *bytes, uint64_t *rounds, double *seconds, double *cpu_seconds);
 
 #endif

@@ -115,13 +115,15 @@ static norn_status write_json(const char *path, const norn_desc *d, const norn_s
             for (int r = 0; r < info->ranks; r++)
                 norn_json_append(&j, a, norn_json_int(&j, info->rank_peak_rss[r]));
             norn_json_set(&j, m, "peak_rss_bytes_per_rank", a);
-            struct fy_node *c = norn_json_seq(&j), *x = norn_json_seq(&j);
+            struct fy_node *c = norn_json_seq(&j), *x = norn_json_seq(&j), *xc = norn_json_seq(&j);
             for (int r = 0; r < info->ranks; r++) {
                 norn_json_append(&j, c, norn_json_num(&j, 1e-6 * (double)info->rank_peak_rss[info->ranks + r]));
                 norn_json_append(&j, x, norn_json_num(&j, 1e-6 * (double)info->rank_peak_rss[2 * info->ranks + r]));
+                norn_json_append(&j, xc, norn_json_num(&j, 1e-6 * (double)info->rank_peak_rss[3 * info->ranks + r]));
             }
             norn_json_set(&j, m, "sim_cpu_s_per_rank", c);
             norn_json_set(&j, m, "exchange_s_per_rank", x);
+            norn_json_set(&j, m, "exchange_cpu_s_per_rank", xc);
         }
         norn_json_set(&j, root, "mpi", m);
     }

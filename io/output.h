@@ -40,8 +40,8 @@ typedef struct {
     uint64_t exchange_bytes, exchanges;
     double exchange_s;
     size_t max_peak_rss;
-    const uint64_t *rank_peak_rss; /* [3 ranks]: peak RSS bytes, then loop CPU us,
-                                      then exchange wall us of every rank */
+    const uint64_t *rank_peak_rss; /* [4 ranks]: peak RSS bytes, loop CPU us, exchange
+                                      wall us, exchange CPU us of every rank */
 } norn_run_info;
 
 norn_status norn_output_write(const char *dir, const norn_desc *d, const norn_sim *s,

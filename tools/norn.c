@@ -392,7 +392,7 @@ static int simulate(run_job *job)
         return st == NORN_EINVAL ? 2 : 1;
     }
     /* MPI: counts, state samples and weights to rank 0 */
-    uint64_t *rss = norn_calloc_n(3 * (size_t)ranks, sizeof *rss); /* RSS, loop CPU us, exchange us */
+    uint64_t *rss = norn_calloc_n(4 * (size_t)ranks, sizeof *rss); /* RSS, loop CPU, exchange wall, CPU (us) */
     st = norn_sim_par_gather(s, &err);
     if (st == NORN_OK && !rss)
         st = NORN_FAIL(&err, NORN_ENOMEM, NULL, "out of memory");
@@ -402,12 +402,13 @@ static int simulate(run_job *job)
         return 1;
     }
     uint64_t x_bytes = 0, x_rounds = 0, max_rss = 0;
-    double x_s = 0;
-    norn_sim_par_exchange(s, &x_bytes, &x_rounds, &x_s);
+    double x_s = 0, x_cpu = 0;
+    norn_sim_par_exchange(s, &x_bytes, &x_rounds, &x_s, &x_cpu);
     rss[rank] = norn_mem_peak_rss();
     rss[ranks + rank] = (uint64_t)llround(sim_cpu * 1e6);
     rss[2 * ranks + rank] = (uint64_t)llround(x_s * 1e6);
-    norn__par_sum_u64(rss, 3 * ranks);
+    rss[3 * ranks + rank] = (uint64_t)llround(x_cpu * 1e6);
+    norn__par_sum_u64(rss, 4 * ranks);
     for (uint32_t r = 0; r < ranks; r++)
         if (rss[r] > max_rss)
             max_rss = rss[r];
