@@ -11,7 +11,8 @@
  * ever touched.
  *
  * Exchange: at the end of every window (length d_min, one step in euler
- * mode) every rank gathers every rank's spikes of the window: the counts
+ * mode) every rank gathers every rank's spikes of the window (12 bytes a
+ * spike: time and global id; euler: 4 bytes, the id): the counts
  * (MPI_Allgather), then the spikes (MPI_Allgatherv), concatenated in rank
  * order. The engine then sorts them by (time, global id) exactly as one
  * process does and queues the deliveries of its own synapses, so every

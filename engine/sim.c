@@ -221,6 +221,8 @@ struct norn_sim {
     uint64_t *fp;             /* checkpoints: fingerprints of the static network (NULL: not yet) */
     uint64_t n_fp;
     norn_par_x px;       /* MPI: the spike exchange (engine/par.h) */
+    uint8_t *xsend;      /* MPI: this rank's window spikes packed (12 bytes each) */
+    uint64_t cap_xsend;
     int gathered;        /* MPI: norn_sim_par_gather done: gst, g_nnz hold the totals */
     norn_sim_stats gst;
     uint64_t *g_nnz;
@@ -367,6 +369,7 @@ void norn_sim_destroy(norn_sim *s)
     norn_free(s->sp_gid);
     norn_free(s->fp);
     norn__par_x_free(&s->px);
+    norn_free(s->xsend);
     norn_free(s->g_nnz);
     norn_free(s);
 }
@@ -1792,19 +1795,41 @@ static int cmp_spike(const void *a, const void *b)
 
 /* ------------------------------------------------------ MPI (par.h) */
 
+#define SPIKE_WIRE 12 /* bytes of a spike on the wire: time (float64), global id */
+
 /* The window's spikes of every rank replace this rank's own (s->win), in
  * rank order; flush_window sorts them as one process does. */
 static norn_status par_gather_window(norn_sim *s)
 {
+    int fail = s->fail != NORN_OK;
+    if (!fail && !grow((void **)&s->xsend, &s->cap_xsend, s->n_win * SPIKE_WIRE + 1, 1))
+        fail = 1;
+    for (uint64_t k = 0; k < s->n_win && !fail; k++) {
+        memcpy(s->xsend + k * SPIKE_WIRE, &s->win[k].t, 8);
+        memcpy(s->xsend + k * SPIKE_WIRE + 8, &s->win[k].gid, 4);
+    }
     const void *all;
     uint64_t n;
-    norn_status st = norn__par_allgather(&s->px, s->win, s->n_win, sizeof *s->win, s->fail != NORN_OK, &all, &n,
-                                         s->err);
+    norn_status st = norn__par_allgather(&s->px, s->xsend, fail ? 0 : s->n_win, SPIKE_WIRE, fail, &all, &n, s->err);
     if (st != NORN_OK)
         return st;
     if (!grow((void **)&s->win, &s->cap_win, n, sizeof *s->win))
         return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike buffer");
-    memcpy(s->win, all, n * sizeof *s->win);
+    const uint8_t *b = all;
+    for (uint64_t k = 0; k < n; k++) {
+        spike_rec *sp = &s->win[k];
+        memcpy(&sp->t, b + k * SPIKE_WIRE, 8);
+        memcpy(&sp->gid, b + k * SPIKE_WIRE + 8, 4);
+        uint32_t lo = 0, hi = s->n_pops; /* the population: the last with first_id <= gid */
+        while (hi - lo > 1) {
+            uint32_t mid = (lo + hi) / 2;
+            if (s->pops[mid].first_id <= sp->gid)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        sp->pop = lo;
+    }
     s->n_win = n;
     return NORN_OK;
 }
