@@ -105,6 +105,11 @@ static const char usage[] =
     "\"interrupted\": true and the time reached) and DIR/checkpoint.nrc, and prints\n"
     "how to resume (norn resume DIR/checkpoint.nrc); a second signal exits at once.\n"
     "\n"
+    "Under mpirun or srun (mpirun -np K norn run ...), one network runs over K\n"
+    "processes: each holds its own neurons' synapses, spikes are exchanged every\n"
+    "window, rank 0 writes the same files one process writes (see README, MPI;\n"
+    "no checkpoints there yet).\n"
+    "\n"
     "Exit status: 0 ok; 2 bad input (file:line:col: message on stderr, nothing\n"
     "written); 1 failure while running or writing; 130 / 143 interrupted by\n"
     "SIGINT / SIGTERM.\n";
