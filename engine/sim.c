@@ -2910,6 +2910,11 @@ static norn_status gather_weights(norn_sim *s, wrecorder *q, norn_err *err)
     if ((st = norn_par_agree(st, err)) != NORN_OK)
         goto out;
     uint64_t m = 0;
+    for (uint32_t j = 0; j < nt && st == NORN_OK; j++) /* 32-bit targets again (a 16-bit table widens) */
+        if (!norn_sim_table_csr(s, q->tables[j])->target && s->tables[q->tables[j]].csr.nnz)
+            st = NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot widen the targets of table %u", q->tables[j]);
+    if ((st = norn_par_agree(st, err)) != NORN_OK)
+        goto out;
     for (uint32_t j = 0; j < nt; j++) {
         const norn_csr *c = &s->tables[q->tables[j]].csr;
         cnt[j] = c->nnz;
