@@ -33,6 +33,12 @@
  * The run covers (0, duration]: spikes at exactly `duration` are included.
  * Deterministic: same network and seed give the same spikes bit for bit.
  * Single-threaded; no locking. All memory from engine/mem.h.
+ * MPI (engine/par.h, cfg.rank and cfg.ranks): each rank advances its block
+ * of every population and holds the synapses of its own targets; the
+ * window's spikes of all ranks are gathered before they are sorted, so
+ * every rank delivers in the one-process order and the results are the
+ * same bit for bit for any rank count (norn_sim_par_gather collects them
+ * on rank 0).
  */
 #ifndef NORN_SIM_H
 #define NORN_SIM_H
