@@ -5,7 +5,8 @@
 # tensors; NEST pair and triplet STDP, tsodyks2, Norse STDP and
 # Tsodyks-Markram; state, weight and plasticity recordings), the run on
 # K = 1, 2, 3, 4 ranks is compared with the plain run, every .npy and .csv.
-# Then a description error under mpirun: reported once, every rank exits 2.
+# Then from_list, fixed_total_number and one_to_one on 2 and 3 ranks, and a
+# description error under mpirun: reported once, every rank exits 2.
 #
 # usage: test_mpi.sh NORN HAVE_MPI (meson passes both). Exit 77 (meson's
 # "skipped") when norn was built without MPI or OpenMPI's mpirun is missing.
@@ -56,6 +57,40 @@ for desc in "$src"/mpi/*.yaml; do
         [ $bad = 0 ] || fail=1
     done
 done
+
+# the rules not covered above: from_list (the list is a weights file written
+# by the continuous run: pre, post, weight), fixed_total_number, one_to_one
+list="$tmp/continuous_stp_stdp-1p/weights_ab.npy"
+cat >"$tmp/rules.yaml" <<EOF
+simulation: {duration: 100, resolution: 0.1, mode: grid, seed: 3, name: rules}
+populations:
+  a: {model: lif, size: 120, initial: {V_m: {dist: uniform, low: -70, high: -55}}}
+  b: {model: lif, size: 37}
+stimuli:
+  - {type: poisson, rate: 8000, to: [a], weight: 30}
+projections:
+  - {name: ab, from: a, to: b, connect: {rule: from_list, file: $list}, delay: 1.0}
+  - {name: aa, from: a, to: a, connect: {rule: fixed_total_number, N: 900}, weight: {dist: uniform, low: 10, high: 40},
+     delay: {dist: uniform, low: 0.5, high: 1.5}}
+  - {name: bb, from: b, to: b, connect: {rule: one_to_one}, weight: -20, delay: 0.7}
+record:
+  spikes: all
+  weights: [{projection: ab}, {projection: aa}]
+EOF
+if "$norn" run "$tmp/rules.yaml" -o "$tmp/rules-1p" --quiet; then
+    for K in 2 3; do
+        bad=0
+        $mpirun -np $K "$norn" run "$tmp/rules.yaml" -o "$tmp/rules-$K" --quiet || bad=1
+        for f in "$tmp/rules-1p"/*.npy "$tmp/rules-1p"/*.csv; do
+            cmp -s "$f" "$tmp/rules-$K/$(basename "$f")" || { echo "FAIL rules: K = $K: $(basename "$f") differs"; bad=1; }
+        done
+        [ $bad = 0 ] && echo "ok   rules (from_list, fixed_total_number, one_to_one): K = $K: byte-identical"
+        [ $bad = 0 ] || fail=1
+    done
+else
+    echo "FAIL rules: the one-process run failed"
+    fail=1
+fi
 
 # a description error: one message (rank 0), every rank exits 2, nobody hangs
 printf 'simulation: {duration: 10}\npopulations:\n  p: {model: lif, size: 4, params: {tau_m: -1}}\n' >"$tmp/bad.yaml"
