@@ -1896,7 +1896,8 @@ static norn_status flush_window(norn_sim *s)
             s->sp_gid[s->n_sp] = sp->gid;
             s->n_sp++;
         }
-        for (uint32_t o = 0; o < p->n_stdp_in; o++)
+        /* MPI: the history of another rank's neuron has no synapse here */
+        for (uint32_t o = 0; o < p->n_stdp_in && i - p->own_lo < p->own_hi - p->own_lo; o++)
             if (!norn_stdp_post_spike(s->tables[p->stdp_in[o]].stdp, i, sp->t))
                 return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the STDP spike history");
         for (uint32_t o = 0; o < p->n_out && !p->euler; o++) {
