@@ -117,8 +117,8 @@ norn_status norn__par_allgather(norn_par_x *x, const void *items, uint64_t n, si
         total += counts[r] > 0 ? (uint64_t)counts[r] : 0;
     }
     x->bytes += (uint64_t)par_size * sizeof(int);
-    if (bad >= 0)
-        return NORN_FAIL(err, NORN_EINVAL, NULL, "rank %d failed during the spike exchange", bad);
+    if (bad >= 0) /* a failing rank keeps its own message */
+        return fail ? NORN_EINVAL : NORN_FAIL(err, NORN_EINVAL, NULL, "rank %d failed during the spike exchange", bad);
     if (total > (uint64_t)INT32_MAX)
         return NORN_FAIL(err, NORN_EINVAL, NULL, "more than 2^31 spikes in one window");
     if (total * elem > x->cap) {

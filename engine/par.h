@@ -94,8 +94,9 @@ void norn__par_x_free(norn_par_x *x);
 
 /* Collective: gathers n items of elem bytes from every rank, in rank order,
  * into x->buf (*out, *n_out items in all). fail != 0 says this rank has
- * failed: then every rank returns NORN_EINVAL ("rank r failed"), so none
- * waits forever. */
+ * failed: then every rank returns NORN_EINVAL, the others with "rank r
+ * failed" in err (the failing rank's err is left as it is), so none waits
+ * forever. */
 norn_status norn__par_allgather(norn_par_x *x, const void *items, uint64_t n, size_t elem, int fail,
                                 const void **out, uint64_t *n_out, norn_err *err);
 

@@ -1812,7 +1812,7 @@ static norn_status par_gather_window(norn_sim *s)
     uint64_t n;
     norn_status st = norn__par_allgather(&s->px, s->xsend, fail ? 0 : s->n_win, SPIKE_WIRE, fail, &all, &n, s->err);
     if (st != NORN_OK)
-        return st;
+        return s->fail != NORN_OK ? s->fail : st;
     if (!grow((void **)&s->win, &s->cap_win, n, sizeof *s->win))
         return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike buffer");
     const uint8_t *b = all;
