@@ -1802,8 +1802,10 @@ static int cmp_spike(const void *a, const void *b)
 static norn_status par_gather_window(norn_sim *s)
 {
     int fail = s->fail != NORN_OK;
-    if (!fail && !grow((void **)&s->xsend, &s->cap_xsend, s->n_win * SPIKE_WIRE + 1, 1))
+    if (!fail && !grow((void **)&s->xsend, &s->cap_xsend, s->n_win * SPIKE_WIRE + 1, 1)) {
+        s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the spike exchange buffer");
         fail = 1;
+    }
     for (uint64_t k = 0; k < s->n_win && !fail; k++) {
         memcpy(s->xsend + k * SPIKE_WIRE, &s->win[k].t, 8);
         memcpy(s->xsend + k * SPIKE_WIRE + 8, &s->win[k].gid, 4);
