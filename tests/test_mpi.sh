@@ -5,7 +5,8 @@
 # tensors; NEST pair and triplet STDP, tsodyks2, Norse STDP and
 # Tsodyks-Markram; state, weight and plasticity recordings), the run on
 # K = 1, 2, 3, 4 ranks is compared with the plain run, every .npy and .csv.
-# Then from_list, fixed_total_number and one_to_one on 2 and 3 ranks, and a
+# Then from_list, fixed_total_number and one_to_one on 2 and 3 ranks,
+# from_matrix on 3 (if numpy is there to write the matrix), and a
 # description error under mpirun: reported once, every rank exits 2.
 #
 # usage: test_mpi.sh NORN HAVE_MPI (meson passes both). Exit 77 (meson's
@@ -90,6 +91,31 @@ if "$norn" run "$tmp/rules.yaml" -o "$tmp/rules-1p" --quiet; then
 else
     echo "FAIL rules: the one-process run failed"
     fail=1
+fi
+
+# from_matrix (a [post, pre] weight file, written with numpy when it is there)
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+    /usr/bin/python3 -c "
+import numpy as np
+r = np.random.default_rng(1)
+w = np.where(r.random((37, 120)) < 0.2, r.uniform(50, 200, (37, 120)), 0.0)
+np.save('$tmp/w.npy', w)"
+    sed -e "s#{rule: from_list, file: [^}]*}#{rule: from_matrix}, weight: {file: $tmp/w.npy}#" \
+        -e "s/name: rules}/name: matrix}/" "$tmp/rules.yaml" >"$tmp/matrix.yaml"
+    if "$norn" run "$tmp/matrix.yaml" -o "$tmp/matrix-1p" --quiet; then
+        bad=0
+        $mpirun -np 3 "$norn" run "$tmp/matrix.yaml" -o "$tmp/matrix-3" --quiet || bad=1
+        for f in "$tmp/matrix-1p"/*.npy "$tmp/matrix-1p"/*.csv; do
+            cmp -s "$f" "$tmp/matrix-3/$(basename "$f")" || { echo "FAIL from_matrix: K = 3: $(basename "$f") differs"; bad=1; }
+        done
+        [ $bad = 0 ] && echo "ok   from_matrix: K = 3: byte-identical"
+        [ $bad = 0 ] || fail=1
+    else
+        echo "FAIL from_matrix: the one-process run failed"
+        fail=1
+    fi
+else
+    echo "(from_matrix not checked: no numpy for /usr/bin/python3)"
 fi
 
 # a description error: one message (rank 0), every rank exits 2, nobody hangs
