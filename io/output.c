@@ -257,7 +257,7 @@ static norn_status write_states(const char *dir, const norn_sim *s, norn_err *er
 {
     uint32_t nrec = norn_sim_n_recorders(s);
     char path[4200];
-    norn_recording first;
+    norn_recording first = {0};
     for (uint32_t r = 0; r < nrec; r++) {
         norn_recording rc;
         norn_sim_recording(s, r, &rc);
