@@ -843,24 +843,47 @@ norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_po
 
 /* grid mode, lambda >= 0.25: the next step with arrivals after next_k[i]
  * and their count, one draw per step. */
-static inline void poisson_next_grid(poisson_stim *q, uint32_t i, double h)
+/* The drive's arrays and constants in locals: a loop over neurons that
+ * also stores bytes (flags) need not reload them after every store. */
+typedef struct {
+    norn_rng *rng;
+    int64_t *next_k;
+    double *next_a;
+    uint32_t *cnt;
+    const uint64_t *cdf;
+    const uint32_t *guide;
+    double grid_n, stop, h;
+} grid_draw;
+
+static inline grid_draw grid_draw_of(poisson_stim *q, double h)
 {
-    norn_rng *r = &q->rng[i];
-    int64_t k = q->next_k[i];
-    const uint64_t *cdf = q->cdf32;
+    return (grid_draw){q->rng, q->next_k, q->next_a, q->cnt, q->cdf32, q->guide, q->grid_n, q->stop, h};
+}
+
+static inline void grid_draw_next(const grid_draw *g, uint32_t i)
+{
+    norn_rng *r = &g->rng[i];
+    int64_t k = g->next_k[i];
+    const uint64_t *cdf = g->cdf;
     uint32_t c;
     do {
         uint32_t u = (uint32_t)(norn_rng_fast_u64(r) >> 32);
-        c = q->guide[u >> 24];
+        c = g->guide[u >> 24];
         while (u >= cdf[c])
             c++;
         k++;
     } while (c == 0);
     /* norn_grid_time(k, h), its division by n known in advance */
-    double t = q->grid_n > 0 ? (double)k / q->grid_n : norn_grid_time(k, h);
-    q->next_a[i] = t <= q->stop ? t : INFINITY;
-    q->next_k[i] = k;
-    q->cnt[i] = c;
+    double t = g->grid_n > 0 ? (double)k / g->grid_n : norn_grid_time(k, g->h);
+    g->next_a[i] = t <= g->stop ? t : INFINITY;
+    g->next_k[i] = k;
+    g->cnt[i] = c;
+}
+
+static inline void poisson_next_grid(poisson_stim *q, uint32_t i, double h)
+{
+    grid_draw g = grid_draw_of(q, h);
+    grid_draw_next(&g, i);
 }
 
 /* grid mode, lambda < 0.25: the empty steps skipped geometrically, then a
@@ -2252,11 +2275,15 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
                             poisson_next(s, ps, i);
                         }
                 } else if (ps->cdf32) {
-                    for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+                    const grid_draw g = grid_draw_of(ps, hres);
+                    const double w = ps->weight;
+                    double *pin = p->pin;
+                    uint8_t *mark = p->mark;
+                    for (uint32_t i = p->own_lo, hi = p->own_hi; i < hi; i++)
                         if (na[i] == t) {
-                            p->pin[i] += ps->weight * ps->cnt[i];
-                            p->mark[i] |= 2;
-                            poisson_next_grid(ps, i, hres);
+                            pin[i] += w * g.cnt[i];
+                            mark[i] |= 2;
+                            grid_draw_next(&g, i);
                         }
                 } else {
                     for (uint32_t i = p->own_lo; i < p->own_hi; i++)
