@@ -36,23 +36,6 @@
 
 extern char **environ;
 
-static int run_norn(const char *args, char **out, char **err)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
-    return tu_run(cmd, out, err);
-}
-
-static int same_file(const char *a, const char *b)
-{
-    size_t na, nb;
-    char *x = tu_read(a, &na), *y = tu_read(b, &nb);
-    int same = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 /* Every output file of a run (not run.json, which holds timings, nor the
  * checkpoint) is the same in dirs a and b; returns how many were compared. */
 static int same_outputs(const char *a, const char *b)
@@ -66,7 +49,7 @@ static int same_outputs(const char *a, const char *b)
         char pa[1024], pb[1024];
         snprintf(pa, sizeof pa, "%s/%s", a, line);
         snprintf(pb, sizeof pb, "%s/%s", b, line);
-        ck_assert_msg(same_file(pa, pb), "%s differs from %s", pb, pa);
+        ck_assert_msg(tu_same_file(pa, pb), "%s differs from %s", pb, pa);
         n++;
     }
     free(list);
@@ -159,10 +142,10 @@ START_TEST(resume_equals_uninterrupted)
     char *dir = make_net(m, 400, 3);
     char args[4096], *err = NULL;
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
-    ck_assert_int_eq(run_norn(args, NULL, NULL), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
     /* checkpoints at the window ends at or after 130, 260 and 390 ms */
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every 130", dir, dir);
-    ck_assert_int_eq(run_norn(args, NULL, &err), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
     free(err);
     char ckpt[1024], cmd[4096];
     snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
@@ -176,7 +159,7 @@ START_TEST(resume_equals_uninterrupted)
     snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
     ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
     snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
-    ck_assert_int_eq(run_norn(args, NULL, &err), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
     free(err);
     snprintf(args, sizeof args, "%s/res", dir);
     ck_assert_int_ge(same_outputs(full, args), m == 2 ? 9 : 10);
@@ -197,16 +180,16 @@ START_TEST(resume_every_window)
     char *dir = make_net(1, 200, 3);
     char args[4096], a[1024], b[1024];
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
-    ck_assert_int_eq(run_norn(args, NULL, NULL), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every 0.1", dir, dir);
     char *out = NULL;
-    ck_assert_int_eq(run_norn(args, &out, NULL), 0);
+    ck_assert_int_eq(tu_norn(args, &out, NULL), 0);
     free(out);
     snprintf(a, sizeof a, "%s/full", dir);
     snprintf(b, sizeof b, "%s/ck", dir);
     ck_assert_int_ge(same_outputs(a, b), 10);
     snprintf(args, sizeof args, "resume %s/ck/checkpoint.nrc -q -o %s/res", dir, dir);
-    ck_assert_int_eq(run_norn(args, NULL, NULL), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
     snprintf(b, sizeof b, "%s/res", dir);
     ck_assert_int_ge(same_outputs(a, b), 10);
 }
@@ -431,13 +414,13 @@ START_TEST(interrupt_and_resume)
     /* resume, and the uninterrupted run */
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "resume %s -q", ckpt);
-    ck_assert_int_eq(run_norn(cmd, NULL, NULL), 0);
+    ck_assert_int_eq(tu_norn(cmd, NULL, NULL), 0);
     snprintf(path, sizeof path, "%s/run.json", out);
     js = tu_read(path, NULL);
     ck_assert_ptr_null(strstr(js, "\"interrupted\""));
     free(js);
     snprintf(cmd, sizeof cmd, "run %s -q -o %s", desc, ref);
-    ck_assert_int_eq(run_norn(cmd, NULL, NULL), 0);
+    ck_assert_int_eq(tu_norn(cmd, NULL, NULL), 0);
     ck_assert_int_ge(same_outputs(ref, out), 10);
 }
 END_TEST
@@ -450,7 +433,7 @@ static char *good_checkpoint(char **dir_out, int m)
     char *dir = make_net(m, 100, 3);
     char args[4096];
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck -t 100 --checkpoint-every 50", dir, dir);
-    ck_assert_int_eq(run_norn(args, NULL, NULL), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
     char *p = malloc(1024);
     snprintf(p, 1024, "%s/ck/checkpoint.nrc", dir);
     *dir_out = dir;
@@ -470,7 +453,7 @@ static void refused(const char *path, const char *needle1, const char *needle2)
 {
     char args[2048], *err = NULL;
     snprintf(args, sizeof args, "resume %s -q -o %s.out", path, path);
-    int rc = run_norn(args, NULL, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 2, "exit %d: %s", rc, err);
     ck_assert_msg(strstr(err, path) != NULL, "no file name in: %s", err);
     ck_assert_msg(strstr(err, needle1) != NULL, "no '%s' in: %s", needle1, err);
@@ -561,17 +544,17 @@ END_TEST
 START_TEST(resume_usage)
 {
     char *out = NULL, *err = NULL;
-    ck_assert_int_eq(run_norn("resume --help", &out, NULL), 0);
+    ck_assert_int_eq(tu_norn("resume --help", &out, NULL), 0);
     ck_assert_ptr_nonnull(strstr(out, "norn resume CHECKPOINT"));
     free(out);
-    ck_assert_int_eq(run_norn("run --help", &out, NULL), 0);
+    ck_assert_int_eq(tu_norn("run --help", &out, NULL), 0);
     ck_assert_ptr_nonnull(strstr(out, "--checkpoint-every MS"));
     ck_assert_ptr_nonnull(strstr(out, "norn resume DIR/checkpoint.nrc"));
     free(out);
-    ck_assert_int_eq(run_norn("resume /nonexistent/checkpoint.nrc", NULL, &err), 2);
+    ck_assert_int_eq(tu_norn("resume /nonexistent/checkpoint.nrc", NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/checkpoint.nrc"));
     free(err);
-    ck_assert_int_eq(run_norn("run --checkpoint-every 0", NULL, &err), 2);
+    ck_assert_int_eq(tu_norn("run --checkpoint-every 0", NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "--checkpoint-every"));
     free(err);
 }

@@ -11,23 +11,6 @@
 #include "io/npy.h"
 #include "testutil.h"
 
-static int run_norn(const char *args, char **out, char **err)
-{
-    char cmd[16640];
-    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
-    return tu_run(cmd, out, err);
-}
-
-static int same_file(const char *a, const char *b)
-{
-    size_t na, nb;
-    char *x = tu_read(a, &na), *y = tu_read(b, &nb);
-    int same = x && y && na == nb && memcmp(x, y, na) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 /* Mean rate (Hz) and mean CV of ISIs (neurons with >= 3 spikes) of the
  * neurons [lo, hi) in a spikes.npy. */
 static void stats(const char *path, uint32_t lo, uint32_t hi, double dur_s, double *rate, double *cv)
@@ -81,7 +64,7 @@ START_TEST(test_brunel_statistics)
     char *dir = tu_tmpdir();
     char args[4096], *out, *err;
     snprintf(args, sizeof args, "run %s/examples/brunel.yaml -o %s/out --quiet", tu_src(), dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 0, "norn failed (%d): %s", rc, err);
     char path[4200];
     snprintf(path, sizeof path, "%s/out/spikes.npy", dir);
@@ -110,7 +93,7 @@ START_TEST(test_brunel_continuous)
     char args[4096], *out, *err;
     snprintf(args, sizeof args, "run %s/examples/brunel.yaml --mode continuous --duration 500 -o %s/out --quiet",
              tu_src(), dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 0, "norn failed (%d): %s", rc, err);
     char path[4200];
     snprintf(path, sizeof path, "%s/out/spikes.npy", dir);
@@ -131,7 +114,7 @@ START_TEST(test_lif_dc_example_outputs)
     char *dir = tu_tmpdir();
     char args[4096], *out, *err;
     snprintf(args, sizeof args, "run %s/examples/lif_dc.yaml -o %s/o", tu_src(), dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 0, "norn failed (%d): %s", rc, err);
     ck_assert_ptr_nonnull(strstr(out, "bytes per synapse"));
     ck_assert_ptr_nonnull(strstr(out, "Hz mean rate"));
@@ -193,7 +176,7 @@ START_TEST(test_determinism)
         snprintf(args, sizeof args, "run %s/examples/feedforward.yaml -o %s/%s --quiet %s", tu_src(), dir,
                  runs[k][0], runs[k][1]);
         char *err;
-        int rc = run_norn(args, NULL, &err);
+        int rc = tu_norn(args, NULL, &err);
         ck_assert_msg(rc == 0, "norn failed: %s", err);
         free(err);
     }
@@ -203,8 +186,8 @@ START_TEST(test_determinism)
         snprintf(a, sizeof a, "%s/a/%s", dir, files[f]);
         snprintf(b, sizeof b, "%s/b/%s", dir, files[f]);
         snprintf(c, sizeof c, "%s/c/%s", dir, files[f]);
-        ck_assert_msg(same_file(a, b), "%s differs between identical runs", files[f]);
-        ck_assert_msg(!same_file(a, c), "%s is the same with another seed", files[f]);
+        ck_assert_msg(tu_same_file(a, b), "%s differs between identical runs", files[f]);
+        ck_assert_msg(!tu_same_file(a, c), "%s is the same with another seed", files[f]);
     }
 }
 END_TEST
@@ -238,7 +221,7 @@ START_TEST(test_spike_time_files)
                           "  - {type: spike_times, times: [12.0], to: a, weight: 20}\n");
     char args[8192], *err;
     snprintf(args, sizeof args, "run %s -o %s/o --quiet", yaml, dir);
-    int rc = run_norn(args, NULL, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 0, "norn failed: %s", err);
     free(err);
     double *st;
@@ -275,7 +258,7 @@ START_TEST(test_weight_snapshots)
                           "record: {spikes: all, weights: [{projection: ab, every: 4}]}\n");
     char args[8192], *err;
     snprintf(args, sizeof args, "run %s -o %s/o --quiet", yaml, dir);
-    int rc = run_norn(args, NULL, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 0, "norn failed: %s", err);
     free(err);
     char path[4200], cmd[9000], *out;
@@ -339,7 +322,7 @@ START_TEST(test_bad_input)
     char *path = tu_write(dir, "net.yaml", c->yaml);
     char args[4096], *out, *err;
     snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 2, "%s: exit %d, stderr: %s", c->name, rc, err);
     /* one line: "norn: <path>:<line>:<col>: <field>: <what>" */
     ck_assert_msg(strchr(err, '\n') == strrchr(err, '\n') && strlen(err) > 0, "%s: not one line: %s", c->name, err);
@@ -365,7 +348,7 @@ START_TEST(test_bad_data_file)
     char *path = tu_write(dir, "net.yaml", SIM POP "projections:\n  - {from: a, to: a, weight: {file: w.npy}}\n");
     char args[4096], *err;
     snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
-    int rc = run_norn(args, NULL, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_int_eq(rc, 2);
     ck_assert_ptr_nonnull(strstr(err, "w.npy"));
     snprintf(args, sizeof args, "%s/out", dir);
@@ -386,7 +369,7 @@ START_TEST(test_network_too_big)
                           "  - {from: a, to: a, connect: {rule: fixed_indegree, indegree: 150000}, weight: 0.1}\n");
     char args[4096], *err;
     snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
-    int rc = run_norn(args, NULL, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
     ck_assert_ptr_nonnull(strstr(err, "net.yaml:5:5"));
     ck_assert_ptr_nonnull(strstr(err, "(3e+10 synapses, 3e+10 of them in projections[0] 'proj0')"));
@@ -402,7 +385,7 @@ START_TEST(test_network_too_big)
                     "projections:\n"
                     "  - {from: a, to: a, connect: {rule: fixed_indegree, indegree: 200}, weight: 0.1}\n");
     snprintf(args, sizeof args, "run %s -o %s/out --max-memory 1M", path, dir);
-    rc = run_norn(args, NULL, &err);
+    rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
     ck_assert_ptr_nonnull(strstr(err, "small.yaml:5:5"));
     ck_assert_ptr_nonnull(strstr(err, "more than the 0.00 GiB allowed by --max-memory; make it smaller or raise "
@@ -411,10 +394,10 @@ START_TEST(test_network_too_big)
     snprintf(args, sizeof args, "%s/out", dir);
     ck_assert(!tu_exists(args)); /* refused before anything was written */
     snprintf(args, sizeof args, "run %s -o %s/out --max-memory 64M --quiet", path, dir);
-    ck_assert_int_eq(run_norn(args, NULL, &err), 0);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
     free(err);
     snprintf(args, sizeof args, "run %s -o %s/out2 --max-memory 12Q", path, dir);
-    ck_assert_int_eq(run_norn(args, NULL, &err), 2);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "--max-memory: expected a size such as 8G, 512M or 1000000, got '12Q'"));
     free(err);
     free(path);
@@ -424,27 +407,27 @@ END_TEST
 START_TEST(test_help_and_usage)
 {
     char *out, *err;
-    ck_assert_int_eq(run_norn("--help", &out, &err), 0);
+    ck_assert_int_eq(tu_norn("--help", &out, &err), 0);
     ck_assert_ptr_nonnull(strstr(out, "norn run"));
     free(out);
     free(err);
-    ck_assert_int_eq(run_norn("models", &out, &err), 0);
+    ck_assert_int_eq(tu_norn("models", &out, &err), 0);
     ck_assert_ptr_nonnull(strstr(out, "iaf_delta"));
     ck_assert_ptr_nonnull(strstr(out, "tau_syn_ex"));
     free(out);
     free(err);
-    ck_assert_int_eq(run_norn("models lfi", &out, &err), 2);
+    ck_assert_int_eq(tu_norn("models lfi", &out, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "known: iaf_delta"));
     free(out);
     free(err);
-    ck_assert_int_eq(run_norn("frobnicate", &out, &err), 2);
+    ck_assert_int_eq(tu_norn("frobnicate", &out, &err), 2);
     free(out);
     free(err);
-    ck_assert_int_eq(run_norn("run --mode euler", &out, &err), 2);
+    ck_assert_int_eq(tu_norn("run --mode euler", &out, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "--mode"));
     free(out);
     free(err);
-    ck_assert_int_eq(run_norn("run --seed -3", &out, &err), 2);
+    ck_assert_int_eq(tu_norn("run --seed -3", &out, &err), 2);
     free(out);
     free(err);
 }

@@ -74,13 +74,6 @@ static norn_npy_array load(const char *dir, const char *file)
     return a;
 }
 
-static int run_norn(const char *args, char **err)
-{
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
-    return tu_run(cmd, NULL, err);
-}
-
 /* Writes the case's description into dir and runs it. */
 static void run_case(const euler_case *c, const char *dir, int record_state, uint64_t *T_out, uint64_t *n_in_out,
                      uint64_t *n_out)
@@ -110,7 +103,7 @@ static void run_case(const euler_case *c, const char *dir, int record_state, uin
     char *path = tu_write(dir, "net.yaml", yaml);
     char args[8192], *err;
     snprintf(args, sizeof args, "run %s -o %s/out --quiet", path, dir);
-    int rc = run_norn(args, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 0, "%s: norn failed (%d): %s\n%s", c->dir, rc, err, yaml);
     free(err);
     free(path);
@@ -214,7 +207,7 @@ START_TEST(test_seed_example)
     char *dir = tu_tmpdir();
     char args[8192], *err;
     snprintf(args, sizeof args, "run %s/examples/lif_constant_current.yaml -o %s/out --quiet", tu_src(), dir);
-    int rc = run_norn(args, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 0, "norn failed: %s", err);
     free(err);
     const euler_case c = {"seed_lif_constant_current", "lif", "", "v,i", 0, 1};
@@ -304,7 +297,7 @@ START_TEST(test_tsodyks_markram_fixture)
     char *path = tu_write(dir, "net.yaml", yaml);
     char args[8192], *err;
     snprintf(args, sizeof args, "run %s -o %s/out --quiet", path, dir);
-    int rc = run_norn(args, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 0, "norn failed: %s", err);
     free(err);
     const char *vars[] = {"u", "x"};
@@ -375,7 +368,7 @@ START_TEST(test_bad_euler_input)
     char *path = tu_write(dir, "net.yaml", c->yaml);
     char args[4096], *err;
     snprintf(args, sizeof args, "run %s -o %s/out", path, dir);
-    int rc = run_norn(args, &err);
+    int rc = tu_norn(args, NULL, &err);
     ck_assert_msg(rc == 2, "%s: exit %d: %s", c->name, rc, err);
     ck_assert_msg(strstr(err, c->what) != NULL, "%s: expected '%s' in: %s", c->name, c->what, err);
     char prefix[4200];

@@ -60,13 +60,6 @@ static int import_cmd(const char *dir, char **out, char **err, ...)
     return rc;
 }
 
-static int run_norn(const char *args, char **out, char **err)
-{
-    char cmd[16640];
-    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
-    return tu_run(cmd, out, err);
-}
-
 /* a [rows, cols] .npy of float32 values, as floats */
 static float *load_f32(const char *path, uint64_t *rows, uint64_t *cols)
 {
@@ -189,7 +182,7 @@ START_TEST(test_full_graph)
     ck_assert_ptr_nonnull(strstr(yaml, "simulation: {mode: euler, resolution: 0.5, duration: 30, name: \"full\"}"));
     free(yaml);
     snprintf(args, sizeof args, "run %s/m/model.yaml -o %s/o -q", dir, dir);
-    rc = run_norn(args, &out, &err);
+    rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 0, "run failed (%d): %s", rc, err);
     free(out);
     free(err);
@@ -197,7 +190,7 @@ START_TEST(test_full_graph)
     check_full_run(path);
     /* norn run MODEL.nir imports in passing: the same spikes, byte for byte */
     snprintf(args, sizeof args, "run %s --input %s --dt 0.5 -o %s/o2 -q", f("full.nir"), f("input.npy"), dir);
-    rc = run_norn(args, &out, &err);
+    rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 0, "run of the .nir failed (%d): %s", rc, err);
     free(out);
     free(err);
@@ -344,7 +337,7 @@ START_TEST(test_errors)
     /* norn run MODEL.nir says the same */
     char *dir = tu_tmpdir(), args[8192], *out, *err;
     snprintf(args, sizeof args, "run %s --input %s -o %s/o", f("err_missing.nir"), f("input.npy"), dir);
-    ck_assert_int_eq(run_norn(args, &out, &err), 2);
+    ck_assert_int_eq(tu_norn(args, &out, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "node 'lif1' (LIF): missing dataset 'tau'"));
     free(out);
     free(err);
@@ -413,7 +406,7 @@ START_TEST(test_command_line)
     /* norn run MODEL.nir needs its input */
     char args[8192];
     snprintf(args, sizeof args, "run %s -o %s/o", f("ms.nir"), dir);
-    ck_assert_int_eq(run_norn(args, &out, &err), 2);
+    ck_assert_int_eq(tu_norn(args, &out, &err), 2);
     ck_assert_ptr_nonnull(strstr(err, "a NIR model needs --input FILE.npy"));
     free(out);
     free(err);

@@ -34,13 +34,6 @@
 
 #include "testutil.h"
 
-static int run_norn(const char *args, char **out, char **err)
-{
-    char cmd[16640];
-    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
-    return tu_run(cmd, out, err);
-}
-
 /* Removes a test's directory (made by tu_tmpdir, freed here). */
 static void rm_dir(char *dir)
 {
@@ -59,7 +52,7 @@ static void expect_refused(const char *name, const char *dir, const char *file, 
 {
     char args[9000], *out, *err;
     snprintf(args, sizeof args, "run %s -o %s/out %s", file, dir, extra ? extra : "");
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 2, "%s: exit %d (2 expected), stderr: %s", name, rc, err);
     size_t n = strlen(err);
     ck_assert_msg(n > 0 && strchr(err, '\n') == err + n - 1, "%s: not one line: %s", name, err);
@@ -323,7 +316,7 @@ START_TEST(test_duration_option_overflow)
     char *path = tu_write(dir, "net.yaml", SIM POP);
     char args[9000], *out, *err;
     snprintf(args, sizeof args, "run %s -o %s/out --duration 1e300", path, dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 2, "exit %d: %s", rc, err);
     ck_assert_str_eq(err, "norn: --duration: 1e+300 ms in steps of 0.1 ms is 1e+301 steps; at most 2^53 (9.0e15) fit\n");
     snprintf(args, sizeof args, "%s/out", dir);
@@ -686,7 +679,7 @@ START_TEST(test_empty_spike_files_accepted)
         snprintf(yaml, sizeof yaml, SPIKES_YAML("%s"), k ? "spikes.npy" : "spikes.csv");
         char *y = tu_write(dir, "net.yaml", yaml);
         snprintf(args, sizeof args, "run %s -o %s/out%d --quiet", y, dir, k);
-        int rc = run_norn(args, NULL, &err);
+        int rc = tu_norn(args, NULL, &err);
         ck_assert_msg(rc == 0, "%s: exit %d: %s", k ? "npy" : "csv", rc, err);
         free(err);
         free(y);
@@ -893,7 +886,7 @@ START_TEST(test_nir_refused)
     snprintf(path, sizeof path, "%s/%s.nir", dir, c.name);
     nir_write(path, &c);
     snprintf(args, sizeof args, "import %s -o %s/m", path, dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     if (c.want == NULL) { /* the base graph imports: the cases differ from a good file */
         ck_assert_msg(rc == 0, "%s: exit %d: %s", c.name, rc, err);
         free(out);
@@ -918,7 +911,7 @@ START_TEST(test_nir_refused)
     snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, %d), }", 4);
     npy_raw(dir, "in.npy", MAGIC, 1, hdr, in, sizeof in);
     snprintf(args, sizeof args, "run %s --input %s/in.npy -o %s/o", path, dir, dir);
-    rc = run_norn(args, &out, &err);
+    rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 2, "%s (run): exit %d: %s", c.name, rc, err);
     ck_assert_msg(strstr(err, c.want) != NULL, "%s (run): %s", c.name, err);
     snprintf(args, sizeof args, "%s/o", dir);
@@ -945,7 +938,7 @@ START_TEST(test_failed_write_no_run_json)
     snprintf(p, sizeof p, "%s/out/spikes.csv/blocker", dir);
     ck_assert_int_eq(tu_run(strcat(strcpy(args, "mkdir -p "), p), NULL, NULL), 0);
     snprintf(args, sizeof args, "run %s -o %s/out --quiet", y, dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
     ck_assert_ptr_nonnull(strstr(err, "spikes.csv"));
     snprintf(p, sizeof p, "%s/out/run.json", dir);
@@ -975,7 +968,7 @@ START_TEST(test_failed_plot_no_run_json)
     snprintf(p, sizeof p, "mkdir -p %s/out/raster.png/blocker", dir);
     ck_assert_int_eq(tu_run(p, NULL, NULL), 0);
     snprintf(args, sizeof args, "run %s -o %s/out --quiet --plot", y, dir);
-    int rc = run_norn(args, &out, &err);
+    int rc = tu_norn(args, &out, &err);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
     ck_assert_msg(strstr(err, "raster.png") && strstr(err, "run.json removed"), "stderr: %s", err);
     snprintf(p, sizeof p, "%s/out/run.json", dir);

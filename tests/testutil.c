@@ -157,3 +157,25 @@ int tu_cli(int (*fn)(int, char **), const char *name, const char *dir, char **ou
         free(own[k]);
     return rc;
 }
+
+int tu_norn(const char *args, char **out, char **err)
+{
+    size_t n = strlen(tu_bin()) + strlen(args) + 2;
+    char *cmd = malloc(n);
+    if (!cmd)
+        return -1;
+    snprintf(cmd, n, "%s %s", tu_bin(), args);
+    int rc = tu_run(cmd, out, err);
+    free(cmd);
+    return rc;
+}
+
+int tu_same_file(const char *a, const char *b)
+{
+    size_t na = 0, nb = 0;
+    char *x = tu_read(a, &na), *y = tu_read(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}

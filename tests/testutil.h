@@ -16,6 +16,10 @@ char *tu_write(const char *dir, const char *name, const char *text);
 /* Runs a shell command; returns its exit status (or -1); stdout and stderr
  * are captured into malloc'd strings when the pointers are not NULL. */
 int tu_run(const char *cmd, char **out, char **err);
+/* Runs the norn binary (tu_bin()) with the arguments args, as tu_run. */
+int tu_norn(const char *args, char **out, char **err);
+/* 1 if both files exist and hold the same bytes. */
+int tu_same_file(const char *a, const char *b);
 /* Reads a whole file (malloc'd, NUL-terminated), or NULL; *len if non-NULL. */
 char *tu_read(const char *path, size_t *len);
 int tu_exists(const char *path);
