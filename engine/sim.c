@@ -133,6 +133,12 @@ typedef struct {
     /* grid mode, swept every window and stepped as a whole: every step,
      * the model's grid_step over all neurons (see window_steps) */
     int dense;
+    /* dense iaf_delta with one Poisson drive (lambda >= 0.25), unrecorded:
+     * every neuron advanced every step, its count drawn in the same pass
+     * (dense_lean); the drive's rng is owned by that pass (next_a = inf) */
+    int lean;
+    int64_t lean_k0;      /* lean: the first step with arrivals */
+    uint64_t *lean_key;   /* lean: [n] the drive's stream keys (norn_rng.k0), packed */
     double *pin;          /* dense: [n] Poisson input of the step ([2n]: w < 0 after, two-channel models) */
     uint32_t *fired;      /* dense: [n] neurons that spiked in the step */
     uint32_t *poisson;    /* indices into sim->poisson */
@@ -286,6 +292,7 @@ static void free_pop(population *p)
     norn_free(p->acc);
     norn_free(p->mark);
     norn_free(p->pin);
+    norn_free(p->lean_key);
     norn_free(p->fired);
     norn_free(p->pend);
     for (int v = 0; v < NORN_EULER_MAX_STATE; v++)
@@ -2235,6 +2242,33 @@ static norn_status setup_run(norn_sim *s, double duration)
         if (!p->pin || !p->fired)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the step buffers of %u neurons", p->mp.n);
         p->dense = 1;
+        /* lean: iaf_delta, one Poisson drive drawn through cdf32, no state
+         * recorder (sample() advances recorded neurons on their own) */
+        int rec = 0;
+        for (uint32_t r = 0; r < s->n_recs; r++)
+            rec |= s->recs[r].pop == pi;
+        if (p->iafd && p->n_poisson == 1 && !rec && !s->cfg.no_lean) {
+            poisson_stim *ps = &s->poisson[p->poisson[0]];
+            if (ps->cdf32 && ps->rate_per_ms > 0) {
+                p->lean_key = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint64_t));
+                if (!p->lean_key)
+                    return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the stream keys of %u neurons",
+                                     p->mp.n);
+                for (uint32_t i = 0; i < p->mp.n; i++)
+                    p->lean_key[i] = ps->rng[i].k0;
+                p->lean = 1;
+                /* arrivals from the step after the first candidate step
+                 * (poisson_next_grid's k++), as the lazy stream has them:
+                 * the stream restarts at its counter 0 and is drawn once
+                 * per step by dense_lean */
+                p->lean_k0 = (int64_t)ceil(ps->start / h - 1e-9) + 1;
+                for (uint32_t i = 0; i < p->mp.n; i++) {
+                    ps->rng[i].ctr = 0;
+                    ps->next_a[i] = INFINITY;
+                    ps->cnt[i] = 0;
+                }
+            }
+        }
     }
     return NORN_OK;
 }
@@ -2251,13 +2285,152 @@ enum { DENSE_START, DENSE_STEP, DENSE_END, DENSE_LAST };
  * neuron advanced to t with its Poisson input, not tested. LAST (the run's
  * last step): all of it for every neuron. The same operations in the same
  * order as advance_to, flush_inputs and sweep perform for each neuron. */
+/* A lean population's step (p->lean). Its neurons all sit at the
+ * previous step (nothing else advances them in a window: no recorder,
+ * grid-mode deliveries only sum), so one decay factor serves all and none
+ * is skipped; t_last, the clock inverses and the drive's counters are
+ * written only at the window's end (SYNC), the clock inverse of the first
+ * neuron every step (rebases scale it with the others). The drive: every
+ * neuron draws once per step, so one counter serves all (k0 + ctr * golden
+ * is norn_rng_fast_u64 with its counter at ctr). The arithmetic and its
+ * order are advance_to's, flush_inputs' and the sweep's for a neuron
+ * advanced every step. */
+typedef struct {
+    double *restrict v, *restrict acc, *restrict he, *restrict tl;
+    const double *restrict ru;
+    uint32_t *restrict fired, *restrict cnt;
+    double t, d, einv, w, vinf, vth, vreset, vmin;
+    uint32_t lo, hi;
+} lean_step;
+
+/* b when c, else a, without a branch (c is unpredictable: whether a
+ * neuron has input this step) */
+static inline double pick(int c, double a, double b)
+{
+    uint64_t x, y, m = -(uint64_t)(c != 0);
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    x = (x & ~m) | (y & m);
+    memcpy(&a, &x, sizeof a);
+    return a;
+}
+
+/* This step's count of every neuron into cnt: one number of its stream
+ * (counter ctr: k0 + ctr * golden = base), inverted through cdf32. */
+static void lean_draw(const uint64_t *restrict k0, uint32_t *restrict cnt, const uint64_t *restrict cdf,
+                      const uint32_t *restrict guide, uint64_t base, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t i = lo; i < hi; i++) {
+        uint32_t u = (uint32_t)(norn_rng_mix64(k0[i] + base) >> 32), c = guide[u >> 24];
+        while (u >= cdf[c])
+            c++;
+        cnt[i] = c;
+    }
+}
+
+static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int DRAW, const int TEST, const int SYNC)
+{
+    double *restrict v = g->v, *restrict acc = g->acc;
+    const double *restrict ru = g->ru;
+    uint32_t *restrict fired = g->fired;
+    const uint32_t *restrict cnt = g->cnt;
+    const double t = g->t, d = g->d, w = g->w, vinf = g->vinf, vth = g->vth, vreset = g->vreset, vmin = g->vmin;
+    uint32_t nf = 0;
+    for (uint32_t i = g->lo, hi = g->hi; i < hi; i++) {
+        const int open = t > ru[i];
+        double x = v[i];
+        x = open ? vinf + (x - vinf) * d : vreset;
+        if (DRAW) {
+            uint32_t c = cnt[i];
+            double y = x + w * (double)c;
+            x = pick(c != 0 && open, x, y < vmin ? vmin : y);
+        }
+        if (TEST) {
+            double a = acc[i], y = x + a;
+            x = pick(a != 0.0 && open, x, y < vmin ? vmin : y);
+            acc[i] = 0.0;
+            fired[nf] = i;
+            nf += open && x >= vth;
+        }
+        v[i] = x;
+        if (SYNC) {
+            g->tl[i] = t;
+            g->he[i] = g->einv;
+        }
+    }
+    return nf;
+}
+
+static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, double t, int what)
+{
+    norn_model_pop *mp = &p->mp;
+    double *v = mp->st[NORN__IAFD_S_V], *he = mp->st[NORN__IAFD_H_E], *ru = mp->ref_until;
+    double *acc = p->acc;
+    uint32_t *fired = p->fired;
+    const double vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
+    const uint32_t lo = p->own_lo, hi = p->own_hi;
+    uint32_t nf = 0;
+    if (lo >= hi)
+        return;
+    if (what == DENSE_START) {
+        /* the neurons are at t (the previous window's END) */
+        for (uint32_t i = lo; i < hi; i++) {
+            int open = t > ru[i];
+            double a = acc[i], x = v[i] + a;
+            if (a != 0.0 && open)
+                v[i] = x < vmin ? vmin : x;
+            acc[i] = 0.0;
+            if (open && v[i] >= vth)
+                fired[nf++] = i;
+        }
+    } else {
+        poisson_stim *ps = &s->poisson[p->poisson[0]];
+        const int draw = k >= p->lean_k0 && t <= ps->stop, sync = what != DENSE_STEP;
+        const norn__iafd_clock e = norn__iafd_clock_at(mp, t); /* may rebase he[] first */
+        if (draw)
+            lean_draw(p->lean_key, ps->cnt, ps->cdf32, ps->guide, ps->rng[lo].ctr * 0x9e3779b97f4a7c15ULL, lo,
+                      hi);
+        lean_step g = {
+            .v = v, .acc = acc, .he = he, .tl = p->t_last, .ru = ru, .fired = fired, .cnt = ps->cnt,
+            .t = t, .d = e.e * he[lo], .einv = e.inv, .w = ps->weight,
+            .vinf = mp->p[NORN__IAFD_E_L] + mp->p[NORN__IAFD_I_E] * mp->c[NORN__IAFD_C_R],
+            .vth = vth, .vreset = mp->p[NORN__IAFD_V_RESET], .vmin = vmin, .lo = lo, .hi = hi,
+        };
+        if (what == DENSE_END)
+            nf = draw ? lean_pass(&g, 1, 0, 1) : lean_pass(&g, 0, 0, 1);
+        else if (what == DENSE_LAST)
+            nf = draw ? lean_pass(&g, 1, 1, 1) : lean_pass(&g, 0, 1, 1);
+        else
+            nf = draw ? lean_pass(&g, 1, 1, 0) : lean_pass(&g, 0, 1, 0);
+        he[lo] = e.inv;
+        if (draw)
+            ps->rng[lo].ctr++;
+        if (sync)
+            for (uint32_t i = lo + 1; i < hi; i++)
+                ps->rng[i].ctr = ps->rng[lo].ctr;
+    }
+    for (uint32_t f = 0; f < nf; f++) {
+        norn__iafd_fire(mp, fired[f], t);
+        add_spike(s, p, pi, fired[f], t);
+    }
+}
+
 static void dense_steps(norn_sim *s, int64_t k, double t, int what)
 {
-    (void)k;
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
         if (!p->dense)
             continue;
+        if (p->lean) {
+            dense_lean(s, p, pi, k, t, what);
+            p->n_pend = 0;
+            if (what == DENSE_END || what == DENSE_LAST) {
+                for (uint32_t j = 0; j < p->n_sweep; j++)
+                    p->in_sweep[p->sweep[j]] = 0;
+                p->n_sweep = 0;
+            }
+            continue;
+        }
         uint32_t n = p->mp.n;
         const int two = p->mp.type->n_channels > 1;
         if (what != DENSE_START) {

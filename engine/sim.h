@@ -64,6 +64,11 @@ typedef struct {
     /* testing: the per-neuron lazy path everywhere, even where a grid-mode
      * population could be stepped as a whole (model grid_step) */
     int no_dense;
+    /* testing: a dense iaf_delta population with one Poisson drive stepped
+     * as the other dense populations are (neurons without input at a step
+     * left behind, the drive drawn ahead) instead of every neuron every
+     * step with its count drawn in the same pass */
+    int no_lean;
     /* MPI (engine/par.h): this rank and the number of ranks (0 and 0 or 1:
      * one process). Each population's neurons are cut into `ranks` blocks,
      * this rank updates its own; spikes are exchanged every window. */

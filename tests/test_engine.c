@@ -658,6 +658,106 @@ START_TEST(test_dense_equals_lazy)
 }
 END_TEST
 
+/* grid mode, lean stepping: an iaf_delta population with one Poisson drive
+ * and no state recorder is advanced every neuron every step, its counts
+ * drawn in the same pass. Against the per-neuron lazy path (no_dense) and
+ * the other dense path (no_lean): the same counts (a drive that starts
+ * late and stops early), so the same spikes and plastic weights; V equal
+ * up to the rounding of one decay per step against one per interval. */
+static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_out, double **w_out, uint64_t *n_w,
+                     double *v_end)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 33,
+                           .no_dense = variant == 2, .no_lean = variant == 1};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    uint32_t e = add_delta(s, "exc", 800, 2), i = add_delta(s, "inh", 200, 0.5);
+    norn_model_pop *mp = (norn_model_pop *)norn_sim_model_pop(s, i);
+    mp->p[norn_model_param_index(mp->type, "V_min")] = -2.0;
+    connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.5, 0);
+    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.0, 1);
+    connect(s, i, i, NORN_CONN_FIXED_INDEGREE, 20, -3.0, 1.5, 3);
+    norn_proj_spec ps = {.n_src = 200, .n_tgt = 800, .seed = 5,
+                         .conn = {.rule = NORN_CONN_FIXED_INDEGREE, .indegree = 20, .allow_autapses = 1,
+                                  .allow_multapses = 0},
+                         .resolution_ms = 0.1, .where = "test", .proj_index = 2};
+    ps.weight = norn_dist_const(-3.0);
+    ps.delay_ms = norn_dist_const(0);
+    ps.delay_ms.kind = NORN_DIST_UNIFORM;
+    ps.delay_ms.low = 1.5;
+    ps.delay_ms.high = 3.0;
+    norn_csr csr;
+    ck_assert_int_eq(norn_csr_build(&ps, &csr, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_synapses(s, i, e, &csr, &err), NORN_OK);
+    norn_csr_free(&csr);
+    norn_stdp_spec st = {.rule = NORN_STDP_PAIR, .tau_plus = 20, .tau_minus = 20, .lambda = 0.01, .alpha = 1.0,
+                         .mu_plus = 1, .mu_minus = 1, .Wmax = -6.0};
+    ck_assert_int_eq(norn_sim_set_stdp(s, 3, &st, &err), NORN_OK);
+    /* exc: driven from 0; inh: from 20.03 ms (its first arrivals in the step
+     * ending at 20.1) to 150 */
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 16000, 0.1, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, i, 22000, 0.1, 20.03, 150, &err), NORN_OK);
+    double tt[] = {10.0, 10.05, 75.0, 149.95};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, e, 4, tt, NULL, 4.0, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        double *v = norn_sim_state(s, pop, 0);
+        norn_rng r = norn_rng_stream(9, 1000, pop);
+        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
+            v[k] = 20.0 * norn_rng_uniform(&r);
+    }
+    norn_sim_record_spikes(s, e, 1);
+    norn_sim_record_spikes(s, i, 1);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    memcpy(v_end, norn_sim_state(s, e, 0), sizeof(double) * 800);
+    memcpy(v_end + 800, norn_sim_state(s, i, 0), sizeof(double) * 200);
+    *n_w = norn_sim_table_csr(s, 3)->nnz;
+    *w_out = malloc(sizeof(double) * (*n_w + 1));
+    memcpy(*w_out, norn_sim_table_weights(s, 3), sizeof(double) * *n_w);
+    norn_sim_destroy(s);
+}
+
+START_TEST(test_lean_equals_lazy)
+{
+    uint64_t n[3], nw[3];
+    double *t[3], *w[3];
+    uint32_t *g[3];
+    static double v[3][1000];
+    for (int k = 0; k < 3; k++)
+        lean_net(k, &n[k], &t[k], &g[k], &w[k], &nw[k], v[k]);
+    printf("lean vs lazy: %llu spikes\n", (unsigned long long)n[0]);
+    ck_assert_msg(n[0] > 5000, "only %llu spikes", (unsigned long long)n[0]);
+    int differ = 0;
+    for (int k = 1; k < 3; k++) {
+        ck_assert_uint_eq(n[0], n[k]);
+        for (uint64_t q = 0; q < n[0]; q++) {
+            ck_assert_msg(g[0][q] == g[k][q], "spike %llu: neuron %u vs %u", (unsigned long long)q, g[0][q], g[k][q]);
+            ck_assert_msg(t[0][q] == t[k][q], "spike %llu: %.17g vs %.17g", (unsigned long long)q, t[0][q], t[k][q]);
+        }
+        ck_assert_uint_eq(nw[0], nw[k]);
+        ck_assert_int_eq(memcmp(w[0], w[k], sizeof(double) * nw[0]), 0);
+        for (int j = 0; j < 1000; j++) {
+            ck_assert_msg(fabs(v[0][j] - v[k][j]) <= 1e-12 * 20, "V of neuron %d: %.17g vs %.17g", j, v[0][j], v[k][j]);
+            differ += v[0][j] != v[k][j];
+        }
+    }
+    /* the lean path did run: some roundings differ from the lazy path's */
+    ck_assert_msg(differ > 0, "lean and lazy V equal bit for bit: was the lean path taken?");
+    for (int k = 0; k < 3; k++) {
+        free(t[k]);
+        free(g[k]);
+        free(w[k]);
+    }
+}
+END_TEST
+
 /* The same for lif (two channels) driven above threshold with windows of
  * one step (cuba's case): every neuron is advanced every step either way;
  * Poisson drives of both signs, recording, spike trains. */
@@ -751,6 +851,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dense_equals_lazy);
     tcase_add_test(tc, test_grid_poisson_counts);
     tcase_add_test(tc, test_dense_lif_equals_lazy);
+    tcase_add_test(tc, test_lean_equals_lazy);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
