@@ -69,6 +69,9 @@ typedef struct {
      * left behind, the drive drawn ahead) instead of every neuron every
      * step with its count drawn in the same pass */
     int no_lean;
+    /* testing: no vector code (AVX2) even where the CPU has it; the results
+     * are the same bits either way */
+    int no_simd;
     /* MPI (engine/par.h): this rank and the number of ranks (0 and 0 or 1:
      * one process). Each population's neurons are cut into `ranks` blocks,
      * this rank updates its own; spikes are exchanged every window. */

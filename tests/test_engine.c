@@ -668,7 +668,7 @@ static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_o
                      double *v_end)
 {
     norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 33,
-                           .no_dense = variant == 2, .no_lean = variant == 1};
+                           .no_dense = variant == 2, .no_lean = variant == 1, .no_simd = variant == 3};
     norn_sim *s = NULL;
     norn_err err;
     ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
@@ -726,12 +726,18 @@ static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_o
 
 START_TEST(test_lean_equals_lazy)
 {
-    uint64_t n[3], nw[3];
-    double *t[3], *w[3];
-    uint32_t *g[3];
-    static double v[3][1000];
-    for (int k = 0; k < 3; k++)
+    uint64_t n[4], nw[4];
+    double *t[4], *w[4];
+    uint32_t *g[4];
+    static double v[4][1000];
+    for (int k = 0; k < 4; k++)
         lean_net(k, &n[k], &t[k], &g[k], &w[k], &nw[k], v[k]);
+    /* the vector code (AVX2, where the CPU has it) and the scalar code of
+     * the lean step: the same bits */
+    ck_assert_uint_eq(n[0], n[3]);
+    ck_assert_int_eq(memcmp(t[0], t[3], sizeof(double) * n[0]), 0);
+    ck_assert_int_eq(memcmp(g[0], g[3], sizeof(uint32_t) * n[0]), 0);
+    ck_assert_int_eq(memcmp(v[0], v[3], sizeof v[0]), 0);
     printf("lean vs lazy: %llu spikes\n", (unsigned long long)n[0]);
     ck_assert_msg(n[0] > 5000, "only %llu spikes", (unsigned long long)n[0]);
     int differ = 0;
@@ -750,7 +756,7 @@ START_TEST(test_lean_equals_lazy)
     }
     /* the lean path did run: some roundings differ from the lazy path's */
     ck_assert_msg(differ > 0, "lean and lazy V equal bit for bit: was the lean path taken?");
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         free(t[k]);
         free(g[k]);
         free(w[k]);
