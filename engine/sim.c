@@ -139,6 +139,8 @@ typedef struct {
     int lean;
     int64_t lean_k0;      /* lean: the first step with arrivals */
     uint64_t *lean_key;   /* lean: [n] the drive's stream keys (norn_rng.k0), packed */
+    uint32_t *lean_spare; /* lean: [n] the low halves of the last even counter's rounds */
+    int lean_spare_ok;    /* lean_spare holds them (not after a resume) */
     double *pin;          /* dense: [n] Poisson input of the step ([2n]: w < 0 after, two-channel models) */
     uint32_t *fired;      /* dense: [n] neurons that spiked in the step */
     uint32_t *poisson;    /* indices into sim->poisson */
@@ -297,6 +299,7 @@ static void free_pop(population *p)
     norn_free(p->mark);
     norn_free(p->pin);
     norn_free(p->lean_key);
+    norn_free(p->lean_spare);
     norn_free(p->fired);
     norn_free(p->pend);
     for (int v = 0; v < NORN_EULER_MAX_STATE; v++)
@@ -878,7 +881,7 @@ static inline void grid_draw_next(const grid_draw *g, uint32_t i)
     const uint64_t *cdf = g->cdf;
     uint32_t c;
     do {
-        uint32_t u = (uint32_t)(norn_rng_fast_u64(r) >> 32);
+        uint32_t u = norn_rng_fast_u32(r);
         c = g->guide[u >> 24];
         while (u >= cdf[c])
             c++;
@@ -2266,7 +2269,8 @@ static norn_status setup_run(norn_sim *s, double duration)
             poisson_stim *ps = &s->poisson[p->poisson[0]];
             if (ps->cdf32 && ps->rate_per_ms > 0) {
                 p->lean_key = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint64_t));
-                if (!p->lean_key)
+                p->lean_spare = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint32_t));
+                if (!p->lean_key || !p->lean_spare)
                     return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the stream keys of %u neurons",
                                      p->mp.n);
                 for (uint32_t i = 0; i < p->mp.n; i++)
@@ -2306,8 +2310,9 @@ enum { DENSE_START, DENSE_STEP, DENSE_END, DENSE_LAST };
  * is skipped; t_last, the clock inverses and the drive's counters are
  * written only at the window's end (SYNC), the clock inverse of the first
  * neuron every step (rebases scale it with the others). The drive: every
- * neuron draws once per step, so one counter serves all (k0 + ctr * golden
- * is norn_rng_fast_u64 with its counter at ctr). The arithmetic and its
+ * neuron draws once per step, so one counter serves all (norn_rng_fast_u32
+ * with its counter at ctr; the low half of an even counter's round is
+ * kept for the next step). The arithmetic and its
  * order are advance_to's, flush_inputs' and the sweep's for a neuron
  * advanced every step. */
 typedef struct {
@@ -2330,16 +2335,38 @@ static inline double pick(int c, double a, double b)
     return a;
 }
 
-/* This step's count of every neuron into cnt: one number of its stream
- * (counter ctr: k0 + ctr * golden = base), inverted through cdf32. */
-static __attribute__((noinline)) void lean_draw(const uint64_t *restrict k0, uint32_t *restrict cnt, const uint64_t *restrict cdf,
-                      const uint32_t *restrict guide, uint64_t base, uint32_t lo, uint32_t hi)
+/* This step's count of every neuron into cnt: number ctr of its stream
+ * (norn_rng_fast_u32), inverted through cdf32. */
+static __attribute__((noinline)) void lean_draw(const uint64_t *restrict k0, uint32_t *restrict cnt,
+                                                uint32_t *restrict spare, const uint64_t *restrict cdf,
+                                                const uint32_t *restrict guide, uint64_t ctr, int spare_ok,
+                                                uint32_t lo, uint32_t hi)
 {
-    for (uint32_t i = lo; i < hi; i++) {
-        uint32_t u = (uint32_t)(norn_rng_mix64(k0[i] + base) >> 32), c = guide[u >> 24];
-        while (u >= cdf[c])
-            c++;
-        cnt[i] = c;
+    const uint64_t base = (ctr >> 1) * 0x9e3779b97f4a7c15ULL;
+    if (!(ctr & 1)) {
+        /* a new round: its high half now, its low half the next step */
+        for (uint32_t i = lo; i < hi; i++) {
+            uint64_t z = norn_rng_mix64(k0[i] + base);
+            uint32_t u = (uint32_t)(z >> 32), c = guide[u >> 24];
+            spare[i] = (uint32_t)z;
+            while (u >= cdf[c])
+                c++;
+            cnt[i] = c;
+        }
+    } else if (spare_ok) {
+        for (uint32_t i = lo; i < hi; i++) {
+            uint32_t u = spare[i], c = guide[u >> 24];
+            while (u >= cdf[c])
+                c++;
+            cnt[i] = c;
+        }
+    } else {
+        for (uint32_t i = lo; i < hi; i++) {
+            uint32_t u = (uint32_t)norn_rng_mix64(k0[i] + base), c = guide[u >> 24];
+            while (u >= cdf[c])
+                c++;
+            cnt[i] = c;
+        }
     }
 }
 
@@ -2467,8 +2494,11 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
         const int draw = k >= p->lean_k0 && t <= ps->stop, sync = what != DENSE_STEP;
         const norn__iafd_clock e = norn__iafd_clock_at(mp, t); /* may rebase he[] first */
         if (draw)
-            lean_draw(p->lean_key, ps->cnt, ps->cdf32, ps->guide, ps->rng[lo].ctr * 0x9e3779b97f4a7c15ULL, lo,
-                      hi);
+        {
+            uint64_t ctr = ps->rng[lo].ctr;
+            lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, lo, hi);
+            p->lean_spare_ok = !(ctr & 1);
+        }
         lean_step g = {
             .v = v, .acc = acc, .he = he, .tl = p->t_last, .ru = ru, .fired = fired, .cnt = ps->cnt,
             .t = t, .d = e.e * he[lo], .einv = e.inv, .w = ps->weight,

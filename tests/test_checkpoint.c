@@ -57,7 +57,9 @@ static int same_outputs(const char *a, const char *b)
 }
 
 /* continuous / grid: NEST STDP (ee), Tsodyks-Markram (ei), Poisson drive,
- * heterogeneous delays, two models, all recorders. */
+ * heterogeneous delays, two models, all recorders. Windows of 15 steps, so
+ * cuts fall after odd and even numbers of steps (grid: exc is stepped lean,
+ * its Poisson numbers come in pairs, the second kept from the first). */
 static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode: %s, seed: 7, name: ck}\n"
                                "populations:\n"
                                "  exc: {model: iaf_delta, size: 300, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10,"
@@ -71,7 +73,7 @@ static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode
                                " delay: 1.5, plasticity: {rule: stdp, tau_plus: 20, tau_minus: 20, lambda: 0.01, alpha: 1.05,"
                                " mu_plus: 0, mu_minus: 0, Wmax: 0.3}}\n"
                                "  - {name: ei, from: exc, to: inh, connect: {rule: fixed_indegree, indegree: 40}, weight: 10,"
-                               " delay: {dist: uniform, low: 1, high: 3}, plasticity: {rule: tsodyks2, U: 0.5, tau_rec: 800,"
+                               " delay: {dist: uniform, low: 1.5, high: 3}, plasticity: {rule: tsodyks2, U: 0.5, tau_rec: 800,"
                                " tau_fac: 10}}\n"
                                "  - {name: ie, from: inh, to: [exc, inh], connect: {rule: fixed_indegree, indegree: 10},"
                                " weight: -0.5, delay: 1.5}\n"
