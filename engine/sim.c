@@ -15,6 +15,7 @@
 #include "engine/stdp_norse.h"
 #include "models/euler.h"
 #include "models/iaf_delta.h"
+#include "models/lif.h"
 
 enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3, EV_SPIKE_STDP = 4 };
 /* EV_SPIKE_STDP: kind as EV_SPIKE_STP, b = the spike's number in the
@@ -138,6 +139,14 @@ typedef struct {
      * (dense_lean); the drive's rng is owned by that pass (next_a = inf) */
     int lean;
     int64_t lean_k0;      /* lean: the first step with arrivals */
+    /* dense lif with no Poisson drive, unrecorded (windows of one step:
+     * every neuron driven): every neuron advanced every step by
+     * norn__lif_lean_advance, which lists in fired[0, n_cand) the neurons
+     * above threshold at the step's end: the only ones the test there
+     * (after the inputs, which leave V alone) can fire (n_cand =
+     * UINT32_MAX: test all) */
+    int lean_lif;
+    uint32_t n_cand;
     uint64_t *lean_key;   /* lean: [n] the drive's stream keys (norn_rng.k0), packed */
     uint32_t *lean_spare; /* lean: [n] the low halves of the last even counter's rounds */
     int lean_spare_ok;    /* lean_spare holds them (not after a resume) */
@@ -2265,6 +2274,10 @@ static norn_status setup_run(norn_sim *s, double duration)
         int rec = 0;
         for (uint32_t r = 0; r < s->n_recs; r++)
             rec |= s->recs[r].pop == pi;
+        if (ty == &norn_model_lif && driven && p->n_poisson == 0 && !rec && !s->cfg.no_lean) {
+            p->lean_lif = 1;
+            p->n_cand = UINT32_MAX; /* the first test is of every neuron */
+        }
         if (p->iafd && p->n_poisson == 1 && !rec && !s->cfg.no_lean) {
             poisson_stim *ps = &s->poisson[p->poisson[0]];
             if (ps->cdf32 && ps->rate_per_ms > 0) {
@@ -2529,6 +2542,42 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
     }
 }
 
+/* A lean lif population's step (p->lean_lif): the others' semantics with
+ * every neuron advanced at every step but START (END, LAST: from the
+ * previous step to t, listing the neurons then above threshold); then
+ * (START, LAST) the inputs at t of the neurons that have some (the
+ * accumulate() list) and the test of the listed neurons: an input changes
+ * the currents only, never V, so no other neuron is above threshold. */
+static void dense_lif_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, double t, int what)
+{
+    norn_model_pop *mp = &p->mp;
+    if (what != DENSE_START) {
+        double t0 = norn_grid_time(k - 1, s->cfg.resolution_ms);
+        p->n_cand = norn__lif_lean_advance(mp, t0, t, p->own_lo, p->own_hi, p->t_last, p->fired);
+        if (what == DENSE_END)
+            return;
+    }
+    const uint32_t n = mp->n, *pend = p->pend, np = p->n_pend;
+    double *acc = p->acc;
+    for (uint32_t q = 0; q < np; q++) {
+        uint32_t i = pend[q];
+        norn__lif_input_sums(mp, i, acc[i], acc[n + i]);
+        acc[i] = 0.0;
+        acc[n + i] = 0.0;
+        p->mark[i] = 0;
+    }
+    if (p->n_cand == UINT32_MAX) {
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+            if (norn__lif_fire_if_above(mp, i, t))
+                add_spike(s, p, pi, i, t);
+    } else {
+        for (uint32_t q = 0; q < p->n_cand; q++)
+            if (norn__lif_fire_if_above(mp, p->fired[q], t))
+                add_spike(s, p, pi, p->fired[q], t);
+    }
+    p->n_cand = 0;
+}
+
 static void dense_steps(norn_sim *s, int64_t k, double t, int what)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
@@ -2537,6 +2586,16 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
             continue;
         if (p->lean) {
             dense_lean(s, p, pi, k, t, what);
+            p->n_pend = 0;
+            if (what == DENSE_END || what == DENSE_LAST) {
+                for (uint32_t j = 0; j < p->n_sweep; j++)
+                    p->in_sweep[p->sweep[j]] = 0;
+                p->n_sweep = 0;
+            }
+            continue;
+        }
+        if (p->lean_lif) {
+            dense_lif_lean(s, p, pi, k, t, what);
             p->n_pend = 0;
             if (what == DENSE_END || what == DENSE_LAST) {
                 for (uint32_t j = 0; j < p->n_sweep; j++)

@@ -67,7 +67,9 @@ typedef struct {
     /* testing: a dense iaf_delta population with one Poisson drive stepped
      * as the other dense populations are (neurons without input at a step
      * left behind, the drive drawn ahead) instead of every neuron every
-     * step with its count drawn in the same pass */
+     * step with its count drawn in the same pass; and a dense lif
+     * population stepped by its grid_step instead of
+     * norn__lif_lean_advance (models/lif.h) */
     int no_lean;
     /* testing: no vector code (AVX2) even where the CPU has it; the results
      * are the same bits either way */

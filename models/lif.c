@@ -25,6 +25,7 @@
  */
 #include <math.h>
 
+#include "models/lif.h"
 #include "models/model.h"
 #include "models/psc_exp.h"
 
@@ -213,6 +214,67 @@ static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
         }
     }
     return nf;
+}
+
+/* The lean pass's arithmetic (models/lif.h), per block of neurons: the
+ * block's update (one vectorised loop), then, only where some neuron of the
+ * block is above threshold, a scalar scan for it, so that the list stays
+ * out of the vector loop. The avx2 clone gives the bits of the default one:
+ * the same IEEE operations in the same order, lane by lane (avx2 has no
+ * FMA to contract into, -ffp-contract=off, no reassociation).
+ * no-trapping-math lets the compares become masks and selects (it only
+ * declares that FP exceptions are not observed; no value changes). */
+typedef struct {
+    double t0, t1, vinf, vreset, vth, em, kec, kic, es, ei;
+} lean_k;
+
+enum { LEAN_BLOCK = 64 };
+
+__attribute__((target_clones("avx2", "default"), optimize("no-trapping-math"))) static uint32_t
+lean_run(double *restrict V, double *restrict Ie, double *restrict Ii, const double *restrict ru,
+         double *restrict tl, uint32_t *restrict cand, uint32_t lo, uint32_t hi, const lean_k *k)
+{
+    const double t0 = k->t0, t1 = k->t1, vinf = k->vinf, vreset = k->vreset, vth = k->vth, em = k->em,
+                 kec = k->kec, kic = k->kic, es = k->es, ei = k->ei;
+    uint32_t nc = 0;
+    for (uint32_t b = lo; b < hi; b += LEAN_BLOCK) {
+        uint32_t e = hi - b > LEAN_BLOCK ? b + LEAN_BLOCK : hi;
+        long any = 0;
+        for (uint32_t i = b; i < e; i++) {
+            double v = V[i], ie = Ie[i], ii = Ii[i], r = ru[i];
+            double vn = vinf + (v - vinf) * em + ie * kec + ii * kic;
+            /* refractory at t0: clamped (then refractory up to t1 at least:
+             * its end is a grid time after t0) */
+            v = r > t0 ? vreset : vn;
+            V[i] = v;
+            Ie[i] = ie * es;
+            Ii[i] = ii * ei;
+            tl[i] = t1;
+            long up = t1 > r, above = v >= vth;
+            any |= up & above;
+        }
+        if (any)
+            for (uint32_t i = b; i < e; i++)
+                if (t1 > ru[i] && V[i] >= vth)
+                    cand[nc++] = i;
+    }
+    return nc;
+}
+
+uint32_t norn__lif_lean_advance(norn_model_pop *mp, double t0, double t1, uint32_t lo, uint32_t hi,
+                                double *t_last, uint32_t *cand)
+{
+    const double *p = mp->p;
+    traj g;
+    make_traj(mp, lo, &g);
+    /* the lazy path's terms over D = t1 - t0 (its cache, its bits); the
+     * refractory branch's exp(-(t1 - t0)/tau_syn) is r.es, r.ei */
+    norn__psc_terms r = norn__psc_at_cached(mp, &g, t1 - t0);
+    lean_k k = {
+        .t0 = t0, .t1 = t1, .vinf = p[P_E_L] + (p[P_I_E] + 0.0) * mp->c[C_R], .vreset = p[P_V_RESET],
+        .vth = p[P_V_TH], .em = r.em, .kec = r.ke / p[P_C_M], .kic = r.ki / p[P_C_M], .es = r.es, .ei = r.ei,
+    };
+    return lean_run(mp->st[S_V], mp->st[S_IEX], mp->st[S_IIN], mp->ref_until, t_last, cand, lo, hi, &k);
 }
 
 const norn_model_type norn_model_lif = {

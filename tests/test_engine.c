@@ -843,6 +843,109 @@ START_TEST(test_dense_lif_equals_lazy)
 }
 END_TEST
 
+/* Lean lif (cuba's case: driven above threshold, windows of one step, no
+ * Poisson drive, no state recorder) against the dense grid_step (no_lean)
+ * and the lazy path (no_dense): the same spikes, the currents bit for bit
+ * (their decays and inputs are the same operations), V to rounding (the
+ * lean pass folds 1/C_m into its kernels). Spike trains reach the
+ * population through the inputs' list; t_ref = 0 makes a neuron fire
+ * and start again from V_reset in the same step; the run is advanced in
+ * uneven segments (the lean pass keeps t_last). */
+static void lean_lif_net(int how, double t_ref, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end)
+{
+    norn_sim_config cfg = {
+        .resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 8, .no_dense = how == 2, .no_lean = how == 1};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    const norn_model_type *ty = norn_model_find("lif");
+    double p[NORN_MAX_PARAMS];
+    for (int k = 0; k < ty->n_params; k++)
+        p[k] = ty->params[k].def;
+    p[norn_model_param_index(ty, "E_L")] = -49;
+    p[norn_model_param_index(ty, "V_th")] = -50;
+    p[norn_model_param_index(ty, "V_reset")] = -60;
+    p[norn_model_param_index(ty, "C_m")] = 20;
+    p[norn_model_param_index(ty, "t_ref")] = t_ref;
+    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
+    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
+    uint32_t a, b;
+    ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 300, p, "test", &a, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_population(s, "b", ty, 100, p, "test", &b, &err), NORN_OK);
+    connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 24, 1.6, 0.1, 0);
+    connect(s, a, b, NORN_CONN_FIXED_INDEGREE, 24, 1.6, 0.1, 1);
+    connect(s, b, a, NORN_CONN_FIXED_INDEGREE, 6, -9.0, 0.1, 2);
+    connect(s, b, b, NORN_CONN_FIXED_INDEGREE, 6, -9.0, 0.1, 3);
+    double tt[] = {0.0, 30.0, 30.0, 99.9};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, a, 4, tt, NULL, 25.0, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_spike_train(s, b, 4, tt, NULL, -40.0, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        double *v = norn_sim_state(s, pop, 0);
+        norn_rng r = norn_rng_stream(4, 1000, pop);
+        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
+            v[k] = -60 + 10 * norn_rng_uniform(&r);
+    }
+    norn_sim_record_spikes(s, a, 1);
+    norn_sim_record_spikes(s, b, 1);
+    ck_assert_int_eq(norn_sim_begin(s, 150, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_advance(s, 0.05, NULL, NULL, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_advance(s, 42.0, NULL, NULL, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_advance(s, INFINITY, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    for (int q = 0; q < 3; q++) {
+        memcpy(st_end + 400 * q, norn_sim_state(s, a, q), sizeof(double) * 300);
+        memcpy(st_end + 400 * q + 300, norn_sim_state(s, b, q), sizeof(double) * 100);
+    }
+    norn_sim_destroy(s);
+}
+
+START_TEST(test_lean_lif_equals_lazy)
+{
+    static const double t_refs[] = {5.0, 0.0};
+    for (int r = 0; r < 2; r++) {
+        uint64_t n[3];
+        double *t[3];
+        uint32_t *g[3];
+        static double st[3][1200];
+        for (int k = 0; k < 3; k++)
+            lean_lif_net(k, t_refs[r], &n[k], &t[k], &g[k], st[k]);
+        printf("lean lif (t_ref %g) vs dense vs lazy: %llu spikes\n", t_refs[r], (unsigned long long)n[0]);
+        ck_assert_msg(n[0] > 2000, "only %llu spikes", (unsigned long long)n[0]);
+        int differ = 0;
+        for (int k = 1; k < 3; k++) {
+            ck_assert_uint_eq(n[0], n[k]);
+            for (uint64_t q = 0; q < n[0]; q++) {
+                ck_assert_msg(g[0][q] == g[k][q], "spike %llu: neuron %u vs %u", (unsigned long long)q, g[0][q],
+                              g[k][q]);
+                ck_assert_msg(t[0][q] == t[k][q], "spike %llu: %.17g vs %.17g", (unsigned long long)q, t[0][q],
+                              t[k][q]);
+            }
+            for (int j = 0; j < 400; j++) {
+                ck_assert_msg(fabs(st[0][j] - st[k][j]) <= 1e-12 * 60, "V of neuron %d: %.17g vs %.17g", j,
+                              st[0][j], st[k][j]);
+                differ += st[0][j] != st[k][j];
+            }
+            for (int j = 400; j < 1200; j++)
+                ck_assert_msg(st[0][j] == st[k][j], "current %d: %.17g vs %.17g", j, st[0][j], st[k][j]);
+        }
+        /* the dense and lazy paths agree bit for bit (test_dense_lif_equals_lazy) */
+        ck_assert_int_eq(memcmp(st[1], st[2], sizeof st[1]), 0);
+        /* the lean path did run: some roundings of V differ */
+        ck_assert_msg(differ > 0, "lean and lazy V equal bit for bit: was the lean path taken?");
+        for (int k = 0; k < 3; k++) {
+            free(t[k]);
+            free(g[k]);
+        }
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -858,6 +961,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_grid_poisson_counts);
     tcase_add_test(tc, test_dense_lif_equals_lazy);
     tcase_add_test(tc, test_lean_equals_lazy);
+    tcase_add_test(tc, test_lean_lif_equals_lazy);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
