@@ -2553,7 +2553,9 @@ static void dense_lif_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, d
     norn_model_pop *mp = &p->mp;
     if (what != DENSE_START) {
         double t0 = norn_grid_time(k - 1, s->cfg.resolution_ms);
-        p->n_cand = norn__lif_lean_advance(mp, t0, t, p->own_lo, p->own_hi, p->t_last, p->fired);
+        /* t_last: at the run's end here, at a pause by lean_lif_sync */
+        p->n_cand = norn__lif_lean_advance(mp, t0, t, p->own_lo, p->own_hi, what == DENSE_LAST ? p->t_last : NULL,
+                                           p->fired);
         if (what == DENSE_END)
             return;
     }
@@ -3023,6 +3025,18 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     return st == NORN_OK ? norn_sim_advance(s, INFINITY, progress, ctx, err) : st;
 }
 
+/* Lean lif populations (dense_lif_lean) keep t_last only at the run's
+ * end: between windows every neuron is at t_reached. Written where the
+ * run pauses (checkpoints read it). */
+static void lean_lif_sync(norn_sim *s)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        for (uint32_t i = p->own_lo; p->lean_lif && i < p->own_hi; i++)
+            p->t_last[i] = s->t_reached;
+    }
+}
+
 /* Windows from s->w_next on, until t_stop is reached, the run ends or the
  * stop flag is set; at the end the final weights. */
 static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn progress, void *ctx, norn_err *err)
@@ -3037,8 +3051,10 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
         double t0 = norn_grid_time((int64_t)(w * wsteps), h);
         if (t0 >= duration_ms)
             break;
-        if (t0 >= t_stop || (s->stop && *s->stop))
+        if (t0 >= t_stop || (s->stop && *s->stop)) {
+            lean_lif_sync(s);
             return NORN_OK;
+        }
         double t1 = norn_grid_time((int64_t)((w + 1) * wsteps), h);
         int last = t1 >= duration_ms;
         if (last)

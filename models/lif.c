@@ -232,7 +232,7 @@ enum { LEAN_BLOCK = 64 };
 
 __attribute__((target_clones("avx2", "default"), optimize("no-trapping-math"))) static uint32_t
 lean_run(double *restrict V, double *restrict Ie, double *restrict Ii, const double *restrict ru,
-         double *restrict tl, uint32_t *restrict cand, uint32_t lo, uint32_t hi, const lean_k *k)
+         uint32_t *restrict cand, uint32_t lo, uint32_t hi, const lean_k *k)
 {
     const double t0 = k->t0, t1 = k->t1, vinf = k->vinf, vreset = k->vreset, vth = k->vth, em = k->em,
                  kec = k->kec, kic = k->kic, es = k->es, ei = k->ei;
@@ -249,7 +249,6 @@ lean_run(double *restrict V, double *restrict Ie, double *restrict Ii, const dou
             V[i] = v;
             Ie[i] = ie * es;
             Ii[i] = ii * ei;
-            tl[i] = t1;
             long up = t1 > r, above = v >= vth;
             any |= up & above;
         }
@@ -274,7 +273,10 @@ uint32_t norn__lif_lean_advance(norn_model_pop *mp, double t0, double t1, uint32
         .t0 = t0, .t1 = t1, .vinf = p[P_E_L] + (p[P_I_E] + 0.0) * mp->c[C_R], .vreset = p[P_V_RESET],
         .vth = p[P_V_TH], .em = r.em, .kec = r.ke / p[P_C_M], .kic = r.ki / p[P_C_M], .es = r.es, .ei = r.ei,
     };
-    return lean_run(mp->st[S_V], mp->st[S_IEX], mp->st[S_IIN], mp->ref_until, t_last, cand, lo, hi, &k);
+    uint32_t nc = lean_run(mp->st[S_V], mp->st[S_IEX], mp->st[S_IIN], mp->ref_until, cand, lo, hi, &k);
+    for (uint32_t i = lo; t_last && i < hi; i++)
+        t_last[i] = t1;
+    return nc;
 }
 
 const norn_model_type norn_model_lif = {

@@ -24,7 +24,7 @@ extern const norn_model_type norn_model_lif;
 
 /* Advances every neuron of [lo, hi) from t0 to t1 (grid times one step
  * apart) with no input, V clamped while refractory; writes t1 to
- * t_last[lo, hi). Writes into cand the neurons above threshold at t1
+ * t_last[lo, hi) unless t_last is NULL. Writes into cand the neurons above threshold at t1
  * (V >= V_th, not refractory at t1), ascending, and returns their count:
  * with no input at t1 these and only these fire at t1. */
 uint32_t norn__lif_lean_advance(norn_model_pop *mp, double t0, double t1, uint32_t lo, uint32_t hi,

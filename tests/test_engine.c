@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "connectivity/csr.h"
+#include "engine/ckpt.h"
 #include "engine/mem.h"
 #include "engine/sim.h"
 #include "models/model.h"
@@ -851,7 +852,7 @@ END_TEST
  * population through the inputs' list; t_ref = 0 makes a neuron fire
  * and start again from V_reset in the same step; the run is advanced in
  * uneven segments (the lean pass keeps t_last). */
-static void lean_lif_net(int how, double t_ref, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end)
+static norn_sim *lean_lif_build(int how, double t_ref)
 {
     norn_sim_config cfg = {
         .resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 8, .no_dense = how == 2, .no_lean = how == 1};
@@ -888,6 +889,14 @@ static void lean_lif_net(int how, double t_ref, uint64_t *n_sp, double **t_out, 
     norn_sim_record_spikes(s, a, 1);
     norn_sim_record_spikes(s, b, 1);
     ck_assert_int_eq(norn_sim_begin(s, 150, &err), NORN_OK);
+    return s;
+}
+
+static void lean_lif_net(int how, double t_ref, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end)
+{
+    norn_sim *s = lean_lif_build(how, t_ref);
+    norn_err err;
+    const uint32_t a = 0, b = 1;
     ck_assert_int_eq(norn_sim_advance(s, 0.05, NULL, NULL, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_advance(s, 42.0, NULL, NULL, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_advance(s, INFINITY, NULL, NULL, &err), NORN_OK);
@@ -946,6 +955,68 @@ START_TEST(test_lean_lif_equals_lazy)
 }
 END_TEST
 
+typedef struct {
+    char *b;
+    size_t n, cap, pos;
+} membuf;
+
+static size_t mem_write(void *ctx, const void *p, size_t n)
+{
+    membuf *m = ctx;
+    if (m->n + n > m->cap) {
+        m->cap = (m->n + n) * 2;
+        m->b = realloc(m->b, m->cap);
+    }
+    memcpy(m->b + m->n, p, n);
+    m->n += n;
+    return n;
+}
+
+static size_t mem_read(void *ctx, void *p, size_t n)
+{
+    membuf *m = ctx;
+    size_t k = m->n - m->pos < n ? m->n - m->pos : n;
+    memcpy(p, m->b + m->pos, k);
+    m->pos += k;
+    return k;
+}
+
+/* A lean lif run paused, saved and resumed on the dense grid_step path
+ * (which reads t_last: the lean pass keeps it only at pauses and at the
+ * end) gives the spikes of the dense path alone. */
+START_TEST(test_lean_lif_pause_keeps_t_last)
+{
+    norn_err e;
+    norn_sim *a = lean_lif_build(1, 5.0);
+    ck_assert_int_eq(norn_sim_advance(a, INFINITY, NULL, NULL, &e), NORN_OK);
+    norn_sim *b = lean_lif_build(0, 5.0);
+    ck_assert_int_eq(norn_sim_advance(b, 42.0, NULL, NULL, &e), NORN_OK);
+    membuf mb = {0};
+    norn_ckio io;
+    norn_ckio_init(&io, 0, &mb, "mem", &e);
+    io.write = mem_write;
+    ck_assert_msg(norn_sim_save(b, &io) == NORN_OK, "%s", e.msg);
+    norn_sim_destroy(b);
+    norn_sim *c = lean_lif_build(1, 5.0);
+    norn_ckio_init(&io, 1, &mb, "mem", &e);
+    io.read = mem_read;
+    ck_assert_msg(norn_sim_load(c, &io) == NORN_OK, "%s", e.msg);
+    ck_assert_int_eq(norn_sim_advance(c, INFINITY, NULL, NULL, &e), NORN_OK);
+    const double *ta, *tc;
+    const uint32_t *ga, *gc;
+    uint64_t na = norn_sim_spikes(a, &ta, &ga), nc = norn_sim_spikes(c, &tc, &gc);
+    ck_assert_uint_gt(na, 2000);
+    ck_assert_uint_eq(na, nc);
+    ck_assert(memcmp(ta, tc, na * sizeof(double)) == 0 && memcmp(ga, gc, na * sizeof(uint32_t)) == 0);
+    for (uint32_t pop = 0; pop < 2; pop++)
+        for (uint32_t i = 0; i < norn_sim_pop_size(a, pop); i++)
+            ck_assert(fabs(norn_sim_state(a, pop, 0)[i] - norn_sim_state(c, pop, 0)[i]) <= 1e-12 * 60);
+    free(mb.b);
+    norn_sim_destroy(a);
+    norn_sim_destroy(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -962,6 +1033,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dense_lif_equals_lazy);
     tcase_add_test(tc, test_lean_equals_lazy);
     tcase_add_test(tc, test_lean_lif_equals_lazy);
+    tcase_add_test(tc, test_lean_lif_pause_keeps_t_last);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
