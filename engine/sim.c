@@ -147,6 +147,7 @@ typedef struct {
      * UINT32_MAX: test all) */
     int lean_lif;
     uint32_t n_cand;
+    double lean_at;       /* lean lif: t_last of all, not yet written (NAN: t_last is current) */
     uint64_t *lean_key;   /* lean: [n] the drive's stream keys (norn_rng.k0), packed */
     uint32_t *lean_spare; /* lean: [n] the low halves of the last even counter's rounds */
     int lean_spare_ok;    /* lean_spare holds them (not after a resume) */
@@ -2277,6 +2278,7 @@ static norn_status setup_run(norn_sim *s, double duration)
         if (ty == &norn_model_lif && driven && p->n_poisson == 0 && !rec && !s->cfg.no_lean) {
             p->lean_lif = 1;
             p->n_cand = UINT32_MAX; /* the first test is of every neuron */
+            p->lean_at = NAN;
         }
         if (p->iafd && p->n_poisson == 1 && !rec && !s->cfg.no_lean) {
             poisson_stim *ps = &s->poisson[p->poisson[0]];
@@ -2553,9 +2555,8 @@ static void dense_lif_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, d
     norn_model_pop *mp = &p->mp;
     if (what != DENSE_START) {
         double t0 = norn_grid_time(k - 1, s->cfg.resolution_ms);
-        /* t_last: at the run's end here, at a pause by lean_lif_sync */
-        p->n_cand = norn__lif_lean_advance(mp, t0, t, p->own_lo, p->own_hi, what == DENSE_LAST ? p->t_last : NULL,
-                                           p->fired);
+        p->n_cand = norn__lif_lean_advance(mp, t0, t, p->own_lo, p->own_hi, NULL, p->fired);
+        p->lean_at = t; /* t_last: lean_lif_sync */
         if (what == DENSE_END)
             return;
     }
@@ -3025,15 +3026,18 @@ norn_status norn_sim_run(norn_sim *s, double duration_ms, norn_progress_fn progr
     return st == NORN_OK ? norn_sim_advance(s, INFINITY, progress, ctx, err) : st;
 }
 
-/* Lean lif populations (dense_lif_lean) keep t_last only at the run's
- * end: between windows every neuron is at t_reached. Written where the
- * run pauses (checkpoints read it). */
+/* Lean lif populations (dense_lif_lean) do not write t_last as they go:
+ * all their neurons are at lean_at. Written where the run pauses or ends
+ * (checkpoints read it). */
 static void lean_lif_sync(norn_sim *s)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
-        for (uint32_t i = p->own_lo; p->lean_lif && i < p->own_hi; i++)
-            p->t_last[i] = s->t_reached;
+        if (!p->lean_lif || isnan(p->lean_at))
+            continue;
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+            p->t_last[i] = p->lean_at;
+        p->lean_at = NAN;
     }
 }
 
@@ -3100,6 +3104,7 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
         if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, s->duration, 1))
             return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
     snapshot_weights(s, s->duration, 1);
+    lean_lif_sync(s);
     s->done = 1;
     return s->fail;
 }
