@@ -264,6 +264,8 @@ lean_run(double *restrict V, double *restrict Ie, double *restrict Ii, const dou
 uint32_t norn__lif_lean_advance(norn_model_pop *mp, double t0, double t1, uint32_t lo, uint32_t hi,
                                 double *t_last, uint32_t *cand)
 {
+    if (lo >= hi) /* an empty block (an MPI rank's share); make_traj below reads neuron lo */
+        return 0;
     const double *p = mp->p;
     traj g;
     make_traj(mp, lo, &g);
