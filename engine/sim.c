@@ -139,6 +139,7 @@ typedef struct {
      * (dense_lean); the drive's rng is owned by that pass (next_a = inf) */
     int lean;
     int64_t lean_k0;      /* lean: the first step with arrivals */
+    double lean_t;        /* lean: the time of its last pass (every neuron is there) */
     /* dense lif with no Poisson drive, unrecorded (windows of one step:
      * every neuron driven): every neuron advanced every step by
      * norn__lif_lean_advance, which lists in fired[0, n_cand) the neurons
@@ -1813,6 +1814,16 @@ static void apply_dc(norn_sim *s, const norn_event *e)
     }
 }
 
+/* State variable var of neuron i of a lean population at ts: its last
+ * pass was at ts (samples are on the grid, taken at the next step), with
+ * every input of that step applied and its threshold tested, so the state
+ * is read as it is. */
+static double lean_state(const population *p, uint32_t i, double ts, int var)
+{
+    (void)ts;
+    return p->mp.st[var][i];
+}
+
 /* Samples every recorder whose next sample time is < t_limit (or <= when
  * inclusive), after the events at that time. */
 static void sample(norn_sim *s, double t_limit, int inclusive)
@@ -1831,6 +1842,11 @@ static void sample(norn_sim *s, double t_limit, int inclusive)
                 uint32_t i = rc->neurons[k];
                 if (i - p->own_lo >= p->own_hi - p->own_lo)
                     continue; /* MPI: its owner samples it */
+                if (p->lean) {
+                    for (int v = 0; v < rc->n_vars; v++)
+                        row[(uint64_t)v * rc->n_neurons + k] = (float)lean_state(p, i, ts, rc->vars[v]);
+                    continue;
+                }
                 advance_to(s, p, rc->pop, i, ts);
                 if (p->mp.type->above(&p->mp, i, ts))
                     emit(s, p, rc->pop, i, ts);
@@ -2280,7 +2296,7 @@ static norn_status setup_run(norn_sim *s, double duration)
             p->n_cand = UINT32_MAX; /* the first test is of every neuron */
             p->lean_at = NAN;
         }
-        if (p->iafd && p->n_poisson == 1 && !rec && !s->cfg.no_lean) {
+        if (p->iafd && p->n_poisson == 1 && !s->cfg.no_lean) {
             poisson_stim *ps = &s->poisson[p->poisson[0]];
             if (ps->cdf32 && ps->rate_per_ms > 0) {
                 p->lean_key = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint64_t));
@@ -2493,6 +2509,7 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
     uint32_t nf = 0;
     if (lo >= hi)
         return;
+    p->lean_t = t;
     if (what == DENSE_START) {
         /* the neurons are at t (the previous window's END) */
         for (uint32_t i = lo; i < hi; i++) {

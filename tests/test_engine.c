@@ -553,7 +553,9 @@ END_TEST
 static void dense_net(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, float **rec_out,
                       uint64_t *n_rec, double **w_out, uint64_t *n_w, double *v_end)
 {
-    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 21, .no_dense = no_dense};
+    /* the dense path that keeps each neuron's own time (not lean) */
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 21, .no_dense = no_dense,
+                           .no_lean = 1};
     norn_sim *s = NULL;
     norn_err err;
     ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
@@ -666,7 +668,7 @@ END_TEST
  * late and stops early), so the same spikes and plastic weights; V equal
  * up to the rounding of one decay per step against one per interval. */
 static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_out, double **w_out, uint64_t *n_w,
-                     double *v_end)
+                     float **rec_out, uint64_t *n_rec, double *v_end)
 {
     norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 33,
                            .no_dense = variant == 2, .no_lean = variant == 1, .no_simd = variant == 3};
@@ -709,6 +711,11 @@ static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_o
     }
     norn_sim_record_spikes(s, e, 1);
     norn_sim_record_spikes(s, i, 1);
+    /* state recorders (every 0.3 and 0.5 ms) on the lean populations */
+    int var = 0;
+    uint32_t who[] = {0, 7, 100, 199}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 4, 0.5, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
     const double *t;
     const uint32_t *g;
@@ -717,6 +724,14 @@ static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_o
     *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
     memcpy(*t_out, t, sizeof(double) * *n_sp);
     memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    norn_recording r0, r1;
+    norn_sim_recording(s, 0, &r0);
+    norn_sim_recording(s, 1, &r1);
+    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
+    *n_rec = a + b;
+    *rec_out = malloc(sizeof(float) * (a + b + 1));
+    memcpy(*rec_out, r0.data, sizeof(float) * a);
+    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
     memcpy(v_end, norn_sim_state(s, e, 0), sizeof(double) * 800);
     memcpy(v_end + 800, norn_sim_state(s, i, 0), sizeof(double) * 200);
     *n_w = norn_sim_table_csr(s, 3)->nnz;
@@ -727,12 +742,15 @@ static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_o
 
 START_TEST(test_lean_equals_lazy)
 {
-    uint64_t n[4], nw[4];
+    uint64_t n[4], nw[4], nr[4];
     double *t[4], *w[4];
     uint32_t *g[4];
+    float *r[4];
     static double v[4][1000];
     for (int k = 0; k < 4; k++)
-        lean_net(k, &n[k], &t[k], &g[k], &w[k], &nw[k], v[k]);
+        lean_net(k, &n[k], &t[k], &g[k], &w[k], &nw[k], &r[k], &nr[k], v[k]);
+    ck_assert_uint_eq(nr[0], nr[3]);
+    ck_assert_int_eq(memcmp(r[0], r[3], sizeof(float) * nr[0]), 0);
     /* the vector code (AVX2, where the CPU has it) and the scalar code of
      * the lean step: the same bits */
     ck_assert_uint_eq(n[0], n[3]);
@@ -754,6 +772,12 @@ START_TEST(test_lean_equals_lazy)
             ck_assert_msg(fabs(v[0][j] - v[k][j]) <= 1e-12 * 20, "V of neuron %d: %.17g vs %.17g", j, v[0][j], v[k][j]);
             differ += v[0][j] != v[k][j];
         }
+        /* the recorded V (float32): the same samples, equal to float rounding */
+        ck_assert_uint_eq(nr[0], nr[k]);
+        ck_assert(nr[0] > 1000);
+        for (uint64_t q = 0; q < nr[0]; q++)
+            ck_assert_msg(fabsf(r[0][q] - r[k][q]) <= 2e-6f * (1.0f + fabsf(r[k][q])), "sample %llu: %.9g vs %.9g",
+                          (unsigned long long)q, r[0][q], r[k][q]);
     }
     /* the lean path did run: some roundings differ from the lazy path's */
     ck_assert_msg(differ > 0, "lean and lazy V equal bit for bit: was the lean path taken?");
@@ -761,6 +785,7 @@ START_TEST(test_lean_equals_lazy)
         free(t[k]);
         free(g[k]);
         free(w[k]);
+        free(r[k]);
     }
 }
 END_TEST
