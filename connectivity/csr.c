@@ -30,6 +30,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "engine/mem.h"
 
@@ -45,6 +48,7 @@ typedef struct {
     norn_conn_rule rule;
     int by_source;     /* owners are sources (fixed_outdegree) */
     int unsorted;      /* rows come in any target order (from_list) */
+    int rows_sorted;   /* rows come sorted by (delay, target) (fill_quick) */
     int excl_self;     /* same population without autapses */
     uint32_t n_own;    /* owners: n_tgt, or n_src when by_source */
     uint32_t t_lo, t_hi; /* the targets kept (spec's tgt_lo, tgt_hi; all by default) */
@@ -53,6 +57,8 @@ typedef struct {
     uint64_t k;        /* fixed in/out-degree */
     uint64_t *deg;     /* fixed_total_number: synapses per target */
     uint64_t *bits;    /* Floyd's set over [0, avail) */
+    uint64_t *sum;     /* bit w set: bits[w] != 0 (choose_sorted) */
+    uint64_t n_sum;    /* words of sum */
     uint32_t *buf;     /* partners of the current owner */
     uint64_t cap;      /* entries of buf */
     double lq;         /* fixed_probability: log(1 - p) */
@@ -155,31 +161,175 @@ static inline norn_status values(const build *b, uint32_t src, uint32_t tgt, nor
 
 /* ---- choosing partners ----------------------------------------------------- */
 
+/* Draws of norn_rng_below(r, n) are made in two steps: the stream's numbers
+ * BATCH at a time, in a loop of their own (independent of each other, so
+ * they pipeline), then the multiply-shift, in the loop that uses them.
+ * below()'s rejection branch (the low half of the product below n, chance
+ * n / 2^64) hands that draw back to norn_rng_below() itself, which may take
+ * more numbers, and a new batch starts after it: the same draws, in the same
+ * order, as calling norn_rng_below() each time. NORN_CSR_TEST_REJECT (the
+ * connectivity_reject test suite) sends every draw down that branch. */
+enum { BATCH = 64 };
+#ifdef NORN_CSR_TEST_REJECT
+#define REJECTS(lo, n) ((void)(lo), (void)(n), 1)
+#else
+#define REJECTS(lo, n) ((lo) < (n))
+#endif
+
+static inline void batch(const norn_rng *r, uint64_t *u, uint64_t m)
+{
+    uint64_t c0 = r->ctr;
+    for (uint64_t v = 0; v < m; v++)
+        u[v] = norn_rng_at(r, c0 + v);
+}
+
+/* Floyd's step for j: x, or j if x is in the set already (j is not: every
+ * value so far is < j), joins the set; returns which. */
+static inline uint64_t floyd_add(uint64_t *bits, uint64_t x, uint64_t j)
+{
+    x = bits[x >> 6] >> (x & 63) & 1 ? j : x;
+    bits[x >> 6] |= 1ULL << (x & 63);
+    return x;
+}
+
 /* k partners of owner o among the allowed ones: iid with multapses, a
  * uniform k-subset without (Floyd's algorithm: exactly k draws, whatever
- * k/avail, with a bitmap over [0, avail) that is cleared afterwards). */
+ * k/avail, with a bitmap over [0, avail) that is cleared afterwards), in
+ * the order drawn. */
 static uint64_t choose(build *b, uint32_t o, uint64_t k)
 {
     norn_rng r = norn_rng_stream(b->sp->seed, NORN_RNG_CONNECT, ent(b, o));
-    uint64_t a = b->avail;
+    uint64_t a = b->avail, u[BATCH], *bits = b->bits;
     uint32_t *buf = b->buf;
-    if (b->sp->conn.allow_multapses) {
-        for (uint64_t i = 0; i < k; i++)
-            buf[i] = map(b, o, norn_rng_below(&r, a));
-        return k;
+    int multi = b->sp->conn.allow_multapses;
+    for (uint64_t i = 0; i < k;) {
+        uint64_t m = k - i < BATCH ? k - i : BATCH, q = 0;
+        batch(&r, u, m);
+        if (multi) {
+            for (; q < m; q++) {
+                __uint128_t p = (__uint128_t)u[q] * a;
+                if (REJECTS((uint64_t)p, a))
+                    break;
+                buf[i + q] = map(b, o, (uint64_t)(p >> 64));
+            }
+        } else {
+            for (uint64_t j = a - k + i; q < m; q++, j++) { /* j: Floyd's [a - k, a) */
+                __uint128_t p = (__uint128_t)u[q] * (j + 1);
+                if (REJECTS((uint64_t)p, j + 1))
+                    break;
+                buf[i + q] = (uint32_t)floyd_add(bits, (uint64_t)(p >> 64), j);
+            }
+        }
+        r.ctr += q;
+        i += q;
+        if (q < m) { /* the rejection branch: this draw the slow way */
+            uint64_t j = a - k + i;
+            buf[i] = multi ? map(b, o, norn_rng_below(&r, a))
+                           : (uint32_t)floyd_add(bits, norn_rng_below(&r, j + 1), j);
+            i++;
+        }
     }
-    uint64_t *bits = b->bits, n = 0;
-    for (uint64_t j = a - k; j < a; j++) {
-        uint64_t x = norn_rng_below(&r, j + 1);
-        if (bits[x >> 6] >> (x & 63) & 1)
-            x = j;
-        bits[x >> 6] |= 1ULL << (x & 63);
-        buf[n++] = (uint32_t)x;
+    if (!multi)
+        for (uint64_t i = 0; i < k; i++) {
+            uint64_t x = buf[i];
+            bits[x >> 6] &= ~(1ULL << (x & 63));
+            buf[i] = map(b, o, x);
+        }
+    return k;
+}
+
+/* Writes the set bits of w, plus `base`, to o[0 ..]: four unconditionally
+ * (o has room for 4 beyond the set), a loop only for more, so that words of
+ * up to four bits cost no mispredicted branch. Returns the count. */
+static inline uint64_t flatten(uint32_t *o, uint64_t w, uint32_t base)
+{
+    /* w | 2^63: ctz is defined; a value past the set is never used */
+    uint64_t c = w != 0;
+    o[0] = base + (uint32_t)__builtin_ctzll(w | 1ULL << 63);
+    w &= w - 1;
+    c += w != 0;
+    o[1] = base + (uint32_t)__builtin_ctzll(w | 1ULL << 63);
+    w &= w - 1;
+    c += w != 0;
+    o[2] = base + (uint32_t)__builtin_ctzll(w | 1ULL << 63);
+    w &= w - 1;
+    c += w != 0;
+    o[3] = base + (uint32_t)__builtin_ctzll(w | 1ULL << 63);
+    w &= w - 1;
+    while (w) {
+        o[c++] = base + (uint32_t)__builtin_ctzll(w);
+        w &= w - 1;
     }
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t x = buf[i];
-        bits[x >> 6] &= ~(1ULL << (x & 63));
-        buf[i] = map(b, o, x);
+    return c;
+}
+
+/* The partners choose() picks for owner o without multapses (the same
+ * draws, so the same set), in ascending order, into out (room for k + 4),
+ * each counted in rp[partner + 1]. The set is read back from the bitmap in
+ * order, and cleared on the way: every word when there are few words per
+ * draw (`dense`), else only the non-zero ones, found through a summary
+ * bitmap (one bit per word, b->sum). */
+static uint64_t choose_sorted(build *b, uint32_t o, uint64_t k, uint32_t *out, uint64_t *rp)
+{
+    norn_rng r = norn_rng_stream(b->sp->seed, NORN_RNG_CONNECT, ent(b, o));
+    uint64_t a = b->avail, u[BATCH], *bits = b->bits, *sum = b->sum, words = (a + 63) >> 6;
+    int dense = words <= 2 * k;
+    for (uint64_t j = a - k; j < a;) {
+        uint64_t m = a - j < BATCH ? a - j : BATCH, q = 0;
+        batch(&r, u, m);
+        if (dense) {
+            for (; q < m; q++, j++) {
+                __uint128_t p = (__uint128_t)u[q] * (j + 1);
+                if (REJECTS((uint64_t)p, j + 1))
+                    break;
+                floyd_add(bits, (uint64_t)(p >> 64), j);
+            }
+        } else {
+            for (; q < m; q++, j++) {
+                __uint128_t p = (__uint128_t)u[q] * (j + 1);
+                if (REJECTS((uint64_t)p, j + 1))
+                    break;
+                uint64_t x = floyd_add(bits, (uint64_t)(p >> 64), j);
+                sum[x >> 12] |= 1ULL << (x >> 6 & 63);
+            }
+        }
+        r.ctr += q;
+        if (q < m) { /* the rejection branch: this draw the slow way */
+            uint64_t x = floyd_add(bits, norn_rng_below(&r, j + 1), j);
+            sum[x >> 12] |= 1ULL << (x >> 6 & 63);
+            j++;
+        }
+    }
+    uint64_t n = 0;
+    if (dense) {
+        for (uint64_t w = 0; w < words; w++) {
+            n += flatten(out + n, bits[w], (uint32_t)(w << 6));
+            bits[w] = 0;
+        }
+        for (uint64_t g = 0; g < b->n_sum; g++) /* marked by rejected draws only */
+            sum[g] = 0;
+    } else {
+        for (uint64_t g = 0; g < b->n_sum; g++) {
+            uint64_t m = sum[g];
+            if (!m)
+                continue;
+            sum[g] = 0;
+            do {
+                uint64_t w = (g << 6) + (uint64_t)__builtin_ctzll(m);
+                m &= m - 1;
+                n += flatten(out + n, bits[w], (uint32_t)(w << 6));
+                bits[w] = 0;
+            } while (m);
+        }
+    }
+    if (b->excl_self) {
+        for (uint64_t i = 0; i < n; i++) {
+            out[i] += out[i] >= o; /* map() */
+            rp[out[i] + 1]++;
+        }
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            rp[out[i] + 1]++;
     }
     return n;
 }
@@ -537,7 +687,7 @@ static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
     }
 
     b->cap = cap;
-    b->buf = norn_malloc_n(cap ? cap : 1, sizeof *b->buf);
+    b->buf = norn_malloc_n(cap + 4, sizeof *b->buf); /* + 4: flatten() */
     if (!b->buf) {
         /* cap is one owner's share of the table: say what the table needs. */
         double nnz = cs->rule == NORN_CONN_FIXED_TOTAL_NUMBER ? (double)cs->total
@@ -555,9 +705,11 @@ static norn_status setup(build *b, const norn_proj_spec *sp, norn_err *err)
         (cs->rule == NORN_CONN_FIXED_INDEGREE || cs->rule == NORN_CONN_FIXED_OUTDEGREE ||
          cs->rule == NORN_CONN_FIXED_TOTAL_NUMBER)) {
         uint64_t words = (b->avail + 63) / 64;
+        b->n_sum = (words + 63) / 64;
         b->bits = norn_calloc_n(words ? words : 1, sizeof *b->bits);
-        if (!b->bits)
-            return nomem(b, "the sampling bitmap", (double)words * 8);
+        b->sum = b->bits ? norn_calloc_n(b->n_sum ? b->n_sum : 1, sizeof *b->sum) : NULL;
+        if (!b->sum)
+            return nomem(b, "the sampling bitmap", (double)words * 8 + (double)b->n_sum * 8);
     }
     return NORN_OK;
 }
@@ -566,6 +718,8 @@ static void release(build *b)
 {
     norn_free(b->deg);
     norn_free(b->bits);
+    norn_free(b->sum);
+    b->sum = NULL;
     norn_free(b->buf);
     b->deg = NULL;
     b->bits = NULL;
@@ -573,6 +727,22 @@ static void release(build *b)
 }
 
 /* ---- filling --------------------------------------------------------------- */
+
+/* Maps in a large array that is about to be filled, in one call instead of
+ * one page fault per 4 KiB page (half the kernel time in a VM); a hint,
+ * ignored where unsupported. */
+static void prefault(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    const uintptr_t P = 4096;
+    uintptr_t lo = ((uintptr_t)p + P - 1) & ~(P - 1), hi = ((uintptr_t)p + bytes) & ~(P - 1);
+    if (p && bytes >= ((size_t)1 << 20) && hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
 
 /* target, weight (and *ds when delays vary) for c->nnz synapses. */
 static norn_status alloc_synapses(build *b, norn_csr *c, uint32_t **ds)
@@ -583,6 +753,10 @@ static norn_status alloc_synapses(build *b, norn_csr *c, uint32_t **ds)
     c->target = norn_malloc_n(n, sizeof *c->target); /* NULL if n * 4 overflows */
     c->weight = c->target ? norn_malloc_n(n, sizeof *c->weight) : NULL;
     *ds = c->weight && need_d ? norn_malloc_n(n, sizeof **ds) : NULL;
+    prefault(c->target, n * sizeof *c->target);
+    prefault(c->weight, n * sizeof *c->weight);
+    if (*ds)
+        prefault(*ds, n * sizeof **ds);
     if (!c->target || !c->weight || (need_d && !*ds))
         return NORN_FAIL(b->err, NORN_ENOMEM, b->sp->where,
                          "cannot allocate the synapse table: %llu synapses need %.0f bytes "
@@ -649,16 +823,22 @@ static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t
 /* Fast path of fill_by_target for fixed_indegree and fixed_total_number with
  * constant weight and delay, where nnz is known before drawing. Sources are
  * drawn once, straight into the weight array (used as uint32 scratch), and
- * counted per row. Then, with few sources, they are scattered into the rows
- * directly; with many, radix-partitioned first by source block into a
- * temporary source array (4 bytes per synapse, the budget csr.h allows) and
- * the target array (sequential writes to at most QUICK_BLOCKS block
- * cursors), then each block is scattered into the rows of its sources,
- * which lie in a cache-sized window; if that array cannot be had, the direct
- * scatter is used (slower, no extra memory). The scatter writes into the
- * weight array's memory, so target and weight swap pointers at the end, and
- * the weight is filled in sequentially. The order of every row is the one
- * of fill_by_target: ascending target, generation order within a target. */
+ * counted per row; then they are scattered into the rows, and the weight is
+ * filled in. Every row comes out in the order of fill_by_target, ascending
+ * target (the order within a target does not show: its sources are
+ * distinct, or equal synapses with multapses), so finish() need not look.
+ *
+ * Without multapses (Brunel's case) each target's sources are drawn in
+ * ascending order (choose_sorted) and scattered tile by tile
+ * (scatter_tiled). With multapses they come in the order drawn; with few
+ * sources they are scattered into the rows directly; with many,
+ * radix-partitioned first by source block into a temporary source array (4
+ * bytes per synapse, the budget csr.h allows) and the target array
+ * (sequential writes to at most QUICK_BLOCKS block cursors), then each
+ * block is scattered into the rows of its sources, which lie in a
+ * cache-sized window; if that array cannot be had, the direct scatter is
+ * used (slower, no extra memory). That scatter writes into the weight
+ * array's memory, so target and weight swap pointers at the end. */
 static int quick_fill_ok(const build *b)
 {
     return (b->rule == NORN_CONN_FIXED_INDEGREE || b->rule == NORN_CONN_FIXED_TOTAL_NUMBER) &&
@@ -670,34 +850,116 @@ static int quick_fill_ok(const build *b)
 #define DIRECT_SRC 16384u
 #define QUICK_BLOCKS 256u /* partition fan-out: 2 write streams per block */
 
+static inline uint64_t n_of(const build *b, uint32_t t)
+{
+    return b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
+}
+
+/* The sorted draw applies without multapses (Floyd's set in the bitmap),
+ * where reading the set back costs little next to drawing it: at most
+ * four summary words per synapse. */
+static int quick_sorted_ok(const build *b, uint64_t nnz)
+{
+    uint64_t nt = b->t_hi - b->t_lo;
+    return !b->sp->conn.allow_multapses && b->sum && nt > 0 && b->n_sum <= 4 * (nnz / nt) + 16;
+}
+
+/* Tiles of scatter_tiled: rows in a block (TILE_ROWS, up to TILE_ROWS_MAX
+ * for many sources), synapses per row in a chunk of targets (TILE_FILL, two
+ * cache lines), targets in a chunk (at most TILE_TGT_MAX). */
+#define TILE_ROWS 256u
+#define TILE_ROWS_MAX 1024u
+#define TILE_FILL 32u
+#define TILE_TGT_MAX 16384u
+
+/* Scatters sorted per-target source lists (src, in target order; rp[s] the
+ * insertion point of row s) into the rows, tile by tile: a chunk of targets
+ * is swept by blocks of rows, so that while a block lasts, its rows' cursors,
+ * current cache lines and pages stay cached, and each row takes about
+ * TILE_FILL synapses of the chunk. A plain scatter in target order sends
+ * consecutive stores to rows all over the table (a TLB and cache miss each
+ * at brunel's 10,000 rows of 4 KB). Rows come out the same: ascending
+ * target. ENOMEM if its cursors (16 bytes per target of a chunk) cannot be
+ * had. */
+static norn_status scatter_tiled(build *b, norn_csr *c, const uint32_t *src)
+{
+    uint32_t n_src = c->n_src, t_lo = b->t_lo, t_hi = b->t_hi;
+    uint64_t *rp = c->row_ptr, nt = t_hi - t_lo;
+    uint32_t *tg = c->target;
+    if (nt == 0 || n_src == 0)
+        return NORN_OK;
+    double per = (double)c->nnz / (double)nt; /* synapses per target */
+    double fc = per > 0 ? TILE_FILL * (double)n_src / per : TILE_TGT_MAX;
+    uint64_t C = fc < 64 ? 64 : fc > TILE_TGT_MAX ? TILE_TGT_MAX : (uint64_t)fc;
+    if (C > nt)
+        C = nt;
+    /* rows in a block: more for many sources, and enough for each target
+     * to have ~2 synapses there (fewer blocks to sweep) */
+    double fb = (double)n_src / 64;
+    fb = fb < TILE_ROWS ? TILE_ROWS : fb > TILE_ROWS_MAX ? TILE_ROWS_MAX : fb;
+    if (per > 0 && 2.0 * n_src / per > fb)
+        fb = 2.0 * n_src / per;
+    uint64_t B = fb > n_src ? n_src : (uint64_t)fb;
+    uint64_t *cur = norn_malloc_n(2 * C, sizeof *cur);
+    if (!cur)
+        return nomem(b, "the scatter's cursors", (double)C * 16);
+    uint64_t *end = cur + C, off = 0;
+    for (uint32_t t0 = t_lo; t0 < t_hi;) {
+        uint32_t m = (uint32_t)(t_hi - t0 < C ? t_hi - t0 : C);
+        for (uint32_t i = 0; i < m; i++) {
+            cur[i] = off;
+            off += n_of(b, t0 + i);
+            end[i] = off;
+        }
+        for (uint64_t lo = 0; lo < n_src; lo += B) {
+            uint32_t hi = (uint32_t)(n_src - lo < B ? n_src : lo + B);
+            for (uint32_t i = 0; i < m; i++) {
+                uint64_t p = cur[i], e = end[i];
+                uint32_t t = t0 + i;
+                for (; p < e && src[p] < hi; p++)
+                    tg[rp[src[p]]++] = t;
+                cur[i] = p;
+            }
+        }
+        t0 += m;
+    }
+    norn_free(cur);
+    return NORN_OK;
+}
+
 static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
 {
     const norn_proj_spec *sp = b->sp;
     uint64_t *rp = c->row_ptr;
-    uint32_t n_tgt = sp->n_tgt, n_src = sp->n_src;
+    uint32_t n_src = sp->n_src, t_lo = b->t_lo, t_hi = b->t_hi;
     uint64_t nnz = 0;
-    uint32_t t_lo = b->t_lo, t_hi = b->t_hi;
-    (void)n_tgt;
-    if (b->rule == NORN_CONN_FIXED_INDEGREE)
-        nnz = (uint64_t)(t_hi - t_lo) * b->k;
-    else
-        for (uint32_t t = t_lo; t < t_hi; t++)
-            nnz += b->deg[t];
+    for (uint32_t t = t_lo; t < t_hi; t++)
+        nnz += n_of(b, t);
     c->nnz = nnz;
     norn_status st = alloc_synapses(b, c, ds);
     if (st)
         return st;
     /* Draw: sources of target t at src[off .. off + n), counted per row. */
     uint32_t *src = (uint32_t *)(void *)c->weight, *keep = b->buf;
+    int sorted = quick_sorted_ok(b, nnz);
     uint64_t off = 0;
     for (uint32_t t = t_lo; t < t_hi; t++) {
-        b->buf = src + off;
-        uint64_t n = gen(b, t);
-        for (uint64_t j = 0; j < n; j++)
-            rp[src[off + j] + 1]++;
-        off += n;
+        uint64_t n = n_of(b, t);
+        if (sorted && nnz - off >= n + 4) { /* in place: 4 entries of room */
+            off += choose_sorted(b, t, n, src + off, rp);
+        } else if (sorted) {
+            n = choose_sorted(b, t, n, b->buf, rp);
+            memcpy(src + off, b->buf, n * sizeof *src);
+            off += n;
+        } else {
+            b->buf = src + off;
+            n = gen(b, t);
+            b->buf = keep;
+            for (uint64_t j = 0; j < n; j++)
+                rp[src[off + j] + 1]++;
+            off += n;
+        }
     }
-    b->buf = keep;
     uint64_t lm = 0;
     for (uint32_t s = 0; s < n_src; s++) {
         if (rp[s + 1] > lm)
@@ -705,6 +967,12 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         rp[s + 1] += rp[s];
     }
     *lmax = lm;
+    b->rows_sorted = 1;
+    if (sorted) {
+        if ((st = scatter_tiled(b, c, src)))
+            return st;
+        goto weights;
+    }
     uint32_t *tg = c->target, *bs = NULL;
     uint64_t *cur = NULL;
     unsigned shift = 0;
@@ -714,6 +982,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     if (n_src > DIRECT_SRC) {
         /* Without room for the partition, the direct scatter does (slower). */
         bs = norn_malloc_n((size_t)(nnz ? nnz : 1), sizeof *bs);
+        prefault(bs, (size_t)nnz * sizeof *bs);
         cur = bs ? norn_malloc_n(nblk, sizeof *cur) : NULL;
         if (!cur) {
             norn_free(bs);
@@ -724,7 +993,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         /* Few rows: scatter targets straight into them. */
         off = 0;
         for (uint32_t t = t_lo; t < t_hi; t++) {
-            uint64_t n = b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
+            uint64_t n = n_of(b, t);
             for (uint64_t j = 0; j < n; j++)
                 tg[rp[src[off + j]]++] = t;
             off += n;
@@ -734,7 +1003,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
             cur[k] = rp[(uint64_t)k << shift];
         off = 0;
         for (uint32_t t = t_lo; t < t_hi; t++) {
-            uint64_t n = b->rule == NORN_CONN_FIXED_INDEGREE ? b->k : b->deg[t];
+            uint64_t n = n_of(b, t);
             for (uint64_t j = 0; j < n; j++) {
                 uint32_t s = src[off + j];
                 uint64_t p = cur[s >> shift]++;
@@ -756,6 +1025,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         c->target = src;
         c->weight = (float *)(void *)tg;
     }
+weights:;
     float w = b->w_const, *wt = c->weight;
     for (uint64_t i = 0; i < nnz; i++)
         wt[i] = w;
@@ -998,7 +1268,7 @@ static norn_status finish(build *b, norn_csr *c, uint32_t *ds, uint64_t lmax)
     const uint64_t *rp = c->row_ptr;
     scratch sc = {0};
     norn_status st = NORN_OK;
-    for (uint32_t s = 0; s < n_src; s++) {
+    for (uint32_t s = 0; s < n_src && !b->rows_sorted; s++) {
         uint64_t lo = rp[s], n = rp[s + 1] - lo;
         uint32_t *rd = ds ? ds + lo : NULL;
         if (row_sorted(c->target + lo, rd, n))

@@ -625,6 +625,94 @@ START_TEST(quick_path_matches_general)
 }
 END_TEST
 
+/* ---- the tables themselves, kept -------------------------------------- */
+
+/* FNV-1a over the table's arrays. */
+static uint64_t table_hash(const norn_csr *c)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const struct {
+        const void *p;
+        uint64_t n;
+    } a[] = {{c->row_ptr, (c->n_src + 1ULL) * 8}, {c->target, c->nnz * 4}, {c->weight, c->nnz * 4},
+             {c->seg_ptr, (c->n_src + 1ULL) * 8}, {c->seg_delay, c->nseg * 4}, {c->seg_start, c->nseg * 8}};
+    for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
+        for (uint64_t i = 0; i < a[k].n; i++) {
+            h ^= ((const unsigned char *)a[k].p)[i];
+            h *= 0x100000001b3ULL;
+        }
+    return h;
+}
+
+/* A seed's connectivity never changes: these hashes are of the tables that
+ * norn built before the sampling and the scatter were made faster (commit
+ * 8247b33), so every path is pinned: sorted draws with the tiled scatter
+ * (without multapses, constant values; dense and sparse read-back, autapses
+ * excluded, MPI target parts), the direct scatter and the radix partition
+ * (multapses; a million sources), the general two-pass path (drawn weights
+ * or delays), fixed_total_number and fixed_outdegree. The suite
+ * connectivity_reject runs them with every draw through below()'s rejection
+ * branch. */
+/* (rule, n_src, n_tgt, same population, autapses, multapses, degree or
+ * total, weight drawn, delay drawn, seed, target part [lo, hi) or 0, 0) */
+static const struct {
+    norn_conn_rule rule;
+    uint32_t n_src, n_tgt;
+    int same_pop, autapses, multapses;
+    uint64_t k;
+    int w_drawn, d_drawn;
+    uint64_t seed;
+    uint32_t lo, hi;
+    uint64_t hash;
+} fixtures[] = {
+    {NORN_CONN_FIXED_INDEGREE, 300, 200, 0, 1, 0, 40, 0, 0, 1, 0, 0, 0xdef210bb33331e0bULL},
+    {NORN_CONN_FIXED_INDEGREE, 10000, 2500, 0, 1, 0, 1000, 0, 0, 12345, 0, 0, 0xea77a89bbd0985a5ULL},
+    {NORN_CONN_FIXED_INDEGREE, 2500, 2500, 1, 1, 0, 250, 0, 0, 7, 0, 0, 0x5b9183cdcf4a685cULL},
+    {NORN_CONN_FIXED_INDEGREE, 5000, 5000, 1, 0, 0, 100, 0, 0, 99, 0, 0, 0x1b197bab234f5eacULL},
+    {NORN_CONN_FIXED_INDEGREE, 100, 3000, 0, 1, 0, 90, 0, 0, 5, 0, 0, 0xe0ddf9a2a1df1dffULL},
+    {NORN_CONN_FIXED_INDEGREE, 80000, 600, 0, 1, 0, 1000, 0, 0, 3, 0, 0, 0x5b0c1ddf3df77799ULL},
+    {NORN_CONN_FIXED_INDEGREE, 200000, 300, 0, 1, 0, 30, 0, 0, 4, 0, 0, 0x5b08efb2b3d02519ULL},
+    {NORN_CONN_FIXED_INDEGREE, 1000000, 200, 0, 1, 0, 5, 0, 0, 6, 0, 0, 0xa801c1f3d1564709ULL},
+    {NORN_CONN_FIXED_INDEGREE, 10000, 2000, 0, 1, 0, 1000, 0, 0, 12345, 700, 1900, 0x13dd076fbb306c7bULL},
+    {NORN_CONN_FIXED_INDEGREE, 20000, 700, 0, 1, 1, 40, 0, 0, 8, 0, 0, 0x5461f3451e94f740ULL},
+    {NORN_CONN_FIXED_INDEGREE, 3000, 700, 0, 1, 1, 40, 0, 0, 8, 0, 0, 0x593145f74e36ca4bULL},
+    {NORN_CONN_FIXED_INDEGREE, 3000, 800, 0, 1, 0, 200, 1, 0, 11, 0, 0, 0x660f042ae22cbc0eULL},
+    {NORN_CONN_FIXED_INDEGREE, 3000, 800, 0, 1, 1, 200, 1, 1, 12, 0, 0, 0x4f83a76a362b74acULL},
+    {NORN_CONN_FIXED_INDEGREE, 900, 900, 1, 0, 0, 300, 0, 1, 13, 0, 0, 0xac5f7bc322302f46ULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 4000, 3000, 0, 1, 0, 600000, 0, 0, 21, 0, 0, 0x3be9b9f7d2c50a6eULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 4000, 4000, 1, 0, 0, 500000, 0, 0, 22, 1000, 3000, 0x05d961916aaf03c1ULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 30000, 500, 0, 1, 1, 200000, 0, 0, 23, 0, 0, 0xb5a30743b568f8f8ULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 2000, 1000, 0, 1, 0, 100000, 1, 1, 24, 0, 0, 0x9e9fa80283526ac1ULL},
+    {NORN_CONN_FIXED_OUTDEGREE, 2000, 3000, 0, 1, 0, 150, 0, 0, 31, 0, 0, 0x46df3d00ee567876ULL},
+    {NORN_CONN_FIXED_OUTDEGREE, 1500, 1500, 1, 0, 1, 150, 1, 1, 32, 500, 1000, 0x6dec196ee7ec95d4ULL},
+};
+
+START_TEST(tables_unchanged)
+{
+    norn_proj_spec sp = spec(fixtures[_i].n_src, fixtures[_i].n_tgt, fixtures[_i].rule);
+    sp.same_population = fixtures[_i].same_pop;
+    sp.proj_index = (uint32_t)_i + 1;
+    sp.seed = fixtures[_i].seed;
+    sp.conn.allow_autapses = fixtures[_i].autapses;
+    sp.conn.allow_multapses = fixtures[_i].multapses;
+    sp.conn.indegree = sp.conn.outdegree = sp.conn.total = fixtures[_i].k;
+    sp.weight = fixtures[_i].w_drawn ? dist_of(NORN_DIST_NORMAL, 0.5, 0.1) : norn_dist_const(0.25);
+    sp.delay_ms = fixtures[_i].d_drawn ? dist_of(NORN_DIST_UNIFORM, 0.1, 3.0) : norn_dist_const(1.5);
+    sp.resolution_ms = 0.1;
+    if (fixtures[_i].hi) {
+        sp.tgt_part = 1;
+        sp.tgt_lo = fixtures[_i].lo;
+        sp.tgt_hi = fixtures[_i].hi;
+    }
+    norn_csr c;
+    build_ok(&sp, &c);
+    uint64_t h = table_hash(&c);
+    ck_assert_msg(h == fixtures[_i].hash, "case %d: table hash %016llx, want %016llx", _i,
+                  (unsigned long long)h, (unsigned long long)fixtures[_i].hash);
+    norn_csr_free(&c);
+}
+END_TEST
+
 static const norn_conn_rule det_rules[] = {
     NORN_CONN_FIXED_INDEGREE,     NORN_CONN_FIXED_OUTDEGREE,
     NORN_CONN_FIXED_PROBABILITY,  NORN_CONN_FIXED_TOTAL_NUMBER,
@@ -1111,6 +1199,7 @@ static Suite *connectivity_suite(void)
     tc = tcase_create("determinism");
     tcase_add_loop_test(tc, deterministic, 0, (int)(sizeof det_rules / sizeof det_rules[0]));
     tcase_add_test(tc, owner_keyed_streams);
+    tcase_add_loop_test(tc, tables_unchanged, 0, (int)(sizeof fixtures / sizeof fixtures[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("weights");
