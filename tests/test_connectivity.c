@@ -647,9 +647,11 @@ static uint64_t table_hash(const norn_csr *c)
 /* A seed's connectivity never changes: these hashes are of the tables that
  * norn built before the sampling and the scatter were made faster (commit
  * 8247b33), so every path is pinned: sorted draws with the tiled scatter
- * (without multapses, constant values; dense and sparse read-back, autapses
- * excluded, MPI target parts), the direct scatter and the radix partition
- * (multapses; a million sources), the general two-pass path (drawn weights
+ * (without multapses, constant values, up to 16,384 sources; dense and
+ * sparse read-back, autapses excluded, MPI target parts), the radix
+ * partition packed into the target array (more sources, MPI parts), the
+ * direct scatter and the partition through a source array (multapses; a
+ * million sources), the general two-pass path (drawn weights
  * or delays), fixed_total_number and fixed_outdegree. The suite
  * connectivity_reject runs them with every draw through below()'s rejection
  * branch. */
@@ -679,12 +681,14 @@ static const struct {
     {NORN_CONN_FIXED_INDEGREE, 3000, 800, 0, 1, 0, 200, 1, 0, 11, 0, 0, 0x660f042ae22cbc0eULL},
     {NORN_CONN_FIXED_INDEGREE, 3000, 800, 0, 1, 1, 200, 1, 1, 12, 0, 0, 0x4f83a76a362b74acULL},
     {NORN_CONN_FIXED_INDEGREE, 900, 900, 1, 0, 0, 300, 0, 1, 13, 0, 0, 0xac5f7bc322302f46ULL},
-    {NORN_CONN_FIXED_TOTAL_NUMBER, 4000, 3000, 0, 1, 0, 600000, 0, 0, 21, 0, 0, 0x3be9b9f7d2c50a6eULL},
-    {NORN_CONN_FIXED_TOTAL_NUMBER, 4000, 4000, 1, 0, 0, 500000, 0, 0, 22, 1000, 3000, 0x05d961916aaf03c1ULL},
-    {NORN_CONN_FIXED_TOTAL_NUMBER, 30000, 500, 0, 1, 1, 200000, 0, 0, 23, 0, 0, 0xb5a30743b568f8f8ULL},
-    {NORN_CONN_FIXED_TOTAL_NUMBER, 2000, 1000, 0, 1, 0, 100000, 1, 1, 24, 0, 0, 0x9e9fa80283526ac1ULL},
-    {NORN_CONN_FIXED_OUTDEGREE, 2000, 3000, 0, 1, 0, 150, 0, 0, 31, 0, 0, 0x46df3d00ee567876ULL},
-    {NORN_CONN_FIXED_OUTDEGREE, 1500, 1500, 1, 0, 1, 150, 1, 1, 32, 500, 1000, 0x6dec196ee7ec95d4ULL},
+    {NORN_CONN_FIXED_INDEGREE, 30000, 3000, 0, 1, 0, 200, 0, 0, 14, 1000, 2500, 0x7eef413e3096c4c3ULL},
+    {NORN_CONN_FIXED_INDEGREE, 30000, 30000, 1, 0, 0, 20, 0, 0, 15, 0, 0, 0xb5eccba5c2b38c5eULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 4000, 3000, 0, 1, 0, 600000, 0, 0, 21, 0, 0, 0x27a01190a37b4c7bULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 4000, 4000, 1, 0, 0, 500000, 0, 0, 22, 1000, 3000, 0x6bc811be384431f6ULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 30000, 500, 0, 1, 1, 200000, 0, 0, 23, 0, 0, 0x158381f9ccf19245ULL},
+    {NORN_CONN_FIXED_TOTAL_NUMBER, 2000, 1000, 0, 1, 0, 100000, 1, 1, 24, 0, 0, 0x835d6ed89e9191d2ULL},
+    {NORN_CONN_FIXED_OUTDEGREE, 2000, 3000, 0, 1, 0, 150, 0, 0, 31, 0, 0, 0xb939cf74f2cc8abdULL},
+    {NORN_CONN_FIXED_OUTDEGREE, 1500, 1500, 1, 0, 1, 150, 1, 1, 32, 500, 1000, 0xadcb8a7a89f96b29ULL},
 };
 
 START_TEST(tables_unchanged)
