@@ -837,6 +837,8 @@ double *norn_sim_state(norn_sim *s, uint32_t pop, int var) { return s->pops[pop]
 const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop) { return &s->pops[pop].mp; }
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop) { return s->pops[pop].first_id; }
 uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop) { return s->pops[pop].mp.n; }
+
+int norn_sim_pop_dense(const norn_sim *s, uint32_t pop) { return s->pops[pop].dense; }
 const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop) { return s->pops[pop].name; }
 
 
@@ -2273,13 +2275,15 @@ static norn_status setup_run(norn_sim *s, double duration)
             ok = s->dc[k].pop != pi;
         if (!ty->driven)
             continue;
+        /* a fixed one-step scheme: the same spikes stepped whole or lazily */
+        int fixed = one_step_windows && ty->fixed_grid && ty->fixed_grid(&p->mp);
         int quiet = p->sweep_all && ty->may_fire_is_driven, driven = one_step_windows;
-        for (uint32_t i = 0; i < p->mp.n && ok && (quiet || driven); i++) {
+        for (uint32_t i = 0; i < p->mp.n && ok && !fixed && (quiet || driven); i++) {
             int d = ty->driven(&p->mp, i);
             quiet = quiet && !d;
             driven = driven && d;
         }
-        if (!ok || !(quiet || driven))
+        if (!ok || !(quiet || driven || fixed))
             continue;
         p->pin = norn_calloc_n(p->mp.n ? (uint64_t)p->mp.n * (ty->n_channels > 1 ? 2 : 1) : 1, sizeof(double));
         p->fired = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(uint32_t));

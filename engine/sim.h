@@ -96,6 +96,9 @@ const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop);
 const char *norn_sim_pop_name(const norn_sim *s, uint32_t pop);
+/* 1 if grid mode steps population pop as a whole (the model's grid_step,
+ * every step) rather than neuron by neuron; decided when the run starts. */
+int norn_sim_pop_dense(const norn_sim *s, uint32_t pop);
 
 /* euler mode (Norse's discrete time, models/euler.h): a population of a
  * Norse model, or with type == NULL an input population whose neurons

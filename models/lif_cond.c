@@ -36,9 +36,15 @@
 #include "models/model.h"
 #include "models/ode.h"
 
-enum { P_V_TH, P_V_RESET, P_T_REF, P_G_L, P_C_M, P_E_EX, P_E_IN, P_E_L, P_TAU_EX, P_TAU_IN, P_I_E, NP };
+enum { P_V_TH, P_V_RESET, P_T_REF, P_G_L, P_C_M, P_E_EX, P_E_IN, P_E_L, P_TAU_EX, P_TAU_IN, P_I_E, P_SUB, NP };
 enum { S_V, S_GEX, S_GIN, NS, H_STEP = NS, NH = 1 };
-enum { C_NREF };
+/* constants in mp->c; level L of refinement (sub-step hs_L = h / (n 2^L))
+ * in mp->cache[LV * L ..] (LV_*) */
+enum { C_NREF, C_NSUB, C_DE, C_DI, C_CL, C_RC, C_ZMAX };
+enum { LV_FEM, LV_FE, LV_FIM, LV_FI, LV_HS, LV_HH, LV_H6, LV };
+#define N_LEVELS 16 /* refinement levels: up to 2^15 sub-steps (absurd conductances) */
+#define Z_MAX 0.25  /* largest (g_L + |g_ex| + |g_in|) hs / C_m of a sub-step */
+#define SUB_MAX 64   /* largest grid_substeps */
 
 #define RTOL 1e-10
 #define ATOL 1e-10
@@ -57,6 +63,8 @@ static const norn_param_info params[NP] = {
     [P_TAU_EX] = {"tau_syn_ex", "ms", 0.2, "excitatory synaptic time constant"},
     [P_TAU_IN] = {"tau_syn_in", "ms", 2.0, "inhibitory synaptic time constant"},
     [P_I_E] = {"I_e", "pA", 0.0, "constant external current"},
+    [P_SUB] = {"grid_substeps", "1", 1.0,
+               "grid mode: RK4 steps of V per resolution step (conductances exact); 0: adaptive Dormand-Prince"},
 };
 
 static const norn_state_info state[NS] = {
@@ -90,7 +98,152 @@ static norn_status compile(norn_model_pop *mp, const char *where, norn_err *err)
                              mp->h);
         mp->c[C_NREF] = nearbyint(steps);
     }
+    double sub = p[P_SUB];
+    if (!(sub >= 0 && sub <= SUB_MAX) || sub != nearbyint(sub))
+        return NORN_FAIL(err, NORN_EINVAL, where, "params.grid_substeps: must be an integer in 0..%d, got %g", SUB_MAX,
+                         sub);
+    mp->c[C_NSUB] = mp->mode == NORN_MODE_GRID ? sub : 0; /* continuous mode: always adaptive */
+    if (mp->c[C_NSUB] > 0) {
+        double hs = mp->h / sub;
+        mp->c[C_DE] = exp(-mp->h / p[P_TAU_EX]);
+        mp->c[C_DI] = exp(-mp->h / p[P_TAU_IN]);
+        mp->c[C_CL] = p[P_G_L] / p[P_C_M];
+        mp->c[C_RC] = 1.0 / p[P_C_M];
+        mp->c[C_ZMAX] = Z_MAX;
+        for (int L = 0; L < N_LEVELS; L++, hs *= 0.5) {
+            double *lv = &mp->cache[LV * L];
+            lv[LV_FEM] = exp(-0.5 * hs / p[P_TAU_EX]);
+            lv[LV_FE] = exp(-hs / p[P_TAU_EX]);
+            lv[LV_FIM] = exp(-0.5 * hs / p[P_TAU_IN]);
+            lv[LV_FI] = exp(-hs / p[P_TAU_IN]);
+            lv[LV_HS] = hs;
+            lv[LV_HH] = 0.5 * hs;
+            lv[LV_H6] = hs / 6.0;
+        }
+    }
     return NORN_OK;
+}
+
+/* ---------------------------------------------- grid mode, fixed RK4 step
+ * One resolution step of V: m = n 2^L classical RK4 sub-steps of
+ * hs = h / m on C_m dV/dt = -g_L (V - E_L) - g_ex(s) (V - E_ex)
+ * - g_in(s) (V - E_in) + I, with g_ex(s), g_in(s) the exact exponentials
+ * at each stage time (s, s + hs/2, s + hs). The level L is the least that
+ * keeps z = (g_L + |g_ex| + |g_in|) hs / C_m <= Z_MAX at the step's start
+ * (the conductances only decay inside it): L = 0 unless the conductances
+ * are large (g_L + g_ex + g_in above Z_MAX C_m / hs: 500 nS for coba's
+ * 200 pF at h = 0.1 ms, n = 1), so that the step stays accurate and
+ * stable however stiff the input. (NaN conductances: L = 0.)
+ * The conductances then move by one exact factor e^{-h/tau}. Every
+ * operation depends only on the state at the step's start, so advancing k
+ * steps at once and k times one step give the same bits: the engine may
+ * step the population whole (grid_step) or lazily with the same spikes. */
+static inline uint64_t bits_of(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* One RK4 sub-step of V from conductances x, y (nS) at its start: with
+ * A(s) = (g_L E_L + I + g_ex(s) E_ex + g_in(s) E_in) / C_m and
+ * B(s) = (g_L + g_ex(s) + g_in(s)) / C_m, dV/dt = A - B V. cLI = (g_L E_L
+ * + I) / C_m; lv: the level's factors and step. Inlined everywhere, so
+ * that every path computes the same operations in the same order. */
+static inline __attribute__((always_inline)) double rk4_sub(double V, double x, double y, double cLI, double cL,
+                                                            double rC, double Eex, double Ein, const double *lv)
+{
+    double xr = x * rC, yr = y * rC;
+    double pe = xr * Eex, pi = yr * Ein;
+    double A0 = cLI + pe + pi, B0 = cL + xr + yr;
+    double Am = cLI + pe * lv[LV_FEM] + pi * lv[LV_FIM], Bm = cL + xr * lv[LV_FEM] + yr * lv[LV_FIM];
+    double A1 = cLI + pe * lv[LV_FE] + pi * lv[LV_FI], B1 = cL + xr * lv[LV_FE] + yr * lv[LV_FI];
+    double k1 = A0 - B0 * V;
+    double k2 = Am - Bm * (V + lv[LV_HH] * k1);
+    double k3 = Am - Bm * (V + lv[LV_HH] * k2);
+    double k4 = A1 - B1 * (V + lv[LV_HS] * k3);
+    return V + lv[LV_H6] * (k1 + 2.0 * (k2 + k3) + k4);
+}
+
+/* The level of a step from conductances x, y: 0 when z <= Z_MAX. */
+static inline int step_level(const norn_model_pop *mp, double x, double y)
+{
+    const double *c = mp->c;
+    double z = (c[C_CL] + (fabs(x) + fabs(y)) * c[C_RC]) * mp->cache[LV_HS];
+    int L = 0;
+    while (z > c[C_ZMAX] && L < N_LEVELS - 1) {
+        z *= 0.5;
+        L++;
+    }
+    return L;
+}
+
+/* One resolution step out of refractoriness; cLI = (g_L E_L + I) / C_m. */
+static inline void fixed_step(const norn_model_pop *mp, double *V, double *ge, double *gi, double cLI)
+{
+    const double *c = mp->c, *p = mp->p;
+    double x = *ge, y = *gi, v = *V;
+    int L = step_level(mp, x, y);
+    const double *lv = &mp->cache[LV * L];
+    int64_t m = (int64_t)c[C_NSUB] << L;
+    for (int64_t j = 0; j < m; j++) {
+        v = rk4_sub(v, x, y, cLI, c[C_CL], c[C_RC], p[P_E_EX], p[P_E_IN], lv);
+        x *= lv[LV_FE];
+        y *= lv[LV_FI];
+    }
+    *V = v;
+    *ge = *ge * c[C_DE];
+    *gi = *gi * c[C_DI];
+}
+
+static inline double neuron_cli(const norn_model_pop *mp, uint32_t i)
+{
+    const double *p = mp->p;
+    return (p[P_G_L] * p[P_E_L] + p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0)) / p[P_C_M];
+}
+
+/* advance() in grid mode with the fixed step: step by step from grid
+ * index k0 to k1, refractory steps (those ending at or before ref_until)
+ * with V = V_reset, V >= V_th tested at the grid points inside. */
+static int advance_fixed(norn_model_pop *mp, uint32_t i, int64_t k0, int64_t k1, double *t_cross)
+{
+    const double *p = mp->p;
+    double *v = mp->st[S_V], *gev = mp->st[S_GEX], *giv = mp->st[S_GIN];
+    const double h = mp->h, ru = mp->ref_until[i], vth = p[P_V_TH], vreset = p[P_V_RESET];
+    double V = v[i], ge = gev[i], gi = giv[i];
+    int hit = 0;
+    int64_t k = k0;
+    if (ru > norn_grid_time(k0, h)) {
+        while (k < k1 && norn_grid_time(k + 1, h) <= ru) {
+            ge *= mp->c[C_DE];
+            gi *= mp->c[C_DI];
+            k++;
+        }
+        V = vreset;
+    }
+    if (k < k1) {
+        if (V >= vth) {
+            /* above at the start (only after input at the time of a spike
+             * with t_ref == 0): it fires now */
+            *t_cross = norn_grid_time(k, h);
+            hit = 1;
+        } else {
+            const double cLI = neuron_cli(mp, i);
+            while (k < k1) {
+                fixed_step(mp, &V, &ge, &gi, cLI);
+                k++;
+                if (k < k1 && V >= vth) {
+                    *t_cross = norn_grid_time(k, h);
+                    hit = 1;
+                    break;
+                }
+            }
+        }
+    }
+    v[i] = V;
+    gev[i] = ge;
+    giv[i] = gi;
+    return hit;
 }
 
 typedef struct {
@@ -127,6 +280,8 @@ static void make_sys(const norn_model_pop *mp, uint32_t i, rhs_ctx *c, norn_ode_
 
 static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross)
 {
+    if (mp->c[C_NSUB] > 0) /* grid mode, fixed step */
+        return t1 > t0 ? advance_fixed(mp, i, norn_grid_index(t0, mp->h), norn_grid_index(t1, mp->h), t_cross) : 0;
     const double *p = mp->p;
     double *v = mp->st[S_V], *ge = mp->st[S_GEX], *gi = mp->st[S_GIN];
     if (mp->ref_until[i] > t0) {
@@ -197,6 +352,201 @@ static void fire(norn_model_pop *mp, uint32_t i, double t)
         mp->ref_until[i] = t + mp->p[P_T_REF];
 }
 
+/* Neuron i from t - h to t (one step, grid_step's): refractory or fixed_step. */
+static inline void one_step(norn_model_pop *mp, uint32_t i, double t, double cLI)
+{
+    double *V = mp->st[S_V], *Ge = mp->st[S_GEX], *Gi = mp->st[S_GIN];
+    if (t <= mp->ref_until[i]) {
+        V[i] = mp->p[P_V_RESET];
+        Ge[i] *= mp->c[C_DE];
+        Gi[i] *= mp->c[C_DI];
+    } else {
+        /* (advance() would first report V >= V_th at t - h: not reached
+         * here, the engine's step tested t - h) */
+        double v = V[i], ge = Ge[i], gi = Gi[i];
+        fixed_step(mp, &v, &ge, &gi, cLI);
+        V[i] = v;
+        Ge[i] = ge;
+        Gi[i] = gi;
+    }
+}
+
+/* The advances of a step with every neuron of [lo, hi) behind t: blocks
+ * whose neurons are all one step behind (the rule when stepped whole) go
+ * through one branch-free loop the compiler vectorizes, with fixed_step's
+ * operations (n = 1, L = 0) or the refractory step's, so the bits are the
+ * same; the few that need refining are then redone one by one. */
+#define BLOCK 64
+#if defined(__GNUC__) && !defined(__clang__)
+/* lets gcc turn the refractory test into a vector select (with trapping
+ * math it keeps a branch); no result changes: only FP exception flags.
+ * An AVX2 clone where the CPU has it: 4 neurons per instruction, the same
+ * IEEE operations (no FMA: -ffp-contract=off), so the same bits. */
+__attribute__((optimize("no-trapping-math"), target_clones("avx2", "default")))
+#endif
+static void advance_all(norn_model_pop *mp, double *tl, double t, uint32_t lo, uint32_t hi)
+{
+    double *restrict V = mp->st[S_V], *restrict Ge = mp->st[S_GEX], *restrict Gi = mp->st[S_GIN];
+    const double *restrict ru = mp->ref_until;
+    const double *p = mp->p, *c = mp->c, *lv = mp->cache;
+    const double h = mp->h, t_prev = norn_grid_time(norn_grid_index(t, h) - 1, h);
+    const double vreset = p[P_V_RESET], de = c[C_DE], di = c[C_DI], cL = c[C_CL], rC = c[C_RC];
+    const double Eex = p[P_E_EX], Ein = p[P_E_IN], zmax = c[C_ZMAX], hs = lv[LV_HS];
+    const double cLI = neuron_cli(mp, 0); /* without DC (the vector loop's case) */
+    const int vec = c[C_NSUB] == 1 && !mp->i_dc;
+    double lv0[LV]; /* level 0, local: no aliasing with the state */
+    for (int k = 0; k < LV; k++)
+        lv0[k] = lv[k];
+    double v0[BLOCK], x0[BLOCK], y0[BLOCK];
+    uint64_t b_prev = bits_of(t_prev), b_now = bits_of(t);
+    for (uint32_t b = lo; b < hi; b += BLOCK) {
+        uint32_t e = hi - b > BLOCK ? b + BLOCK : hi;
+        uint64_t d_prev = 0, d_now = 0; /* 0: every tl[i] is t_prev (t) */
+        for (uint32_t i = b; i < e; i++) {
+            d_prev |= bits_of(tl[i]) ^ b_prev;
+            d_now |= bits_of(tl[i]) ^ b_now;
+        }
+        if (!d_now)
+            continue;
+        if (vec && !d_prev) {
+            uint64_t over = 0; /* sign bit: some z > Z_MAX (or NaN) */
+            for (uint32_t i = b; i < e; i++) {
+                double v = V[i], x = Ge[i], y = Gi[i];
+                v0[i - b] = v;
+                x0[i - b] = x;
+                y0[i - b] = y;
+                over |= bits_of(zmax - (cL + (fabs(x) + fabs(y)) * rC) * hs);
+                double vn = rk4_sub(v, x, y, cLI, cL, rC, Eex, Ein, lv0);
+                V[i] = t <= ru[i] ? vreset : vn;
+                Ge[i] = x * de;
+                Gi[i] = y * di;
+                tl[i] = t;
+            }
+            if (over >> 63) /* those that need refining: redone (rare) */
+                for (uint32_t i = b; i < e; i++)
+                    if ((cL + (fabs(x0[i - b]) + fabs(y0[i - b])) * rC) * hs > zmax && !(t <= ru[i])) {
+                        V[i] = v0[i - b];
+                        Ge[i] = x0[i - b];
+                        Gi[i] = y0[i - b];
+                        one_step(mp, i, t, cLI);
+                    }
+            continue;
+        }
+        for (uint32_t i = b; i < e; i++) {
+            if (!(tl[i] < t))
+                continue;
+            if (tl[i] == t_prev) {
+                one_step(mp, i, t, neuron_cli(mp, i));
+            } else {
+                double tc;
+                (void)advance_fixed(mp, i, norn_grid_index(tl[i], h), norn_grid_index(t, h), &tc);
+            }
+            tl[i] = t;
+        }
+    }
+}
+
+/* The step's input of neuron i (flags[i] != 0): Poisson, then synaptic;
+ * each channel's nonzero sum, as the engine's input_sums; sums cleared. */
+static inline void apply_inputs(norn_model_pop *mp, const norn_grid_step *g, uint32_t i, double t)
+{
+    unsigned f = g->flags[i];
+    if (f & 2) {
+        if (g->pin[i] != 0.0)
+            input(mp, i, t, g->pin[i]);
+        if (g->pin2 && g->pin2[i] != 0.0)
+            input(mp, i, t, g->pin2[i]);
+        g->pin[i] = 0.0;
+        if (g->pin2)
+            g->pin2[i] = 0.0;
+    }
+    if (f & 1) {
+        if (g->acc[i] != 0.0)
+            input(mp, i, t, g->acc[i]);
+        if (g->acc2 && g->acc2[i] != 0.0)
+            input(mp, i, t, g->acc2[i]);
+        g->acc[i] = 0.0;
+        if (g->acc2)
+            g->acc2[i] = 0.0;
+    }
+}
+
+/* advance() + input() + above() + fire() for a whole step (models/model.h),
+ * fixed-step grid mode: the same operations in the same order per neuron.
+ * The engine calls it where every advance is one step; a longer one (not
+ * expected) is advance()'s, its crossings inside not reported. */
+static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
+{
+    double *V = mp->st[S_V], *ru = mp->ref_until, *tl = g->t_last;
+    const double t = g->t, vth = mp->p[P_V_TH], h = mp->h;
+    const double t_prev = norn_grid_time(norn_grid_index(t, h) - 1, h);
+    const int all = g->all, test = g->test;
+    uint8_t *flags = g->flags;
+    uint32_t nf = 0;
+    if (all)
+        advance_all(mp, tl, t, g->lo, g->hi);
+    for (uint32_t b = g->lo; b < g->hi; b += BLOCK) {
+        uint32_t e = g->hi - b > BLOCK ? b + BLOCK : g->hi;
+        /* a block with no input and no V at or above V_th is passed over */
+        unsigned fl = 0;
+        for (uint32_t i = b; i < e; i++)
+            fl |= flags[i];
+        uint64_t cand = 0; /* sign bit: some V[i] - V_th >= 0 (or NaN) */
+        if (test)
+            for (uint32_t i = b; i < e; i++)
+                cand |= ~bits_of(V[i] - vth);
+        if (!fl && !(cand >> 63))
+            continue;
+        if (all) { /* every neuron at t already: inputs, then the tests */
+            for (uint32_t i = b; i < e && fl; i++)
+                if (flags[i]) {
+                    apply_inputs(mp, g, i, t);
+                    flags[i] = 0;
+                }
+            for (uint32_t i = b; i < e && (cand >> 63); i++)
+                if (t > ru[i] && V[i] >= vth) {
+                    fire(mp, i, t);
+                    g->fired[nf++] = i;
+                }
+            continue;
+        }
+        for (uint32_t i = b; i < e; i++) {
+            unsigned f = flags[i];
+            if (!f && !all)
+                continue;
+            if (tl[i] < t) { /* not all: the neurons with input */
+                if (tl[i] == t_prev) {
+                    one_step(mp, i, t, neuron_cli(mp, i));
+                } else {
+                    double tc;
+                    (void)advance_fixed(mp, i, norn_grid_index(tl[i], h), norn_grid_index(t, h), &tc);
+                }
+                tl[i] = t;
+            }
+            if (f) {
+                apply_inputs(mp, g, i, t);
+                flags[i] = 0;
+            }
+            if (test && t > ru[i] && V[i] >= vth) {
+                fire(mp, i, t);
+                g->fired[nf++] = i;
+            }
+        }
+    }
+    return nf;
+}
+
+/* t_ref == 0 excluded: there advance() reports V >= V_th at its start (input
+ * at the time of a spike), a second spike at that time, which the whole
+ * step (testing only after t_ref) does not */
+static int fixed_grid(const norn_model_pop *mp) { return mp->c[C_NSUB] > 0 && mp->c[C_NREF] > 0; }
+
+static int driven(const norn_model_pop *mp, uint32_t i)
+{
+    const double *p = mp->p;
+    return p[P_E_L] + (p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0)) / p[P_G_L] >= p[P_V_TH];
+}
+
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 {
     const double *p = mp->p;
@@ -229,4 +579,7 @@ const norn_model_type norn_model_lif_cond = {
     .above = above,
     .fire = fire,
     .may_fire = may_fire,
+    .grid_step = grid_step,
+    .driven = driven,
+    .fixed_grid = fixed_grid,
 };

@@ -151,6 +151,14 @@ typedef struct norn_model_type {
      * reaches threshold without input, whatever its state (iaf_delta; not
      * lif, whose synaptic currents go on pushing after an input) */
     int may_fire_is_driven;
+    /* Optional (may be NULL), grid mode: 1 if this population's advance()
+     * is a fixed one-step scheme, advancing k steps at once being bit for
+     * bit k one-step advances with V >= V_th tested at each grid point, and
+     * may_fire() is never 0 wrongly for it. Stepping every neuron every
+     * step then gives the spikes of the lazy path, so the engine may step
+     * the population whole (grid_step) when windows are one step long
+     * (lif_cond with grid_substeps >= 1). */
+    int (*fixed_grid)(const norn_model_pop *mp);
 } norn_model_type;
 
 /* Registry (models/registry.c). NULL if unknown. */

@@ -1042,6 +1042,105 @@ START_TEST(test_lean_lif_pause_keeps_t_last)
 }
 END_TEST
 
+/* The same for lif_cond with its fixed grid step (coba's case, windows of
+ * one step): stepped whole (model grid_step, vectorized) or lazily, quiet
+ * neurons jumping several steps at once, bit for bit the same spikes and
+ * states; with grid_substeps 1 and 2, conductances large enough to need
+ * refined steps, negative initial g_in (as coba), Poisson drives of both
+ * signs, a spike train and recording. */
+static void dense_cond(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 12, .no_dense = no_dense};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    const norn_model_type *ty = norn_model_find("lif_cond");
+    double p[NORN_MAX_PARAMS];
+    for (int k = 0; k < ty->n_params; k++)
+        p[k] = ty->params[k].def;
+    static const struct {
+        const char *name;
+        double v;
+    } coba[] = {{"g_L", 10},        {"C_m", 200},       {"E_L", -60}, {"E_ex", 0},   {"E_in", -80},
+                {"V_th", -50},      {"V_reset", -60},   {"t_ref", 5}, {"tau_syn_ex", 5},
+                {"tau_syn_in", 10}};
+    for (unsigned k = 0; k < sizeof coba / sizeof coba[0]; k++)
+        p[norn_model_param_index(ty, coba[k].name)] = coba[k].v;
+    uint32_t e, i;
+    ck_assert_int_eq(norn_sim_add_population(s, "e", ty, 400, p, "test", &e, &err), NORN_OK);
+    p[norn_model_param_index(ty, "grid_substeps")] = 2;
+    ck_assert_int_eq(norn_sim_add_population(s, "i", ty, 100, p, "test", &i, &err), NORN_OK);
+    connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 32, 6.0, 0.1, 0);
+    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 32, 6.0, 0.1, 1);
+    connect(s, i, e, NORN_CONN_FIXED_INDEGREE, 8, -67.0, 0.1, 2);
+    connect(s, i, i, NORN_CONN_FIXED_INDEGREE, 8, -67.0, 0.1, 3);
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 400, 3.0, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 200, -20.0, 50, 150, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, i, 400, 3.0, 0, INFINITY, &err), NORN_OK);
+    double tt[] = {30.0, 30.0, 99.95};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, e, 3, tt, NULL, 400.0, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        double *v = norn_sim_state(s, pop, 0), *ge = norn_sim_state(s, pop, 1), *gi = norn_sim_state(s, pop, 2);
+        norn_rng r = norn_rng_stream(4, 1000, pop);
+        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++) {
+            v[k] = -65 + 5 * norn_rng_normal(&r);
+            ge[k] = 40 + 15 * norn_rng_normal(&r);
+            gi[k] = 200 + 120 * norn_rng_normal(&r);
+            if (k % 37 == 0)
+                gi[k] = 3000; /* refined steps */
+        }
+    }
+    norn_sim_record_spikes(s, e, 1);
+    norn_sim_record_spikes(s, i, 1);
+    int vars[] = {0, 1, 2};
+    uint32_t who[] = {0, 2, 399}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, e, vars, 3, who, 3, 0.5, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++)
+        ck_assert_int_eq(norn_sim_pop_dense(s, pop), !no_dense);
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    for (uint32_t pop = 0; pop < 2; pop++)
+        for (int q = 0; q < 3; q++)
+            memcpy(st_end + 1500 * pop + 500 * q, norn_sim_state(s, pop, q),
+                   sizeof(double) * norn_sim_pop_size(s, pop));
+    norn_sim_destroy(s);
+}
+
+START_TEST(test_dense_cond_equals_lazy)
+{
+    uint64_t n[2];
+    double *t[2];
+    uint32_t *g[2];
+    static double st[2][3000];
+    for (int k = 0; k < 2; k++)
+        dense_cond(k, &n[k], &t[k], &g[k], st[k]);
+    printf("lif_cond dense vs lazy: %llu spikes\n", (unsigned long long)n[0]);
+    ck_assert_msg(n[0] > 1000, "only %llu spikes", (unsigned long long)n[0]);
+    ck_assert_uint_eq(n[0], n[1]);
+    for (uint64_t k = 0; k < n[0]; k++) {
+        ck_assert_uint_eq(g[0][k], g[1][k]);
+        ck_assert(t[0][k] == t[1][k]);
+    }
+    for (int pop = 0; pop < 2; pop++)
+        for (int q = 0; q < 3; q++)
+            for (int j = 0; j < (pop ? 100 : 400); j++) {
+                int x = 1500 * pop + 500 * q + j;
+                ck_assert_msg(st[0][x] == st[1][x], "pop %d var %d neuron %d: %.17g vs %.17g", pop, q, j, st[0][x],
+                              st[1][x]);
+            }
+    for (int k = 0; k < 2; k++) {
+        free(t[k]);
+        free(g[k]);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1059,6 +1158,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_lean_equals_lazy);
     tcase_add_test(tc, test_lean_lif_equals_lazy);
     tcase_add_test(tc, test_lean_lif_pause_keeps_t_last);
+    tcase_add_test(tc, test_dense_cond_equals_lazy);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
