@@ -511,7 +511,18 @@ static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
         if (!fl && !(cand >> 63))
             continue;
         if (all) { /* every neuron at t already: inputs, then the tests */
-            for (uint32_t i = b; i < e && fl; i++)
+            uint32_t i = b;
+            for (; fl && i + 8 <= e; i += 8) { /* 8 flags at a time: few have input */
+                uint64_t w;
+                memcpy(&w, &flags[i], sizeof w);
+                while (w) {
+                    uint32_t j = i + (uint32_t)__builtin_ctzll(w) / 8;
+                    apply_inputs(mp, g, j, t);
+                    flags[j] = 0;
+                    w &= ~((uint64_t)0xff << 8 * (j - i));
+                }
+            }
+            for (; fl && i < e; i++)
                 if (flags[i]) {
                     apply_inputs(mp, g, i, t);
                     flags[i] = 0;
