@@ -2263,7 +2263,9 @@ static norn_status setup_run(norn_sim *s, double duration)
     /* grid mode: populations stepped as a whole where no advance has a
      * grid point inside to test: swept every window with no neuron able to
      * cross threshold between inputs, or, with windows of one step, every
-     * neuron driven above threshold (advanced every step anyway) */
+     * neuron driven above threshold (advanced every step anyway) or a
+     * model whose grid advance is a fixed one-step scheme (fixed_grid:
+     * the same bits whichever way it is stepped) */
     int one_step_windows = dmin == 1 || (dmin == 0 && h >= 1.0);
     for (uint32_t pi = 0; pi < s->n_pops && s->cfg.mode == NORN_MODE_GRID && !s->cfg.no_dense; pi++) {
         population *p = &s->pops[pi];

@@ -384,6 +384,22 @@ static inline void one_step(norn_model_pop *mp, uint32_t i, double t, double cLI
     }
 }
 
+static int advance(norn_model_pop *mp, uint32_t i, double t0, double t1, double *t_cross);
+
+/* Neuron i from t0 to t (t_prev = t - h): one step, or advance()'s (the
+ * adaptive integrator with grid_substeps 0, where the engine steps the
+ * population whole only when every neuron is driven; or more than one
+ * step, not expected, its crossings inside not reported). */
+static void step_to(norn_model_pop *mp, uint32_t i, double t0, double t_prev, double t)
+{
+    if (t0 == t_prev && mp->c[C_NSUB] > 0) {
+        one_step(mp, i, t, neuron_cli(mp, i));
+    } else {
+        double tc;
+        (void)advance(mp, i, t0, t, &tc);
+    }
+}
+
 /* The advances of a step with every neuron of [lo, hi) behind t: blocks
  * whose neurons are all one step behind (the rule when stepped whole) go
  * through one branch-free loop the compiler vectorizes, with fixed_step's
@@ -445,17 +461,11 @@ static void advance_all(norn_model_pop *mp, double *tl, double t, uint32_t lo, u
                     }
             continue;
         }
-        for (uint32_t i = b; i < e; i++) {
-            if (!(tl[i] < t))
-                continue;
-            if (tl[i] == t_prev) {
-                one_step(mp, i, t, neuron_cli(mp, i));
-            } else {
-                double tc;
-                (void)advance_fixed(mp, i, norn_grid_index(tl[i], h), norn_grid_index(t, h), &tc);
+        for (uint32_t i = b; i < e; i++)
+            if (tl[i] < t) {
+                step_to(mp, i, tl[i], t_prev, t);
+                tl[i] = t;
             }
-            tl[i] = t;
-        }
     }
 }
 
@@ -539,12 +549,7 @@ static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
             if (!f && !all)
                 continue;
             if (tl[i] < t) { /* not all: the neurons with input */
-                if (tl[i] == t_prev) {
-                    one_step(mp, i, t, neuron_cli(mp, i));
-                } else {
-                    double tc;
-                    (void)advance_fixed(mp, i, norn_grid_index(tl[i], h), norn_grid_index(t, h), &tc);
-                }
+                step_to(mp, i, tl[i], t_prev, t);
                 tl[i] = t;
             }
             if (f) {

@@ -140,8 +140,9 @@ typedef struct norn_model_type {
      * has a grid point inside to test: populations it updates every step
      * (Poisson-driven, with no DC stimulus) where no neuron can fire
      * without input (may_fire_is_driven and no neuron driven), and
-     * populations whose every neuron is driven (below) when windows are one
-     * step long. */
+     * populations whose every neuron is driven (below), or whose model
+     * steps on a fixed scheme (fixed_grid), when windows are one step
+     * long. */
     uint32_t (*grid_step)(norn_model_pop *mp, const norn_grid_step *g);
     /* Optional: 1 if the constant drive alone holds V_inf at or above
      * threshold, so that may_fire() is 1 from any state, at any time (the

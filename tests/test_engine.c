@@ -1047,7 +1047,9 @@ END_TEST
  * neurons jumping several steps at once, bit for bit the same spikes and
  * states; with grid_substeps 1 and 2, conductances large enough to need
  * refined steps, negative initial g_in (as coba), Poisson drives of both
- * signs, a spike train and recording. */
+ * signs, a spike train and recording; and a population on the adaptive
+ * integrator (grid_substeps 0) driven above threshold, stepped whole as
+ * lif is in that case. */
 static void dense_cond(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end)
 {
     norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 12, .no_dense = no_dense};
@@ -1070,6 +1072,12 @@ static void dense_cond(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **
     ck_assert_int_eq(norn_sim_add_population(s, "e", ty, 400, p, "test", &e, &err), NORN_OK);
     p[norn_model_param_index(ty, "grid_substeps")] = 2;
     ck_assert_int_eq(norn_sim_add_population(s, "i", ty, 100, p, "test", &i, &err), NORN_OK);
+    p[norn_model_param_index(ty, "grid_substeps")] = 0;
+    p[norn_model_param_index(ty, "I_e")] = 400; /* V_inf = -20 mV > V_th */
+    uint32_t d;
+    ck_assert_int_eq(norn_sim_add_population(s, "d", ty, 50, p, "test", &d, &err), NORN_OK);
+    connect(s, e, d, NORN_CONN_FIXED_INDEGREE, 16, 6.0, 0.1, 4);
+    connect(s, d, i, NORN_CONN_FIXED_INDEGREE, 4, 6.0, 0.1, 5);
     connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 32, 6.0, 0.1, 0);
     connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 32, 6.0, 0.1, 1);
     connect(s, i, e, NORN_CONN_FIXED_INDEGREE, 8, -67.0, 0.1, 2);
@@ -1095,8 +1103,16 @@ static void dense_cond(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **
     int vars[] = {0, 1, 2};
     uint32_t who[] = {0, 2, 399}, rec;
     ck_assert_int_eq(norn_sim_record_state(s, e, vars, 3, who, 3, 0.5, &rec, &err), NORN_OK);
+    /* every neuron sampled every 50 ms: the lazy path leaves quiet ones
+     * behind, a sample brings them to its time (and to the end) */
+    static uint32_t all[400];
+    for (uint32_t k = 0; k < 400; k++)
+        all[k] = k;
+    for (uint32_t pop = 0; pop < 3; pop++)
+        ck_assert_int_eq(
+            norn_sim_record_state(s, pop, vars, 3, all, norn_sim_pop_size(s, pop), 50.0, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
-    for (uint32_t pop = 0; pop < 2; pop++)
+    for (uint32_t pop = 0; pop < 3; pop++)
         ck_assert_int_eq(norn_sim_pop_dense(s, pop), !no_dense);
     const double *t;
     const uint32_t *g;
@@ -1105,7 +1121,7 @@ static void dense_cond(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **
     *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
     memcpy(*t_out, t, sizeof(double) * *n_sp);
     memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
-    for (uint32_t pop = 0; pop < 2; pop++)
+    for (uint32_t pop = 0; pop < 3; pop++)
         for (int q = 0; q < 3; q++)
             memcpy(st_end + 1500 * pop + 500 * q, norn_sim_state(s, pop, q),
                    sizeof(double) * norn_sim_pop_size(s, pop));
@@ -1117,7 +1133,7 @@ START_TEST(test_dense_cond_equals_lazy)
     uint64_t n[2];
     double *t[2];
     uint32_t *g[2];
-    static double st[2][3000];
+    static double st[2][4500];
     for (int k = 0; k < 2; k++)
         dense_cond(k, &n[k], &t[k], &g[k], st[k]);
     printf("lif_cond dense vs lazy: %llu spikes\n", (unsigned long long)n[0]);
@@ -1127,9 +1143,9 @@ START_TEST(test_dense_cond_equals_lazy)
         ck_assert_uint_eq(g[0][k], g[1][k]);
         ck_assert(t[0][k] == t[1][k]);
     }
-    for (int pop = 0; pop < 2; pop++)
+    for (int pop = 0; pop < 3; pop++)
         for (int q = 0; q < 3; q++)
-            for (int j = 0; j < (pop ? 100 : 400); j++) {
+            for (int j = 0; j < (pop == 0 ? 400 : pop == 1 ? 100 : 50); j++) {
                 int x = 1500 * pop + 500 * q + j;
                 ck_assert_msg(st[0][x] == st[1][x], "pop %d var %d neuron %d: %.17g vs %.17g", pop, q, j, st[0][x],
                               st[1][x]);
