@@ -825,6 +825,13 @@ norn_status norn_sim_set_stdp(norn_sim *s, uint32_t table, const norn_stdp_spec 
     return st;
 }
 
+void norn__sim_stdp_reference(norn_sim *s, int on)
+{
+    for (uint32_t k = 0; k < s->n_tables; k++)
+        if (s->tables[k].stdp)
+            norn__stdp_set_reference(s->tables[k].stdp, on);
+}
+
 const double *norn_sim_table_weights(const norn_sim *s, uint32_t table)
 {
     return table < s->n_tables && s->tables[table].stdp ? norn_stdp_weights(s->tables[table].stdp) : NULL;
@@ -1359,7 +1366,7 @@ static void snapshot_weights(norn_sim *s, double t, int inclusive)
                 const norn_csr *c = &tb->csr;
                 if (tb->stdp) {
                     /* pairings that have reached the synapse are booked */
-                    if (!norn_stdp_settle(tb->stdp, c, s->cfg.resolution_ms, q->times[q->next], 1))
+                    if (!norn_stdp_settle(tb->stdp, c, tb->tg16, s->cfg.resolution_ms, q->times[q->next], 1))
                         s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
                     const double *W = norn_stdp_weights(tb->stdp);
                     for (uint64_t k = 0; k < c->nnz; k++)
@@ -1669,7 +1676,8 @@ static ALWAYS_INLINE void sum_synapses_dense(population *p, const uint32_t *tg, 
 }
 
 /* A segment of a table with STDP: the weights are updated first (NEST's
- * order), then the spike is transmitted with them. */
+ * order), then the spike is transmitted with them; in grid mode with one
+ * input channel both in one pass over the synapses (norn_stdp_sink). */
 static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
 {
     table_t *tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
@@ -1678,27 +1686,31 @@ static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
     uint64_t seg = c->seg_ptr[src] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
     uint64_t lo = c->seg_start[seg];
     uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
-    norn_stdp_update(tb->stdp, c, e->b, lo, hi, (double)c->seg_delay[seg] * s->cfg.resolution_ms);
-    const double *W = norn_stdp_weights(tb->stdp);
+    double d_ms = (double)c->seg_delay[seg] * s->cfg.resolution_ms;
     population *p = &s->pops[tb->tgt];
+    s->events += hi - lo;
+    if (s->cfg.mode != NORN_MODE_CONTINUOUS && p->mp.type->n_channels == 1 && !norn__stdp_reference(tb->stdp)) {
+        norn_stdp_sink sink = {p->acc, p->mark, p->dense ? NULL : p->pend, p->n_pend};
+        norn_stdp_update(tb->stdp, c, tb->tg16, e->b, lo, hi, d_ms, &sink);
+        p->n_pend = sink.n_pend;
+        return;
+    }
+    norn_stdp_update(tb->stdp, c, tb->tg16, e->b, lo, hi, d_ms, NULL);
+    const double *W = norn_stdp_weights(tb->stdp);
     const uint32_t *tg = c->target;
+    const uint16_t *t16 = tb->tg16;
     if (s->cfg.mode == NORN_MODE_CONTINUOUS) {
         for (uint64_t k = lo; k < hi; k++) {
-            uint32_t j = tg[k];
+            uint32_t j = t16 ? t16[k] : tg[k];
             advance_to(s, p, tb->tgt, j, e->t);
             p->mp.type->input(&p->mp, j, e->t, W[k]);
             if (!p->sweep_all)
                 touch(p, j);
         }
-    } else if (p->mp.type->n_channels > 1) {
-        for (uint64_t k = lo; k < hi; k++)
-            accumulate(p, tg[k], W[k], 1);
-    } else if (p->dense) {
-        sum_synapses_dense(p, tg, NULL, lo, hi, NULL, W, 0.0);
     } else {
-        sum_synapses(p, tg, NULL, lo, hi, NULL, W, 0.0);
+        for (uint64_t k = lo; k < hi; k++)
+            accumulate(p, t16 ? t16[k] : tg[k], W[k], 1);
     }
-    s->events += hi - lo;
 }
 
 /* Synapses lo..hi-1 of a static table at time t; targets from tg or t16
@@ -2141,15 +2153,14 @@ static void compact_weights(norn_sim *s)
     }
 }
 
-/* Static tables (no STDP, no STP) into populations of at most 65,536
- * neurons: targets as 16-bit indices for the run. */
+/* Static tables (no STP) and tables with NEST STDP into populations of at
+ * most 65,536 neurons: targets as 16-bit indices for the run. */
 static norn_status narrow_targets(norn_sim *s)
 {
     for (uint32_t k = 0; k < s->n_tables; k++) {
         table_t *tb = &s->tables[k];
         norn_csr *c = &tb->csr;
-        if (tb->tg16 || !c->target || !c->nnz || c->n_tgt > 65536 || tb->stdp || tb->sn ||
-            tb->stp.rule != NORN_STP_RULE_NONE)
+        if (tb->tg16 || !c->target || !c->nnz || c->n_tgt > 65536 || tb->sn || tb->stp.rule != NORN_STP_RULE_NONE)
             continue;
         uint16_t *t16 = norn_malloc_n(c->nnz, sizeof(uint16_t));
         if (!t16)
@@ -3086,9 +3097,11 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
         int last = t1 >= duration_ms;
         if (last)
             t1 = duration_ms;
-        for (uint32_t k = 0; k < s->n_tables; k++)
-            if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, t0, 0))
+        for (uint32_t k = 0; k < s->n_tables; k++) {
+            table_t *tb = &s->tables[k];
+            if (tb->stdp && !norn_stdp_settle(tb->stdp, &tb->csr, tb->tg16, h, t0, 0))
                 return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
+        }
         if (dense) {
             window_steps(s, (int64_t)(w * wsteps), norn_grid_index(t1, h), last);
             if (s->fail != NORN_OK)
@@ -3123,9 +3136,11 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
             break;
     }
     /* the final weights include every pairing that reached its synapse */
-    for (uint32_t k = 0; k < s->n_tables; k++)
-        if (s->tables[k].stdp && !norn_stdp_settle(s->tables[k].stdp, &s->tables[k].csr, h, s->duration, 1))
+    for (uint32_t k = 0; k < s->n_tables; k++) {
+        table_t *tb = &s->tables[k];
+        if (tb->stdp && !norn_stdp_settle(tb->stdp, &tb->csr, tb->tg16, h, s->duration, 1))
             return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
+    }
     snapshot_weights(s, s->duration, 1);
     lean_lif_sync(s);
     s->done = 1;

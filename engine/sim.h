@@ -182,6 +182,10 @@ uint32_t norn_sim_n_tables(const norn_sim *s);
 norn_status norn_sim_set_stdp(norn_sim *s, uint32_t table, const norn_stdp_spec *spec, norn_err *err);
 /* The current weights of a table with NEST STDP (CSR order), else NULL. */
 const double *norn_sim_table_weights(const norn_sim *s, uint32_t table);
+/* Tests: on = 1 takes every table with NEST STDP through its general code
+ * (norn__stdp_set_reference) and delivers its spikes after the update, in
+ * a second pass; the fast paths must give the same bits. Before a run. */
+void norn__sim_stdp_reference(norn_sim *s, int on);
 
 /* Takes over the table (*csr is zeroed). Delays are in resolution steps. */
 norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,

@@ -20,6 +20,10 @@
 #include "engine/ckpt.h"
 #include "engine/mem.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define STDP_EPS 1e-6
 
 typedef struct {
@@ -72,6 +76,7 @@ struct norn_stdp {
     double max_delay_ms, period, next_settle, prev_cutoff;
     double inv_tp, inv_tm, inv_tx, inv_ty, inv_wmax;
     int nearest_m;     /* K- of the nearest spike only */
+    int reference;     /* tests: every synapse through potentiate() and trace_before() */
 };
 
 const char *norn_stdp_rule_name(int rule)
@@ -229,6 +234,10 @@ uint64_t norn_stdp_bytes(const norn_stdp *st)
 
 const double *norn_stdp_weights(const norn_stdp *st) { return st->w; }
 
+void norn__stdp_set_reference(norn_stdp *st, int on) { st->reference = on != 0; }
+
+int norn__stdp_reference(const norn_stdp *st) { return st->reference; }
+
 /* ------------------------------------------------------------------ spikes */
 
 uint64_t norn_stdp_pre_spike(norn_stdp *st, uint32_t i, double t)
@@ -349,7 +358,7 @@ static double potentiate(norn_stdp *st, uint64_t k, uint32_t j, double w, double
         double x = f * e->p;
         switch (p->rule) {
         case NORN_STDP_PAIR:
-            w = fac_pair(p, iw, w, kp * x);
+            w = fac_pair(p, iw, w, f * kp * e->p); /* (f kp) p, as update_pair */
             break;
         case NORN_STDP_NN_SYMM:
             w = fac_pair(p, iw, w, x);
@@ -387,7 +396,180 @@ static inline double trace_before(const norn_stdp *st, uint32_t j, double T)
     return q >= 0 ? hent(st, j, (uint32_t)q)->a : 0.0;
 }
 
-void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t lo, uint64_t hi, double d)
+static inline uint32_t target_of(const uint32_t *tg, const uint16_t *t16, uint64_t k)
+{
+    return t16 ? t16[k] : tg[k];
+}
+
+/* The new weight w of a synapse into j goes to the sink (see stdp.h);
+ * inlined with sink NULL or pend NULL constant, each is its own loop. */
+static inline __attribute__((always_inline)) void emit(norn_stdp_sink *sink, double *acc, uint8_t *mark,
+                                                       uint32_t *pend, uint32_t *np, uint32_t j, double w)
+{
+    if (!sink)
+        return;
+    if (pend) {
+        if (!mark[j]) {
+            mark[j] = 1;
+            pend[(*np)++] = j;
+        }
+    } else {
+        mark[j] = 1;
+    }
+    acc[j] += w;
+}
+
+/* What one delivery of stdp_synapse needs, as constants of the loop. */
+typedef struct {
+    double lim;    /* potentiation window (lim, hi_p]: lower end + eps */
+    double hi_eps; /* T2 - eps: the depression trace is of spikes before it */
+    double hi_p;   /* T2 + eps */
+    double fk;     /* presynaptic factor f K+ of a pairing: (f kp) p */
+    double iw, lam, wmax, dk, B;
+} pair_k;
+
+/* Additive stdp_synapse (mu_plus = mu_minus = 0) through one synapse into
+ * a neuron whose newest three spikes tell everything (e->t3 <= lim and
+ * e->t2 < hi_eps): the second newest spike pairs if it is in the window,
+ * then the newest, then the depression by the trace of the newest spike
+ * before T2. The same operations as fac_pair and dep_pair (and so as
+ * potentiate() and trace_before()), without a branch: the cases are about
+ * as likely as not, a branch would be mispredicted half the time, and gcc
+ * keeps ?: on doubles as branches, so with SSE2 the selections are masks. */
+#if defined(__SSE2__)
+static inline __m128d blend(__m128d m, __m128d x, __m128d y) { return _mm_or_pd(_mm_and_pd(m, x), _mm_andnot_pd(m, y)); }
+
+static inline __attribute__((always_inline)) double pair_add(const newest *e, const double *wp, const pair_k *c)
+{
+    const __m128d IW = _mm_set_sd(c->iw), LAM = _mm_set_sd(c->lam), WM = _mm_set_sd(c->wmax), FK = _mm_set_sd(c->fk);
+    const __m128d LIM = _mm_set_sd(c->lim), ONE = _mm_set_sd(1.0);
+    __m128d w = _mm_load_sd(wp), t1 = _mm_load_sd(&e->t), t2 = _mm_load_sd(&e->t2);
+    /* w/Wmax + lambda (f kp) p, capped at 1 (minsd: v < 1 ? v : 1), times Wmax */
+    __m128d v = _mm_add_sd(_mm_mul_sd(w, IW), _mm_mul_sd(LAM, _mm_mul_sd(FK, _mm_load_sd(&e->p2))));
+    w = blend(_mm_cmplt_sd(LIM, t2), _mm_mul_sd(_mm_min_sd(v, ONE), WM), w);
+    v = _mm_add_sd(_mm_mul_sd(w, IW), _mm_mul_sd(LAM, _mm_mul_sd(FK, _mm_load_sd(&e->p))));
+    __m128d in1 = _mm_and_pd(_mm_cmplt_sd(LIM, t1), _mm_cmple_sd(t1, _mm_set_sd(c->hi_p)));
+    w = blend(in1, _mm_mul_sd(_mm_min_sd(v, ONE), WM), w);
+    __m128d a = blend(_mm_cmplt_sd(t1, _mm_set_sd(c->hi_eps)), _mm_load_sd(&e->a), _mm_load_sd(&e->a2));
+    v = _mm_sub_sd(_mm_mul_sd(w, IW), _mm_mul_sd(_mm_set_sd(c->dk), _mm_mul_sd(a, _mm_set_sd(c->B))));
+    /* v > 0 ? v Wmax : 0 */
+    return _mm_cvtsd_f64(_mm_and_pd(_mm_cmplt_sd(_mm_setzero_pd(), v), _mm_mul_sd(v, WM)));
+}
+#else
+static inline double pair_add(const newest *e, const double *wp, const pair_k *c)
+{
+    double w = *wp, v;
+    if (e->t2 > c->lim) {
+        v = w * c->iw + c->lam * (c->fk * e->p2);
+        w = (v < 1.0 ? v : 1.0) * c->wmax;
+    }
+    if (e->t > c->lim && e->t <= c->hi_p) {
+        v = w * c->iw + c->lam * (c->fk * e->p);
+        w = (v < 1.0 ? v : 1.0) * c->wmax;
+    }
+    v = w * c->iw - c->dk * ((e->t < c->hi_eps ? e->a : e->a2) * c->B);
+    return v > 0.0 ? v * c->wmax : 0.0;
+}
+#endif
+
+/* One synapse k (target j) of stdp_synapse: its new weight. */
+static inline __attribute__((always_inline)) double pair_one(norn_stdp *st, const pair_k *c, const pre_log *L,
+                                                             uint64_t k, uint32_t j, double T2, double F1, double f,
+                                                             int fast, int additive)
+{
+    const norn_stdp_spec *p = &st->p;
+    const newest *e = &st->nw[j];
+    double w, km;
+    if (__builtin_expect(fast && e->t3 <= c->lim && e->t2 < c->hi_eps, 1)) {
+        if (additive)
+            return pair_add(e, &st->w[k], c);
+        w = st->w[k];
+        if (e->t2 > c->lim)
+            w = fac_pair(p, c->iw, w, c->fk * e->p2);
+        if (e->t > c->lim && e->t <= c->hi_p)
+            w = fac_pair(p, c->iw, w, c->fk * e->p);
+        km = (e->t < c->hi_eps ? e->a : e->a2) * c->B;
+    } else {
+        w = potentiate(st, k, j, st->w[k], F1, T2, f, L->kp);
+        km = trace_before(st, j, T2) * c->B;
+    }
+    double v = w * c->iw;
+    v = v - c->dk * powi(v, additive ? 0.0 : p->mu_minus) * km;
+    return v > 0.0 ? v * c->wmax : 0.0;
+}
+
+/* stdp_synapse (the common case, one tight loop): the newest three
+ * postsynaptic spikes of a target, one cache line (newest), tell
+ * everything for most synapses; the others go through potentiate() and
+ * trace_before(). Additive (mu_plus = mu_minus = 0) is passed as a
+ * constant when it holds; with SSE2 it takes two synapses at a time
+ * (pair_add on both lanes, the same operations). */
+static inline __attribute__((always_inline)) void update_pair(norn_stdp *st, const uint32_t *tg, const uint16_t *t16,
+                                                              const pre_log *L, uint64_t lo, uint64_t hi, double T2,
+                                                              double F1, double B, double f, norn_stdp_sink *sink,
+                                                              int additive)
+{
+    const norn_stdp_spec *p = &st->p;
+    double *W = st->w;
+    const pair_k c = {F1 + STDP_EPS, T2 - STDP_EPS, T2 + STDP_EPS, f * L->kp, st->inv_wmax, p->lambda, p->Wmax,
+                      p->alpha * p->lambda, B};
+    const int fast = !st->reference;
+    double *acc = sink ? sink->acc : NULL;
+    uint8_t *mark = sink ? sink->mark : NULL;
+    uint32_t *pend = sink ? sink->pend : NULL;
+    uint32_t np = sink ? sink->n_pend : 0;
+    uint64_t k = lo;
+#if defined(__SSE2__)
+    if (additive && fast) {
+        const newest *nw = st->nw;
+        const __m128d IW = _mm_set1_pd(c.iw), LAM = _mm_set1_pd(c.lam), WM = _mm_set1_pd(c.wmax);
+        const __m128d FK = _mm_set1_pd(c.fk), LIM = _mm_set1_pd(c.lim), HIE = _mm_set1_pd(c.hi_eps);
+        const __m128d HIP = _mm_set1_pd(c.hi_p), DKB = _mm_set1_pd(c.dk), BB = _mm_set1_pd(B), ONE = _mm_set1_pd(1.0);
+        for (; k + 1 < hi; k += 2) {
+            uint32_t j0 = target_of(tg, t16, k), j1 = target_of(tg, t16, k + 1);
+            const newest *e0 = &nw[j0], *e1 = &nw[j1];
+            __m128d t3 = _mm_loadh_pd(_mm_load_sd(&e0->t3), &e1->t3);
+            __m128d t2 = _mm_loadh_pd(_mm_load_sd(&e0->t2), &e1->t2);
+            if (__builtin_expect(_mm_movemask_pd(_mm_and_pd(_mm_cmple_pd(t3, LIM), _mm_cmplt_pd(t2, HIE))) != 3, 0)) {
+                double w0 = pair_one(st, &c, L, k, j0, T2, F1, f, fast, 1);
+                double w1 = pair_one(st, &c, L, k + 1, j1, T2, F1, f, fast, 1);
+                W[k] = w0;
+                W[k + 1] = w1;
+                emit(sink, acc, mark, pend, &np, j0, w0);
+                emit(sink, acc, mark, pend, &np, j1, w1);
+                continue;
+            }
+            __m128d t1 = _mm_loadh_pd(_mm_load_sd(&e0->t), &e1->t);
+            __m128d w = _mm_loadu_pd(&W[k]);
+            __m128d x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p2), &e1->p2));
+            __m128d v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+            w = blend(_mm_cmplt_pd(LIM, t2), _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+            x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p), &e1->p));
+            v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+            __m128d in1 = _mm_and_pd(_mm_cmplt_pd(LIM, t1), _mm_cmple_pd(t1, HIP));
+            w = blend(in1, _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+            __m128d a = blend(_mm_cmplt_pd(t1, HIE), _mm_loadh_pd(_mm_load_sd(&e0->a), &e1->a),
+                              _mm_loadh_pd(_mm_load_sd(&e0->a2), &e1->a2));
+            v = _mm_sub_pd(_mm_mul_pd(w, IW), _mm_mul_pd(DKB, _mm_mul_pd(a, BB)));
+            w = _mm_and_pd(_mm_cmplt_pd(_mm_setzero_pd(), v), _mm_mul_pd(v, WM));
+            _mm_storeu_pd(&W[k], w);
+            emit(sink, acc, mark, pend, &np, j0, _mm_cvtsd_f64(w));
+            emit(sink, acc, mark, pend, &np, j1, _mm_cvtsd_f64(_mm_unpackhi_pd(w, w)));
+        }
+    }
+#endif
+    for (; k < hi; k++) {
+        uint32_t j = target_of(tg, t16, k);
+        double w = pair_one(st, &c, L, k, j, T2, F1, f, fast, additive);
+        W[k] = w;
+        emit(sink, acc, mark, pend, &np, j, w);
+    }
+    if (sink)
+        sink->n_pend = np;
+}
+
+void norn_stdp_update(norn_stdp *st, const norn_csr *c, const uint16_t *t16, uint64_t seq, uint64_t lo, uint64_t hi,
+                      double d, norn_stdp_sink *sink)
 {
     const norn_stdp_spec *p = &st->p;
     const pre_log *L = &st->log[seq & (st->log_cap - 1)];
@@ -396,56 +578,46 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t l
     double B = exp((st->t0 - T2) * st->inv_tm);
     double f = exp((L->t_last - d - st->t0) * st->inv_tp);
     const uint32_t *tg = c->target;
-    const newest *nw = st->nw;
-    double *W = st->w;
-    const double iw = st->inv_wmax, lim = F1 + STDP_EPS;
     if (p->rule == NORN_STDP_PAIR) {
-        /* the common case in one tight loop: no postsynaptic spike since
-         * the last presynaptic one, so the newest spike gives K- */
-        const double dk = p->alpha * p->lambda;
-        const int add = p->mu_minus == 0.0;
-        const double fk = f * L->kp, hi_eps = T2 - STDP_EPS, hi_p = T2 + STDP_EPS;
-        for (uint64_t k = lo; k < hi; k++) {
-            uint32_t j = tg[k];
-            if (k + 12 < hi)
-                __builtin_prefetch(&nw[tg[k + 12]]);
-            double w = W[k];
-            double km;
-            const newest *e = &nw[j];
-            double tj = e->t;
-            if (tj <= lim && tj < hi_eps) {
-                km = e->a * B; /* no postsynaptic spike since the last presynaptic one */
-            } else if (tj < hi_eps && e->t2 <= lim) {
-                /* exactly one, and before T2: one pairing, then its trace */
-                w = fac_pair(p, iw, w, fk * e->p);
-                km = e->a * B;
-            } else if (tj < hi_eps && e->t3 <= lim) {
-                /* exactly two */
-                w = fac_pair(p, iw, w, fk * e->p2);
-                w = fac_pair(p, iw, w, fk * e->p);
-                km = e->a * B;
-            } else if (tj > hi_p && e->t2 < hi_eps && e->t2 > lim && e->t3 <= lim) {
-                /* one before T2 and the newest after it (not yet paired) */
-                w = fac_pair(p, iw, w, fk * e->p2);
-                km = e->a2 * B;
-            } else if (tj > hi_p && e->t2 <= lim && e->t2 < hi_eps) {
-                km = e->a2 * B;
-            } else {
-                w = potentiate(st, k, j, w, F1, T2, f, L->kp);
-                km = trace_before(st, j, T2) * B;
-            }
-            double v = w * iw;
-            v = add ? v - dk * km : v - dk * powi(v, p->mu_minus) * km;
-            W[k] = v > 0.0 ? v * p->Wmax : 0.0;
+        int add = p->mu_plus == 0.0 && p->mu_minus == 0.0;
+        /* one instance per case, with sink, pend and t16 constant */
+        if (sink && sink->pend) {
+            if (t16)
+                add ? update_pair(st, NULL, t16, L, lo, hi, T2, F1, B, f, sink, 1)
+                    : update_pair(st, NULL, t16, L, lo, hi, T2, F1, B, f, sink, 0);
+            else
+                add ? update_pair(st, tg, NULL, L, lo, hi, T2, F1, B, f, sink, 1)
+                    : update_pair(st, tg, NULL, L, lo, hi, T2, F1, B, f, sink, 0);
+        } else if (sink) {
+            norn_stdp_sink dense = *sink;
+            dense.pend = NULL;
+            if (t16)
+                add ? update_pair(st, NULL, t16, L, lo, hi, T2, F1, B, f, &dense, 1)
+                    : update_pair(st, NULL, t16, L, lo, hi, T2, F1, B, f, &dense, 0);
+            else
+                add ? update_pair(st, tg, NULL, L, lo, hi, T2, F1, B, f, &dense, 1)
+                    : update_pair(st, tg, NULL, L, lo, hi, T2, F1, B, f, &dense, 0);
+        } else {
+            if (t16)
+                update_pair(st, NULL, t16, L, lo, hi, T2, F1, B, f, NULL, add);
+            else
+                update_pair(st, tg, NULL, L, lo, hi, T2, F1, B, f, NULL, add);
         }
         return;
     }
+    const newest *nw = st->nw;
+    double *W = st->w;
+    const double iw = st->inv_wmax, lim = F1 + STDP_EPS;
     double kx = 0.0;
     if (p->rule == NORN_STDP_TRIPLET)
         kx = L->kx * exp((L->t_last - L->t) * st->inv_tx);
     double kdec = exp((L->t_last - L->t) * st->inv_tp);
+    double *acc = sink ? sink->acc : NULL;
+    uint8_t *mark = sink ? sink->mark : NULL;
+    uint32_t *pend = sink ? sink->pend : NULL;
+    uint32_t np = sink ? sink->n_pend : 0;
     for (uint64_t k = lo; k < hi; k++) {
-        uint32_t j = tg[k];
+        uint32_t j = target_of(tg, t16, k);
         double w = W[k];
         if (nw[j].t > lim) /* a postsynaptic spike since the last presynaptic one */
             w = potentiate(st, k, j, w, F1, T2, f, L->kp);
@@ -472,12 +644,22 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t l
             break;
         }
         W[k] = w;
+        if (sink) {
+            if (pend && !mark[j]) {
+                mark[j] = 1;
+                pend[np++] = j;
+            }
+            mark[j] = 1;
+            acc[j] += w;
+        }
     }
+    if (sink)
+        sink->n_pend = np;
 }
 
 /* ----------------------------------------------------------------- settle */
 
-int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int force)
+int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, double h, double now, int force)
 {
     if (st->next_settle < 0) {
         double dmax = c->nnz ? c->max_delay * h : h;
@@ -490,6 +672,7 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int
     if (now < st->next_settle && !force)
         return 1;
     double dmax = st->max_delay_ms, cutoff = now;
+    const int pair = st->p.rule == NORN_STDP_PAIR && !st->reference;
     for (uint32_t i = 0; i < st->n_pre; i++) {
         /* only neurons silent for a whole period (forced: every neuron
          * with no spike in flight); the others book their potentiation
@@ -503,8 +686,24 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double h, double now, int
             uint64_t lo = c->seg_start[sg];
             uint64_t hi = sg + 1 < c->seg_ptr[i + 1] ? c->seg_start[sg + 1] : c->row_ptr[i + 1];
             double f = exp((st->pt[i] - d - st->t0) * st->inv_tp);
-            for (uint64_t k = lo; k < hi; k++)
-                st->w[k] = potentiate(st, k, c->target[k], st->w[k], from - d, cutoff - d, f, st->pk[i]);
+            const double lim = from - d + STDP_EPS, hi_p = cutoff - d + STDP_EPS, fk = f * st->pk[i];
+            for (uint64_t k = lo; k < hi; k++) {
+                uint32_t j = target_of(c->target, t16, k);
+                const newest *e = &st->nw[j];
+                if (e->t <= lim) /* no postsynaptic spike since (most): no call */
+                    continue;
+                if (pair && e->t3 <= lim) {
+                    /* the newest two tell everything, as in update_pair */
+                    double w = st->w[k];
+                    if (e->t2 > lim && e->t2 <= hi_p)
+                        w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p2);
+                    if (e->t <= hi_p)
+                        w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p);
+                    st->w[k] = w;
+                    continue;
+                }
+                st->w[k] = potentiate(st, k, j, st->w[k], from - d, cutoff - d, f, st->pk[i]);
+            }
         }
         st->ps[i] = cutoff;
     }

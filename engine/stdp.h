@@ -62,13 +62,14 @@ typedef struct {
  * NEST rules (continuous, grid) over one synapse table.
  *
  * State: the weights as doubles (the table's float32 weights are taken over
- * and freed: a plastic synapse costs its 4-byte target and an 8-byte
- * weight; stdp_nn_pre_centered adds an 8-byte K+ and stdp_nn_restr a 1-byte
- * flag per synapse); per presynaptic neuron its last spike time and traces;
- * per postsynaptic neuron a short history of its spikes with its traces;
- * a log of the presynaptic spikes whose deliveries are pending, each with
- * the presynaptic state as it was before that spike (so a neuron may spike
- * again before its earlier spike has arrived everywhere).
+ * and freed: a plastic synapse costs its target (4 bytes, 2 when the
+ * caller keeps 16-bit targets) and an 8-byte weight; stdp_nn_pre_centered
+ * adds an 8-byte K+ and stdp_nn_restr a 1-byte flag per synapse); per
+ * presynaptic neuron its last spike time and traces; per postsynaptic
+ * neuron a short history of its spikes with its traces; a log of the
+ * presynaptic spikes whose deliveries are pending, each with the
+ * presynaptic state as it was before that spike (so a neuron may spike again
+ * before its earlier spike has arrived everywhere).
  *
  * Potentiation by postsynaptic spikes is booked when the next presynaptic
  * spike arrives, as in NEST; a presynaptic neuron silent for long has its
@@ -98,10 +99,25 @@ const double *norn_stdp_weights(const norn_stdp *st);
 uint64_t norn_stdp_pre_spike(norn_stdp *st, uint32_t i, double t);
 /* A postsynaptic spike of neuron j at t (time order). 0 on ENOMEM. */
 int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t);
+/* Where a delivery's new weights go, grid mode with one input channel:
+ * for each synapse, in CSR order, acc[j] += its new weight and mark[j] = 1
+ * (j its target); with pend, j is also appended to pend[n_pend++] when
+ * mark[j] was 0. The same sums, in the same order, as adding the weights
+ * after the update, but the synapses are read once. */
+typedef struct {
+    double *acc;
+    uint8_t *mark;
+    uint32_t *pend; /* NULL: mark only */
+    uint32_t n_pend;
+} norn_stdp_sink;
+
 /* The delivery of logged spike `seq` through synapses lo..hi-1 (one delay
  * segment, delay d_ms): updates their weights, which the caller then reads
- * with norn_stdp_weights. */
-void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t lo, uint64_t hi, double d_ms);
+ * with norn_stdp_weights, or which go to sink (NULL: none). Targets are
+ * tg16[k] when tg16 is given (tables into at most 65,536 neurons), else
+ * c->target[k]. */
+void norn_stdp_update(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, uint64_t seq, uint64_t lo, uint64_t hi,
+                      double d_ms, norn_stdp_sink *sink);
 /* Called at time now, when every spike before now has been delivered and
  * every postsynaptic spike before now - (smallest delay) is known: books
  * the pending potentiation (postsynaptic spikes with t_post + d <= now) of
@@ -109,7 +125,14 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, uint64_t seq, uint64_t l
  * and the log. Does the work every ~100 ms of simulated time, or at once
  * when force is set (weight snapshots, the end of the run), so reported
  * weights include every pairing that has reached the synapse. */
-int norn_stdp_settle(norn_stdp *st, const norn_csr *c, double resolution_ms, double now, int force);
+int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, double resolution_ms, double now,
+                     int force);
+
+/* Tests: on = 1 takes every synapse of stdp_synapse through the general
+ * code (the whole spike history), which the fast paths must equal bit for
+ * bit. */
+void norn__stdp_set_reference(norn_stdp *st, int on);
+int norn__stdp_reference(const norn_stdp *st);
 
 struct norn_ckio;
 /* Checkpoints (engine/ckpt.h): transfers the whole dynamic state (weights,
