@@ -498,6 +498,17 @@ static inline __attribute__((always_inline)) double pair_one(norn_stdp *st, cons
     return v > 0.0 ? v * c->wmax : 0.0;
 }
 
+/* Synapses k, k + 1 when one of them is not for pair_add: out of line, so
+ * that the loop keeps its constants in registers. */
+static __attribute__((noinline)) void pair_two_general(norn_stdp *st, const pair_k *c, const pre_log *L, uint64_t k,
+                                                       uint32_t j0, uint32_t j1, double T2, double F1, double f)
+{
+    double w0 = pair_one(st, c, L, k, j0, T2, F1, f, 1, 1);
+    double w1 = pair_one(st, c, L, k + 1, j1, T2, F1, f, 1, 1);
+    st->w[k] = w0;
+    st->w[k + 1] = w1;
+}
+
 /* stdp_synapse (the common case, one tight loop): the newest three
  * postsynaptic spikes of a target, one cache line (newest), tell
  * everything for most synapses; the others go through potentiate() and
@@ -531,12 +542,9 @@ static inline __attribute__((always_inline)) void update_pair(norn_stdp *st, con
             __m128d t3 = _mm_loadh_pd(_mm_load_sd(&e0->t3), &e1->t3);
             __m128d t2 = _mm_loadh_pd(_mm_load_sd(&e0->t2), &e1->t2);
             if (__builtin_expect(_mm_movemask_pd(_mm_and_pd(_mm_cmple_pd(t3, LIM), _mm_cmplt_pd(t2, HIE))) != 3, 0)) {
-                double w0 = pair_one(st, &c, L, k, j0, T2, F1, f, fast, 1);
-                double w1 = pair_one(st, &c, L, k + 1, j1, T2, F1, f, fast, 1);
-                W[k] = w0;
-                W[k + 1] = w1;
-                emit(sink, acc, mark, pend, &np, j0, w0);
-                emit(sink, acc, mark, pend, &np, j1, w1);
+                pair_two_general(st, &c, L, k, j0, j1, T2, F1, f);
+                emit(sink, acc, mark, pend, &np, j0, W[k]);
+                emit(sink, acc, mark, pend, &np, j1, W[k + 1]);
                 continue;
             }
             __m128d t1 = _mm_loadh_pd(_mm_load_sd(&e0->t), &e1->t);
