@@ -124,7 +124,8 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, ui
  * every presynaptic neuron with no spike in flight, and trims histories
  * and the log. Does the work every ~100 ms of simulated time, or at once
  * when force is set (weight snapshots, the end of the run), so reported
- * weights include every pairing that has reached the synapse. */
+ * weights include every pairing that has reached the synapse. Targets as
+ * for norn_stdp_update. */
 int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, double resolution_ms, double now,
                      int force);
 

@@ -781,26 +781,31 @@ START_TEST(fast_paths_equal_general_code)
 }
 END_TEST
 
-/* A recurrent network driven by Poisson input (densely stepped in grid
- * mode: the fused delivery's mark-only sink), where the weights decide
- * the spikes: the same spikes and weights as through the general code. */
-START_TEST(fast_paths_equal_general_code_recurrent)
+/* A recurrent network driven by Poisson input, where the weights decide
+ * the spikes: the same spikes and weights as through the general code
+ * (delivered in a second pass). Densely stepped (the fused delivery's
+ * mark-only sink), or with a DC current, which keeps it on the per-neuron
+ * path (the sink's list of touched neurons). */
+static void recurrent_case(const char *dc)
 {
-    const char *y = "simulation: {duration: 300, resolution: 0.1, mode: grid, seed: 7}\n"
-                    "populations:\n"
-                    "  exc: {model: iaf_delta, size: 400, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10, t_ref: 2, "
-                    "C_m: 250}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
-                    "stimuli:\n  - {type: poisson, rate: 24000, to: exc, weight: 0.1}\n"
-                    "projections:\n"
-                    "  - {name: ee, from: exc, to: exc, connect: {rule: fixed_indegree, indegree: 101}, weight: 0.1, "
-                    "delay: 1.5,\n     plasticity: {rule: stdp, lambda: 0.05, alpha: 1.05, mu_plus: 0, mu_minus: 0, "
-                    "Wmax: 0.3}}\n";
+    char y[1024];
+    snprintf(y, sizeof y,
+             "simulation: {duration: 300, resolution: 0.1, mode: grid, seed: 7}\n"
+             "populations:\n"
+             "  exc: {model: iaf_delta, size: 400, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10, t_ref: 2, "
+             "C_m: 250}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
+             "stimuli:\n  - {type: poisson, rate: 24000, to: exc, weight: 0.1}\n%s"
+             "projections:\n"
+             "  - {name: ee, from: exc, to: exc, connect: {rule: fixed_indegree, indegree: 101}, weight: 0.1, "
+             "delay: 1.5,\n     plasticity: {rule: stdp, lambda: 0.05, alpha: 1.05, mu_plus: 0, mu_minus: 0, "
+             "Wmax: 0.3}}\n",
+             dc);
     norn_sim *s[2];
     norn_desc *d[2];
     for (int r = 0; r < 2; r++) {
         norn_err e;
         norn_err_clear(&e);
-        ck_assert_int_eq(norn_desc_parse(y, strlen(y), "rec.yaml", &d[r], &e), NORN_OK);
+        ck_assert_msg(norn_desc_parse(y, strlen(y), "rec.yaml", &d[r], &e) == NORN_OK, "%s: %s", e.where, e.msg);
         norn_build_info info;
         ck_assert_msg(norn_build(d[r], &s[r], &info, &e) == NORN_OK, "%s", e.msg);
         if (r)
@@ -810,7 +815,8 @@ START_TEST(fast_paths_equal_general_code_recurrent)
     const double *t[2];
     const uint32_t *g[2];
     uint64_t n0 = norn_sim_spikes(s[0], &t[0], &g[0]), n1 = norn_sim_spikes(s[1], &t[1], &g[1]);
-    ck_assert_uint_eq(n0, n1);
+    ck_assert_msg(n0 == n1, "%s: %llu spikes, general code %llu", *dc ? "dc" : "dense", (unsigned long long)n0,
+                  (unsigned long long)n1);
     ck_assert_msg(n0 > 400 * 300 / 1000 * 5, "%llu spikes: too quiet to test", (unsigned long long)n0);
     ck_assert(memcmp(t[0], t[1], n0 * sizeof(double)) == 0 && memcmp(g[0], g[1], n0 * sizeof(uint32_t)) == 0);
     const norn_csr *c = norn_sim_table_csr(s[0], 0);
@@ -827,6 +833,12 @@ START_TEST(fast_paths_equal_general_code_recurrent)
         norn_sim_destroy(s[r]);
         norn_desc_free(d[r]);
     }
+}
+
+START_TEST(fast_paths_equal_general_code_recurrent)
+{
+    recurrent_case("");
+    recurrent_case("  - {type: dc, amplitude: 5, to: exc}\n");
 }
 END_TEST
 
