@@ -498,6 +498,7 @@ static inline __attribute__((always_inline)) double pair_one(norn_stdp *st, cons
     return v > 0.0 ? v * c->wmax : 0.0;
 }
 
+#if defined(__SSE2__)
 /* Synapses k, k + 1 when one of them is not for pair_add: out of line, so
  * that the loop keeps its constants in registers. */
 static __attribute__((noinline)) void pair_two_general(norn_stdp *st, const pair_k *c, const pre_log *L, uint64_t k,
@@ -508,6 +509,7 @@ static __attribute__((noinline)) void pair_two_general(norn_stdp *st, const pair
     st->w[k] = w0;
     st->w[k + 1] = w1;
 }
+#endif
 
 /* stdp_synapse (the common case, one tight loop): the newest three
  * postsynaptic spikes of a target, one cache line (newest), tell
