@@ -1631,10 +1631,11 @@ static void deliver_segment_stp(norn_sim *s, const norn_event *e)
 
 /* Grid mode, one input channel: adds the synapses lo..hi-1 to their
  * targets' sums at this time, marking each target once. The weight is
- * wf[k] (float32), wd[k] (double) or the constant wc, whichever is given;
- * inlined with constant arguments, each use is one tight loop. */
+ * wf[k] (float32) or, without wf, the constant wc; inlined with constant
+ * arguments, each use is one tight loop. (Plastic tables sum in
+ * norn_stdp_update.) */
 static inline void sum_synapses(population *p, const uint32_t *tg, const uint16_t *t16, uint64_t lo, uint64_t hi,
-                                const float *wf, const double *wd, double wc)
+                                const float *wf, double wc)
 {
     uint8_t *mark = p->mark;
     double *acc = p->acc;
@@ -1645,7 +1646,7 @@ static inline void sum_synapses(population *p, const uint32_t *tg, const uint16_
             mark[j] = 1;
             pend[np++] = j;
         }
-        acc[j] += wf ? (double)wf[k] : wd ? wd[k] : wc;
+        acc[j] += wf ? (double)wf[k] : wc;
     }
     p->n_pend = np;
 }
@@ -1654,7 +1655,7 @@ static inline void sum_synapses(population *p, const uint32_t *tg, const uint16_
  * neuron, so a flag is set without a list and without a test; a lean
  * population's step reads every sum, so not even the flag. */
 static ALWAYS_INLINE void sum_dense_m(population *p, const uint32_t *tg, const uint16_t *t16, uint64_t lo,
-                                      uint64_t hi, const float *wf, const double *wd, double wc, const int MARK)
+                                      uint64_t hi, const float *wf, double wc, const int MARK)
 {
     uint8_t *mark = p->mark;
     double *acc = p->acc;
@@ -1662,17 +1663,17 @@ static ALWAYS_INLINE void sum_dense_m(population *p, const uint32_t *tg, const u
         uint32_t j = t16 ? t16[k] : tg[k];
         if (MARK)
             mark[j] = 1;
-        acc[j] += wf ? (double)wf[k] : wd ? wd[k] : wc;
+        acc[j] += wf ? (double)wf[k] : wc;
     }
 }
 
 static ALWAYS_INLINE void sum_synapses_dense(population *p, const uint32_t *tg, const uint16_t *t16, uint64_t lo,
-                                             uint64_t hi, const float *wf, const double *wd, double wc)
+                                             uint64_t hi, const float *wf, double wc)
 {
     if (p->lean)
-        sum_dense_m(p, tg, t16, lo, hi, wf, wd, wc, 0);
+        sum_dense_m(p, tg, t16, lo, hi, wf, wc, 0);
     else
-        sum_dense_m(p, tg, t16, lo, hi, wf, wd, wc, 1);
+        sum_dense_m(p, tg, t16, lo, hi, wf, wc, 1);
 }
 
 /* A segment of a table with STDP: the weights are updated first (NEST's
@@ -1760,14 +1761,14 @@ static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, tab
             accumulate(p, t16 ? t16[k] : tg[k], hom ? wh : wt[k], 1);
     } else if (p->dense) {
         if (hom)
-            sum_synapses_dense(p, tg, t16, lo, hi, NULL, NULL, wh);
+            sum_synapses_dense(p, tg, t16, lo, hi, NULL, wh);
         else
-            sum_synapses_dense(p, tg, t16, lo, hi, wt, NULL, 0.0);
+            sum_synapses_dense(p, tg, t16, lo, hi, wt, 0.0);
     } else {
         if (hom) /* one weight for the whole table: only the targets are read */
-            sum_synapses(p, tg, t16, lo, hi, NULL, NULL, wh);
+            sum_synapses(p, tg, t16, lo, hi, NULL, wh);
         else
-            sum_synapses(p, tg, t16, lo, hi, wt, NULL, 0.0);
+            sum_synapses(p, tg, t16, lo, hi, wt, 0.0);
     }
 }
 

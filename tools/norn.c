@@ -144,6 +144,12 @@ static int print_err(const norn_err *err)
 static void print_model(const norn_model_type *t)
 {
     printf("%s - %s\n", t->name, t->doc);
+    /* the name column as wide as the longest name (grid_substeps) */
+    int w = 12;
+    for (int k = 0; k < t->n_params; k++)
+        w = (int)strlen(t->params[k].name) > w ? (int)strlen(t->params[k].name) : w;
+    for (int k = 0; k < t->n_state; k++)
+        w = (int)strlen(t->state[k].name) > w ? (int)strlen(t->state[k].name) : w;
     printf("  parameters:\n");
     for (int k = 0; k < t->n_params; k++) {
         const norn_param_info *p = &t->params[k];
@@ -152,12 +158,12 @@ static void print_model(const norn_model_type *t)
             snprintf(def, sizeof def, "%s", p->def < 0 ? "-inf (none)" : "inf (none)");
         else
             snprintf(def, sizeof def, "%g", p->def);
-        printf("    %-12s %-12s %-3s  %s\n", p->name, def, p->unit, p->doc);
+        printf("    %-*s %-12s %-3s  %s\n", w, p->name, def, p->unit, p->doc);
     }
     printf("  state variables (recordable, settable under initial:):\n");
     for (int k = 0; k < t->n_state; k++) {
         const norn_state_info *s = &t->state[k];
-        printf("    %-12s %-3s  %s (initial: %s)\n", s->name, s->unit, s->doc,
+        printf("    %-*s %-3s  %s (initial: %s)\n", w, s->name, s->unit, s->doc,
                s->init_param >= 0 ? t->params[s->init_param].name : "0");
     }
 }
