@@ -2419,7 +2419,8 @@ static __attribute__((noinline)) void lean_draw(const uint64_t *restrict k0, uin
     }
 }
 
-static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int DRAW, const int TEST, const int SYNC)
+static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int ADV, const int DRAW, const int TEST,
+                                         const int SYNC)
 {
     double *restrict v = g->v, *restrict acc = g->acc;
     const double *restrict ru = g->ru;
@@ -2430,7 +2431,8 @@ static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int DRAW, cons
     for (uint32_t i = g->lo, hi = g->hi; i < hi; i++) {
         const int open = t > ru[i];
         double x = v[i];
-        x = open ? vinf + (x - vinf) * d : vreset;
+        if (ADV)
+            x = open ? vinf + (x - vinf) * d : vreset;
         if (DRAW) {
             uint32_t c = cnt[i];
             double y = x + w * (double)c;
@@ -2461,8 +2463,9 @@ static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int DRAW, cons
  * selects are lane masks, the spikes come out of the threshold mask in
  * ascending order. The neurons past the last multiple of four go to
  * lean_pass. */
-__attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t lean_pass_avx2_m(const lean_step *g, const int DRAW,
-                                                                                const int TEST, const int SYNC)
+__attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t lean_pass_avx2_m(const lean_step *g, const int ADV,
+                                                                                const int DRAW, const int TEST,
+                                                                                const int SYNC)
 {
     double *restrict v = g->v, *restrict acc = g->acc;
     const double *restrict ru = g->ru;
@@ -2476,8 +2479,10 @@ __attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t lean_pass_avx2_m(c
     for (; i + 4 <= hi; i += 4) {
         const __m256d open = _mm256_cmp_pd(tv, _mm256_loadu_pd(ru + i), _CMP_GT_OQ);
         __m256d x = _mm256_loadu_pd(v + i);
-        x = _mm256_add_pd(vinf, _mm256_mul_pd(_mm256_sub_pd(x, vinf), d));
-        x = _mm256_blendv_pd(vreset, x, open);
+        if (ADV) {
+            x = _mm256_add_pd(vinf, _mm256_mul_pd(_mm256_sub_pd(x, vinf), d));
+            x = _mm256_blendv_pd(vreset, x, open);
+        }
         if (DRAW) {
             __m256d c = _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(cnt + i)));
             __m256d y = _mm256_max_pd(vmin, _mm256_add_pd(x, _mm256_mul_pd(w, c)));
@@ -2503,16 +2508,18 @@ __attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t lean_pass_avx2_m(c
     lean_step rest = *g;
     rest.lo = i;
     rest.fired = fired + nf;
-    return nf + lean_pass(&rest, DRAW, TEST, SYNC);
+    return nf + lean_pass(&rest, ADV, DRAW, TEST, SYNC);
 }
 
 __attribute__((target("avx2"))) static uint32_t lean_pass_avx2(const lean_step *g, int draw, int what)
 {
+    if (what == DENSE_START)
+        return lean_pass_avx2_m(g, 0, 0, 1, 0);
     if (what == DENSE_END)
-        return draw ? lean_pass_avx2_m(g, 1, 0, 1) : lean_pass_avx2_m(g, 0, 0, 1);
+        return draw ? lean_pass_avx2_m(g, 1, 1, 0, 1) : lean_pass_avx2_m(g, 1, 0, 0, 1);
     if (what == DENSE_LAST)
-        return draw ? lean_pass_avx2_m(g, 1, 1, 1) : lean_pass_avx2_m(g, 0, 1, 1);
-    return draw ? lean_pass_avx2_m(g, 1, 1, 0) : lean_pass_avx2_m(g, 0, 1, 0);
+        return draw ? lean_pass_avx2_m(g, 1, 1, 1, 1) : lean_pass_avx2_m(g, 1, 0, 1, 1);
+    return draw ? lean_pass_avx2_m(g, 1, 1, 1, 0) : lean_pass_avx2_m(g, 1, 0, 1, 0);
 }
 #endif
 
@@ -2528,51 +2535,39 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
     if (lo >= hi)
         return;
     p->lean_t = t;
-    if (what == DENSE_START) {
-        /* the neurons are at t (the previous window's END) */
-        for (uint32_t i = lo; i < hi; i++) {
-            int open = t > ru[i];
-            double a = acc[i], x = v[i] + a;
-            if (a != 0.0 && open)
-                v[i] = x < vmin ? vmin : x;
-            acc[i] = 0.0;
-            if (open && v[i] >= vth)
-                fired[nf++] = i;
-        }
-    } else {
-        poisson_stim *ps = &s->poisson[p->poisson[0]];
-        const int draw = k >= p->lean_k0 && t <= ps->stop, sync = what != DENSE_STEP;
-        const norn__iafd_clock e = norn__iafd_clock_at(mp, t); /* may rebase he[] first */
-        if (draw)
-        {
-            uint64_t ctr = ps->rng[lo].ctr;
-            lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, lo, hi);
-            p->lean_spare_ok = !(ctr & 1);
-        }
-        lean_step g = {
-            .v = v, .acc = acc, .he = he, .tl = p->t_last, .ru = ru, .fired = fired, .cnt = ps->cnt,
-            .t = t, .d = e.e * he[lo], .einv = e.inv, .w = ps->weight,
-            .vinf = mp->p[NORN__IAFD_E_L] + mp->p[NORN__IAFD_I_E] * mp->c[NORN__IAFD_C_R],
-            .vth = vth, .vreset = mp->p[NORN__IAFD_V_RESET], .vmin = vmin, .lo = lo, .hi = hi,
-        };
-#ifdef NORN_LEAN_AVX2
-        if (s->avx2)
-            nf = lean_pass_avx2(&g, draw, what);
-        else
-#endif
-        if (what == DENSE_END)
-            nf = draw ? lean_pass(&g, 1, 0, 1) : lean_pass(&g, 0, 0, 1);
-        else if (what == DENSE_LAST)
-            nf = draw ? lean_pass(&g, 1, 1, 1) : lean_pass(&g, 0, 1, 1);
-        else
-            nf = draw ? lean_pass(&g, 1, 1, 0) : lean_pass(&g, 0, 1, 0);
-        he[lo] = e.inv;
-        if (draw)
-            ps->rng[lo].ctr++;
-        if (sync)
-            for (uint32_t i = lo + 1; i < hi; i++)
-                ps->rng[i].ctr = ps->rng[lo].ctr;
+    poisson_stim *ps = &s->poisson[p->poisson[0]];
+    const int draw = what != DENSE_START && k >= p->lean_k0 && t <= ps->stop;
+    /* START: the neurons are at t (the previous window's END); no clock */
+    const norn__iafd_clock e = what != DENSE_START ? norn__iafd_clock_at(mp, t) /* may rebase he[] first */
+                                                   : (norn__iafd_clock){1.0, 1.0};
+    if (draw) {
+        uint64_t ctr = ps->rng[lo].ctr;
+        lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, lo, hi);
+        p->lean_spare_ok = !(ctr & 1);
     }
+    lean_step g = {
+        .v = v, .acc = acc, .he = he, .tl = p->t_last, .ru = ru, .fired = fired, .cnt = ps->cnt,
+        .t = t, .d = e.e * he[lo], .einv = e.inv, .w = ps->weight,
+        .vinf = mp->p[NORN__IAFD_E_L] + mp->p[NORN__IAFD_I_E] * mp->c[NORN__IAFD_C_R],
+        .vth = vth, .vreset = mp->p[NORN__IAFD_V_RESET], .vmin = vmin, .lo = lo, .hi = hi,
+    };
+#ifdef NORN_LEAN_AVX2
+    if (s->avx2)
+        nf = lean_pass_avx2(&g, draw, what);
+    else
+#endif
+    if (what == DENSE_START)
+        nf = lean_pass(&g, 0, 0, 1, 0);
+    else if (what == DENSE_END)
+        nf = draw ? lean_pass(&g, 1, 1, 0, 1) : lean_pass(&g, 1, 0, 0, 1);
+    else if (what == DENSE_LAST)
+        nf = draw ? lean_pass(&g, 1, 1, 1, 1) : lean_pass(&g, 1, 0, 1, 1);
+    else
+        nf = draw ? lean_pass(&g, 1, 1, 1, 0) : lean_pass(&g, 1, 0, 1, 0);
+    if (what != DENSE_START)
+        he[lo] = e.inv;
+    if (draw)
+        ps->rng[lo].ctr++;
     for (uint32_t f = 0; f < nf; f++) {
         norn__iafd_fire(mp, fired[f], t);
         add_spike(s, p, pi, fired[f], t);
@@ -2614,6 +2609,21 @@ static void dense_lif_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, d
                 add_spike(s, p, pi, p->fired[q], t);
     }
     p->n_cand = 0;
+}
+
+/* A lean drive's stream counters are kept in its first neuron's stream
+ * (every neuron draws once per step); the others are brought level before
+ * a checkpoint stores them. */
+static void lean_sync_counters(norn_sim *s)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->lean || p->own_lo >= p->own_hi)
+            continue;
+        norn_rng *r = s->poisson[p->poisson[0]].rng;
+        for (uint32_t i = p->own_lo + 1; i < p->own_hi; i++)
+            r[i].ctr = r[p->own_lo].ctr;
+    }
 }
 
 static void dense_steps(norn_sim *s, int64_t k, double t, int what)
