@@ -231,7 +231,13 @@ typedef struct {
 
 enum { LEAN_BLOCK = 64 };
 
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"), optimize("no-trapping-math"))) static uint32_t
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* AVX-512 and AVX2 clones beside the default (the same IEEE operations,
+ * no FMA: -ffp-contract=off); no-trapping-math lets gcc turn the tests
+ * into vector selects (only FP exception flags differ) */
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"), optimize("no-trapping-math")))
+#endif
+static uint32_t
 lean_run(double *restrict V, double *restrict Ie, double *restrict Ii, const double *restrict ru,
          uint32_t *restrict cand, uint32_t lo, uint32_t hi, const lean_k *k)
 {

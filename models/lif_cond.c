@@ -406,7 +406,7 @@ static void step_to(norn_model_pop *mp, uint32_t i, double t0, double t_prev, do
  * operations (n = 1, L = 0) or the refractory step's, so the bits are the
  * same; the few that need refining are then redone one by one. */
 #define BLOCK 64
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 /* lets gcc turn the refractory test into a vector select (with trapping
  * math it keeps a branch); no result changes: only FP exception flags.
  * An AVX2 clone where the CPU has it: 4 neurons per instruction, the same
