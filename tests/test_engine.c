@@ -667,8 +667,8 @@ END_TEST
  * the other dense path (no_lean): the same counts (a drive that starts
  * late and stops early), so the same spikes and plastic weights; V equal
  * up to the rounding of one decay per step against one per interval. */
-static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_out, double **w_out, uint64_t *n_w,
-                     float **rec_out, uint64_t *n_rec, double *v_end)
+static void lean_net(int variant, double dur, uint64_t *n_sp, double **t_out, uint32_t **g_out, double **w_out,
+                     uint64_t *n_w, float **rec_out, uint64_t *n_rec, double *v_end)
 {
     norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 33,
                            .no_dense = variant == 2, .no_lean = variant == 1, .no_simd = variant == 3};
@@ -716,7 +716,7 @@ static void lean_net(int variant, uint64_t *n_sp, double **t_out, uint32_t **g_o
     uint32_t who[] = {0, 7, 100, 199}, rec;
     ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 4, 0.5, &rec, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, dur, NULL, NULL, &err), NORN_OK);
     const double *t;
     const uint32_t *g;
     *n_sp = norn_sim_spikes(s, &t, &g);
@@ -748,7 +748,7 @@ START_TEST(test_lean_equals_lazy)
     float *r[4];
     static double v[4][1000];
     for (int k = 0; k < 4; k++)
-        lean_net(k, &n[k], &t[k], &g[k], &w[k], &nw[k], &r[k], &nr[k], v[k]);
+        lean_net(k, 200, &n[k], &t[k], &g[k], &w[k], &nw[k], &r[k], &nr[k], v[k]);
     ck_assert_uint_eq(nr[0], nr[3]);
     ck_assert_int_eq(memcmp(r[0], r[3], sizeof(float) * nr[0]), 0);
     /* the vector code (AVX2, where the CPU has it) and the scalar code of
@@ -782,6 +782,36 @@ START_TEST(test_lean_equals_lazy)
     /* the lean path did run: some roundings differ from the lazy path's */
     ck_assert_msg(differ > 0, "lean and lazy V equal bit for bit: was the lean path taken?");
     for (int k = 0; k < 4; k++) {
+        free(t[k]);
+        free(g[k]);
+        free(w[k]);
+        free(r[k]);
+    }
+}
+END_TEST
+
+/* 16 s of the same network, lean against lazy: the decay clock is rebased
+ * twice (every 345 tau_m, where E(t) would underflow), in the middle of
+ * windows; the spikes stay the same and V within rounding. */
+START_TEST(test_lean_long_rebases)
+{
+    uint64_t n[3], nw[3], nr[3];
+    double *t[3], *w[3];
+    uint32_t *g[3];
+    float *r[3];
+    static double v[3][1000];
+    for (int k = 0; k < 3; k += 2)
+        lean_net(k, 16000, &n[k], &t[k], &g[k], &w[k], &nw[k], &r[k], &nr[k], v[k]);
+    printf("lean vs lazy over 16 s: %llu spikes\n", (unsigned long long)n[0]);
+    ck_assert_msg(n[0] > 50000, "only %llu spikes", (unsigned long long)n[0]);
+    ck_assert_uint_eq(n[0], n[2]);
+    ck_assert_int_eq(memcmp(g[0], g[2], sizeof(uint32_t) * n[0]), 0);
+    ck_assert_int_eq(memcmp(t[0], t[2], sizeof(double) * n[0]), 0);
+    /* spikes after the second rebase (13.8 s) */
+    ck_assert_msg(t[0][n[0] - 1] > 15000, "last spike at %g ms", t[0][n[0] - 1]);
+    for (int j = 0; j < 1000; j++)
+        ck_assert_msg(fabs(v[0][j] - v[2][j]) <= 1e-12 * 20, "V of neuron %d: %.17g vs %.17g", j, v[0][j], v[2][j]);
+    for (int k = 0; k < 3; k += 2) {
         free(t[k]);
         free(g[k]);
         free(w[k]);
@@ -1180,6 +1210,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_grid_vs_continuous);
     tcase_add_test(tc, test_determinism);
+    tcase_add_test(tc, test_lean_long_rebases);
     suite_add_tcase(s, tc);
     return s;
 }
