@@ -2626,86 +2626,79 @@ static void lean_sync_counters(norn_sim *s)
     }
 }
 
+/* A step of a dense population that is neither lean kind: its Poisson
+ * arrivals at t summed into pin (not at START, which shares END's t), then
+ * the model's grid_step. */
+static void dense_grid_step(norn_sim *s, population *p, uint32_t pi, double t, int what)
+{
+    uint32_t n = p->mp.n;
+    const int two = p->mp.type->n_channels > 1;
+    if (what != DENSE_START) {
+        for (uint32_t q = 0; q < p->n_poisson; q++) {
+            poisson_stim *ps = &s->poisson[p->poisson[q]];
+            const double *na = ps->next_a;
+            double hres = s->cfg.resolution_ms;
+            if (two) {
+                /* by sign, as advance_to sums them */
+                for (uint32_t i = p->own_lo; i < p->own_hi; i++) /* MPI: this rank's */
+                    if (na[i] == t) {
+                        double x = ps->weight * ps->cnt[i];
+                        p->pin[x < 0 ? n + i : i] += x;
+                        p->mark[i] |= 2;
+                        poisson_next(s, ps, i);
+                    }
+            } else if (ps->cdf32) {
+                const grid_draw g = grid_draw_of(ps, hres);
+                const double w = ps->weight;
+                double *pin = p->pin;
+                uint8_t *mark = p->mark;
+                for (uint32_t i = p->own_lo, hi = p->own_hi; i < hi; i++)
+                    if (na[i] == t) {
+                        pin[i] += w * g.cnt[i];
+                        mark[i] |= 2;
+                        grid_draw_next(&g, i);
+                    }
+            } else {
+                for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+                    if (na[i] == t) {
+                        p->pin[i] += ps->weight * ps->cnt[i];
+                        p->mark[i] |= 2;
+                        poisson_next(s, ps, i);
+                    }
+            }
+        }
+    }
+    norn_grid_step g = {
+        .t = t,
+        .t_last = p->t_last,
+        .flags = p->mark,
+        .acc = p->acc,
+        .pin = p->pin,
+        .acc2 = two ? p->acc + n : NULL,
+        .pin2 = two ? p->pin + n : NULL,
+        .all = what != DENSE_STEP,
+        .test = what != DENSE_END,
+        .fired = p->fired,
+        .lo = p->own_lo,
+        .hi = p->own_hi,
+    };
+    uint32_t nf = p->mp.type->grid_step(&p->mp, &g);
+    for (uint32_t f = 0; f < nf; f++)
+        add_spike(s, p, pi, p->fired[f], t);
+}
+
 static void dense_steps(norn_sim *s, int64_t k, double t, int what)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
         if (!p->dense)
             continue;
-        if (p->lean) {
+        if (p->lean)
             dense_lean(s, p, pi, k, t, what);
-            p->n_pend = 0;
-            if (what == DENSE_END || what == DENSE_LAST) {
-                for (uint32_t j = 0; j < p->n_sweep; j++)
-                    p->in_sweep[p->sweep[j]] = 0;
-                p->n_sweep = 0;
-            }
-            continue;
-        }
-        if (p->lean_lif) {
+        else if (p->lean_lif)
             dense_lif_lean(s, p, pi, k, t, what);
-            p->n_pend = 0;
-            if (what == DENSE_END || what == DENSE_LAST) {
-                for (uint32_t j = 0; j < p->n_sweep; j++)
-                    p->in_sweep[p->sweep[j]] = 0;
-                p->n_sweep = 0;
-            }
-            continue;
-        }
-        uint32_t n = p->mp.n;
-        const int two = p->mp.type->n_channels > 1;
-        if (what != DENSE_START) {
-            for (uint32_t q = 0; q < p->n_poisson; q++) {
-                poisson_stim *ps = &s->poisson[p->poisson[q]];
-                const double *na = ps->next_a;
-                double hres = s->cfg.resolution_ms;
-                if (two) {
-                    /* by sign, as advance_to sums them */
-                    for (uint32_t i = p->own_lo; i < p->own_hi; i++) /* MPI: this rank's */
-                        if (na[i] == t) {
-                            double x = ps->weight * ps->cnt[i];
-                            p->pin[x < 0 ? n + i : i] += x;
-                            p->mark[i] |= 2;
-                            poisson_next(s, ps, i);
-                        }
-                } else if (ps->cdf32) {
-                    const grid_draw g = grid_draw_of(ps, hres);
-                    const double w = ps->weight;
-                    double *pin = p->pin;
-                    uint8_t *mark = p->mark;
-                    for (uint32_t i = p->own_lo, hi = p->own_hi; i < hi; i++)
-                        if (na[i] == t) {
-                            pin[i] += w * g.cnt[i];
-                            mark[i] |= 2;
-                            grid_draw_next(&g, i);
-                        }
-                } else {
-                    for (uint32_t i = p->own_lo; i < p->own_hi; i++)
-                        if (na[i] == t) {
-                            p->pin[i] += ps->weight * ps->cnt[i];
-                            p->mark[i] |= 2;
-                            poisson_next(s, ps, i);
-                        }
-                }
-            }
-        }
-        norn_grid_step g = {
-            .t = t,
-            .t_last = p->t_last,
-            .flags = p->mark,
-            .acc = p->acc,
-            .pin = p->pin,
-            .acc2 = two ? p->acc + n : NULL,
-            .pin2 = two ? p->pin + n : NULL,
-            .all = what != DENSE_STEP,
-            .test = what != DENSE_END,
-            .fired = p->fired,
-            .lo = p->own_lo,
-            .hi = p->own_hi,
-        };
-        uint32_t nf = p->mp.type->grid_step(&p->mp, &g);
-        for (uint32_t f = 0; f < nf; f++)
-            add_spike(s, p, pi, p->fired[f], t);
+        else
+            dense_grid_step(s, p, pi, t, what);
         p->n_pend = 0; /* the list accumulate() keeps: the step visited all */
         if (what == DENSE_END || what == DENSE_LAST) {
             for (uint32_t j = 0; j < p->n_sweep; j++)

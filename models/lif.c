@@ -187,25 +187,7 @@ static uint32_t grid_step(norn_model_pop *mp, const norn_grid_step *g)
             tl[i] = t;
         }
         if (f) {
-            /* Poisson, then synaptic; each channel's nonzero sum, as input_sums */
-            if (f & 2) {
-                if (g->pin[i] != 0.0)
-                    input(mp, i, t, g->pin[i]);
-                if (g->pin2 && g->pin2[i] != 0.0)
-                    input(mp, i, t, g->pin2[i]);
-                g->pin[i] = 0.0;
-                if (g->pin2)
-                    g->pin2[i] = 0.0;
-            }
-            if (f & 1) {
-                if (g->acc[i] != 0.0)
-                    input(mp, i, t, g->acc[i]);
-                if (g->acc2 && g->acc2[i] != 0.0)
-                    input(mp, i, t, g->acc2[i]);
-                g->acc[i] = 0.0;
-                if (g->acc2)
-                    g->acc2[i] = 0.0;
-            }
+            norn_grid_apply_inputs(mp, g, i, t, input);
             g->flags[i] = 0;
         }
         if (test && t > ru[i] && V[i] >= vth) {

@@ -469,29 +469,10 @@ static void advance_all(norn_model_pop *mp, double *tl, double t, uint32_t lo, u
     }
 }
 
-/* The step's input of neuron i (flags[i] != 0): Poisson, then synaptic;
- * each channel's nonzero sum, as the engine's input_sums; sums cleared. */
+/* The step's input of neuron i (flags[i] != 0), sums cleared. */
 static inline void apply_inputs(norn_model_pop *mp, const norn_grid_step *g, uint32_t i, double t)
 {
-    unsigned f = g->flags[i];
-    if (f & 2) {
-        if (g->pin[i] != 0.0)
-            input(mp, i, t, g->pin[i]);
-        if (g->pin2 && g->pin2[i] != 0.0)
-            input(mp, i, t, g->pin2[i]);
-        g->pin[i] = 0.0;
-        if (g->pin2)
-            g->pin2[i] = 0.0;
-    }
-    if (f & 1) {
-        if (g->acc[i] != 0.0)
-            input(mp, i, t, g->acc[i]);
-        if (g->acc2 && g->acc2[i] != 0.0)
-            input(mp, i, t, g->acc2[i]);
-        g->acc[i] = 0.0;
-        if (g->acc2)
-            g->acc2[i] = 0.0;
-    }
+    norn_grid_apply_inputs(mp, g, i, t, input);
 }
 
 /* advance() + input() + above() + fire() for a whole step (models/model.h),

@@ -91,6 +91,34 @@ typedef struct {
     uint32_t lo, hi;   /* the neurons stepped, [lo, hi): all, or an MPI rank's block */
 } norn_grid_step;
 
+/* Neuron i's input at a grid step (g->flags[i] != 0), through the model's
+ * input(): Poisson, then synaptic, each channel's nonzero sum in the
+ * engine's order (input_sums); the sums cleared. Inlined with the model's
+ * own input function. */
+static inline void norn_grid_apply_inputs(norn_model_pop *mp, const norn_grid_step *g, uint32_t i, double t,
+                                          void (*input)(norn_model_pop *, uint32_t, double, double))
+{
+    unsigned f = g->flags[i];
+    if (f & 2) {
+        if (g->pin[i] != 0.0)
+            input(mp, i, t, g->pin[i]);
+        if (g->pin2 && g->pin2[i] != 0.0)
+            input(mp, i, t, g->pin2[i]);
+        g->pin[i] = 0.0;
+        if (g->pin2)
+            g->pin2[i] = 0.0;
+    }
+    if (f & 1) {
+        if (g->acc[i] != 0.0)
+            input(mp, i, t, g->acc[i]);
+        if (g->acc2 && g->acc2[i] != 0.0)
+            input(mp, i, t, g->acc2[i]);
+        g->acc[i] = 0.0;
+        if (g->acc2)
+            g->acc2[i] = 0.0;
+    }
+}
+
 typedef struct norn_model_type {
     const char *name;
     const char *doc;
