@@ -199,32 +199,6 @@ END_TEST
 
 /* ------------------------------------------------- the library, in memory */
 
-typedef struct {
-    char *b;
-    size_t n, cap, pos;
-} membuf;
-
-static size_t mem_write(void *ctx, const void *p, size_t n)
-{
-    membuf *m = ctx;
-    if (m->n + n > m->cap) {
-        m->cap = (m->n + n) * 2;
-        m->b = realloc(m->b, m->cap);
-    }
-    memcpy(m->b + m->n, p, n);
-    m->n += n;
-    return n;
-}
-
-static size_t mem_read(void *ctx, void *p, size_t n)
-{
-    membuf *m = ctx;
-    size_t k = m->n - m->pos < n ? m->n - m->pos : n;
-    memcpy(p, m->b + m->pos, k);
-    m->pos += k;
-    return k;
-}
-
 static norn_sim *build(const char *desc, norn_desc **d_out)
 {
     norn_desc *d = NULL;
@@ -258,13 +232,13 @@ START_TEST(cut_anywhere)
     ck_assert_int_eq(norn_sim_advance(b, cuts[cut], NULL, NULL, &e), NORN_OK);
     ck_assert(!norn_sim_done(b));
     ck_assert(norn_sim_time(b) >= cuts[cut]);
-    membuf mb = {0}, mb2 = {0};
+    tu_membuf mb = {0}, mb2 = {0};
     norn_ckio io;
     norn_ckio_init(&io, 0, &mb, "mem", &e);
-    io.write = mem_write;
+    io.write = tu_mem_write;
     ck_assert_msg(norn_sim_save(b, &io) == NORN_OK, "%s", e.msg);
     norn_ckio_init(&io, 0, &mb2, "mem", &e);
-    io.write = mem_write;
+    io.write = tu_mem_write;
     ck_assert_msg(norn_sim_save(b, &io) == NORN_OK, "%s", e.msg);
     ck_assert(mb.n == mb2.n && memcmp(mb.b, mb2.b, mb.n) == 0);
     free(mb2.b);
@@ -272,7 +246,7 @@ START_TEST(cut_anywhere)
     norn_sim_destroy(b);
     norn_sim *c = build(desc, &d2);
     norn_ckio_init(&io, 1, &mb, "mem", &e);
-    io.read = mem_read;
+    io.read = tu_mem_read;
     ck_assert_msg(norn_sim_load(c, &io) == NORN_OK, "%s", e.msg);
     ck_assert_uint_eq(mb.pos, mb.n);
     ck_assert_double_eq(norn_sim_time(c), t_cut);

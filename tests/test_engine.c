@@ -1010,32 +1010,6 @@ START_TEST(test_lean_lif_equals_lazy)
 }
 END_TEST
 
-typedef struct {
-    char *b;
-    size_t n, cap, pos;
-} membuf;
-
-static size_t mem_write(void *ctx, const void *p, size_t n)
-{
-    membuf *m = ctx;
-    if (m->n + n > m->cap) {
-        m->cap = (m->n + n) * 2;
-        m->b = realloc(m->b, m->cap);
-    }
-    memcpy(m->b + m->n, p, n);
-    m->n += n;
-    return n;
-}
-
-static size_t mem_read(void *ctx, void *p, size_t n)
-{
-    membuf *m = ctx;
-    size_t k = m->n - m->pos < n ? m->n - m->pos : n;
-    memcpy(p, m->b + m->pos, k);
-    m->pos += k;
-    return k;
-}
-
 /* A lean lif run paused, saved and resumed on the dense grid_step path
  * (which reads t_last: the lean pass keeps it only at pauses and at the
  * end) gives the spikes of the dense path alone. */
@@ -1046,15 +1020,15 @@ START_TEST(test_lean_lif_pause_keeps_t_last)
     ck_assert_int_eq(norn_sim_advance(a, INFINITY, NULL, NULL, &e), NORN_OK);
     norn_sim *b = lean_lif_build(0, 5.0);
     ck_assert_int_eq(norn_sim_advance(b, 42.0, NULL, NULL, &e), NORN_OK);
-    membuf mb = {0};
+    tu_membuf mb = {0};
     norn_ckio io;
     norn_ckio_init(&io, 0, &mb, "mem", &e);
-    io.write = mem_write;
+    io.write = tu_mem_write;
     ck_assert_msg(norn_sim_save(b, &io) == NORN_OK, "%s", e.msg);
     norn_sim_destroy(b);
     norn_sim *c = lean_lif_build(1, 5.0);
     norn_ckio_init(&io, 1, &mb, "mem", &e);
-    io.read = mem_read;
+    io.read = tu_mem_read;
     ck_assert_msg(norn_sim_load(c, &io) == NORN_OK, "%s", e.msg);
     ck_assert_int_eq(norn_sim_advance(c, INFINITY, NULL, NULL, &e), NORN_OK);
     const double *ta, *tc;

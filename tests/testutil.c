@@ -179,3 +179,25 @@ int tu_same_file(const char *a, const char *b)
     free(y);
     return same;
 }
+
+size_t tu_mem_write(void *ctx, const void *p, size_t n)
+{
+    tu_membuf *m = ctx;
+    if (m->n + n > m->cap) {
+        m->cap = (m->n + n) * 2;
+        m->b = realloc(m->b, m->cap);
+        ck_assert_ptr_nonnull(m->b);
+    }
+    memcpy(m->b + m->n, p, n);
+    m->n += n;
+    return n;
+}
+
+size_t tu_mem_read(void *ctx, void *p, size_t n)
+{
+    tu_membuf *m = ctx;
+    size_t k = m->n - m->pos < n ? m->n - m->pos : n;
+    memcpy(p, m->b + m->pos, k);
+    m->pos += k;
+    return k;
+}

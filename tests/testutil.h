@@ -30,6 +30,16 @@ int tu_exists(const char *path);
  * memory from engine/mem.h is left allocated afterwards. Returns fn's code. */
 int tu_cli(int (*fn)(int, char **), const char *name, const char *dir, char **out, char **err, va_list ap);
 
+/* A growable in-memory byte buffer, for checkpoints written and read back
+ * through norn_ckio (engine/ckpt.h): tu_mem_write appends, tu_mem_read
+ * reads from pos on. */
+typedef struct {
+    char *b;
+    size_t n, cap, pos;
+} tu_membuf;
+size_t tu_mem_write(void *ctx, const void *p, size_t n);
+size_t tu_mem_read(void *ctx, void *p, size_t n);
+
 /* Runs a suite with CK_NORMAL output; returns the process exit code. */
 int tu_main(Suite *s);
 
