@@ -550,23 +550,19 @@ END_TEST
  * equal, bit for bit, those of the per-neuron lazy path (no_dense), with
  * recorders, spike trains, two Poisson drives, V_min, refractoriness,
  * heterogeneous delays and STDP in the network. */
-static void dense_net(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, float **rec_out,
-                      uint64_t *n_rec, double **w_out, uint64_t *n_w, double *v_end)
+/* The network of the dense and lean tests: exc (800) and inh (200)
+ * iaf_delta, inh with a V_min that input reaches sometimes; e->e, e->i
+ * (delay ei_delay), i->i, and i->e with heterogeneous delays (same-step sums
+ * from different spike times) and pair STDP (table 3). */
+static void ei_net(norn_sim *s, double ei_delay)
 {
-    /* the dense path that keeps each neuron's own time (not lean) */
-    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 21, .no_dense = no_dense,
-                           .no_lean = 1};
-    norn_sim *s = NULL;
     norn_err err;
-    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
     uint32_t e = add_delta(s, "exc", 800, 2), i = add_delta(s, "inh", 200, 0.5);
-    /* a V_min that input reaches sometimes */
     norn_model_pop *mp = (norn_model_pop *)norn_sim_model_pop(s, i);
     mp->p[norn_model_param_index(mp->type, "V_min")] = -2.0;
     connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.5, 0);
-    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.5, 1);
+    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 80, 0.6, ei_delay, 1);
     connect(s, i, i, NORN_CONN_FIXED_INDEGREE, 20, -3.0, 1.5, 3);
-    /* heterogeneous delays (same-step sums from different spike times) and plastic weights */
     norn_proj_spec ps = {.n_src = 200, .n_tgt = 800, .seed = 5,
                          .conn = {.rule = NORN_CONN_FIXED_INDEGREE, .indegree = 20, .allow_autapses = 1,
                                   .allow_multapses = 0},
@@ -583,24 +579,25 @@ static void dense_net(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g
     norn_stdp_spec st = {.rule = NORN_STDP_PAIR, .tau_plus = 20, .tau_minus = 20, .lambda = 0.01, .alpha = 1.0,
                          .mu_plus = 1, .mu_minus = 1, .Wmax = -6.0};
     ck_assert_int_eq(norn_sim_set_stdp(s, 3, &st, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_add_poisson(s, e, 15000, 0.1, 0, INFINITY, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_add_poisson(s, e, 3000, 0.2, 50, 150, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_add_poisson(s, i, 18000, 0.1, 0, INFINITY, &err), NORN_OK);
-    double tt[] = {20.0, 20.05, 75.0, 149.95};
-    ck_assert_int_eq(norn_sim_add_spike_train(s, e, 4, tt, NULL, 4.0, &err), NORN_OK);
+}
+
+/* Initial V of ei_net's neurons, uniform in [0, 20) mV. */
+static void ei_init_v(norn_sim *s)
+{
     for (uint32_t pop = 0; pop < 2; pop++) {
         double *v = norn_sim_state(s, pop, 0);
         norn_rng r = norn_rng_stream(9, 1000, pop);
         for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
             v[k] = 20.0 * norn_rng_uniform(&r);
     }
-    norn_sim_record_spikes(s, e, 1);
-    norn_sim_record_spikes(s, i, 1);
-    int var = 0;
-    uint32_t who[] = {0, 7, 100, 799}, rec;
-    ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 3, 1.5, &rec, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+}
+
+/* Copies out what an ei_net run produced (malloc'd), then destroys s:
+ * spikes, the two state recordings one after the other, the final
+ * potentials as doubles and the plastic weights. */
+static void ei_collect(norn_sim *s, uint64_t *n_sp, double **t_out, uint32_t **g_out, float **rec_out,
+                       uint64_t *n_rec, double **w_out, uint64_t *n_w, double *v_end)
+{
     const double *t;
     const uint32_t *g;
     *n_sp = norn_sim_spikes(s, &t, &g);
@@ -616,13 +613,39 @@ static void dense_net(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g
     *rec_out = malloc(sizeof(float) * (a + b + 1));
     memcpy(*rec_out, r0.data, sizeof(float) * a);
     memcpy(*rec_out + a, r1.data, sizeof(float) * b);
-    /* the final potentials, as doubles: every rounding must agree */
-    memcpy(v_end, norn_sim_state(s, e, 0), sizeof(double) * 800);
-    memcpy(v_end + 800, norn_sim_state(s, i, 0), sizeof(double) * 200);
+    memcpy(v_end, norn_sim_state(s, 0, 0), sizeof(double) * 800);
+    memcpy(v_end + 800, norn_sim_state(s, 1, 0), sizeof(double) * 200);
     *n_w = norn_sim_table_csr(s, 3)->nnz;
     *w_out = malloc(sizeof(double) * (*n_w + 1));
     memcpy(*w_out, norn_sim_table_weights(s, 3), sizeof(double) * *n_w);
     norn_sim_destroy(s);
+}
+
+static void dense_net(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g_out, float **rec_out,
+                      uint64_t *n_rec, double **w_out, uint64_t *n_w, double *v_end)
+{
+    /* the dense path that keeps each neuron's own time (not lean) */
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 21, .no_dense = no_dense,
+                           .no_lean = 1};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    ei_net(s, 1.5);
+    uint32_t e = 0, i = 1;
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 15000, 0.1, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 3000, 0.2, 50, 150, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, i, 18000, 0.1, 0, INFINITY, &err), NORN_OK);
+    double tt[] = {20.0, 20.05, 75.0, 149.95};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, e, 4, tt, NULL, 4.0, &err), NORN_OK);
+    ei_init_v(s);
+    norn_sim_record_spikes(s, e, 1);
+    norn_sim_record_spikes(s, i, 1);
+    int var = 0;
+    uint32_t who[] = {0, 7, 100, 799}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 3, 1.5, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    ei_collect(s, n_sp, t_out, g_out, rec_out, n_rec, w_out, n_w, v_end);
 }
 
 START_TEST(test_dense_equals_lazy)
@@ -675,40 +698,15 @@ static void lean_net(int variant, double dur, uint64_t *n_sp, double **t_out, ui
     norn_sim *s = NULL;
     norn_err err;
     ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
-    uint32_t e = add_delta(s, "exc", 800, 2), i = add_delta(s, "inh", 200, 0.5);
-    norn_model_pop *mp = (norn_model_pop *)norn_sim_model_pop(s, i);
-    mp->p[norn_model_param_index(mp->type, "V_min")] = -2.0;
-    connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.5, 0);
-    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 80, 0.6, 1.0, 1);
-    connect(s, i, i, NORN_CONN_FIXED_INDEGREE, 20, -3.0, 1.5, 3);
-    norn_proj_spec ps = {.n_src = 200, .n_tgt = 800, .seed = 5,
-                         .conn = {.rule = NORN_CONN_FIXED_INDEGREE, .indegree = 20, .allow_autapses = 1,
-                                  .allow_multapses = 0},
-                         .resolution_ms = 0.1, .where = "test", .proj_index = 2};
-    ps.weight = norn_dist_const(-3.0);
-    ps.delay_ms = norn_dist_const(0);
-    ps.delay_ms.kind = NORN_DIST_UNIFORM;
-    ps.delay_ms.low = 1.5;
-    ps.delay_ms.high = 3.0;
-    norn_csr csr;
-    ck_assert_int_eq(norn_csr_build(&ps, &csr, &err), NORN_OK);
-    ck_assert_int_eq(norn_sim_add_synapses(s, i, e, &csr, &err), NORN_OK);
-    norn_csr_free(&csr);
-    norn_stdp_spec st = {.rule = NORN_STDP_PAIR, .tau_plus = 20, .tau_minus = 20, .lambda = 0.01, .alpha = 1.0,
-                         .mu_plus = 1, .mu_minus = 1, .Wmax = -6.0};
-    ck_assert_int_eq(norn_sim_set_stdp(s, 3, &st, &err), NORN_OK);
+    ei_net(s, 1.0);
+    uint32_t e = 0, i = 1;
     /* exc: driven from 0; inh: from 20.03 ms (its first arrivals in the step
      * ending at 20.1) to 150 */
     ck_assert_int_eq(norn_sim_add_poisson(s, e, 16000, 0.1, 0, INFINITY, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_add_poisson(s, i, 22000, 0.1, 20.03, 150, &err), NORN_OK);
     double tt[] = {10.0, 10.05, 75.0, 149.95};
     ck_assert_int_eq(norn_sim_add_spike_train(s, e, 4, tt, NULL, 4.0, &err), NORN_OK);
-    for (uint32_t pop = 0; pop < 2; pop++) {
-        double *v = norn_sim_state(s, pop, 0);
-        norn_rng r = norn_rng_stream(9, 1000, pop);
-        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
-            v[k] = 20.0 * norn_rng_uniform(&r);
-    }
+    ei_init_v(s);
     norn_sim_record_spikes(s, e, 1);
     norn_sim_record_spikes(s, i, 1);
     /* state recorders (every 0.3 and 0.5 ms) on the lean populations */
@@ -717,27 +715,7 @@ static void lean_net(int variant, double dur, uint64_t *n_sp, double **t_out, ui
     ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 4, 0.5, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_run(s, dur, NULL, NULL, &err), NORN_OK);
-    const double *t;
-    const uint32_t *g;
-    *n_sp = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(sizeof(double) * (*n_sp + 1));
-    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
-    memcpy(*t_out, t, sizeof(double) * *n_sp);
-    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
-    norn_recording r0, r1;
-    norn_sim_recording(s, 0, &r0);
-    norn_sim_recording(s, 1, &r1);
-    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
-    *n_rec = a + b;
-    *rec_out = malloc(sizeof(float) * (a + b + 1));
-    memcpy(*rec_out, r0.data, sizeof(float) * a);
-    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
-    memcpy(v_end, norn_sim_state(s, e, 0), sizeof(double) * 800);
-    memcpy(v_end + 800, norn_sim_state(s, i, 0), sizeof(double) * 200);
-    *n_w = norn_sim_table_csr(s, 3)->nnz;
-    *w_out = malloc(sizeof(double) * (*n_w + 1));
-    memcpy(*w_out, norn_sim_table_weights(s, 3), sizeof(double) * *n_w);
-    norn_sim_destroy(s);
+    ei_collect(s, n_sp, t_out, g_out, rec_out, n_rec, w_out, n_w, v_end);
 }
 
 START_TEST(test_lean_equals_lazy)
