@@ -13,12 +13,26 @@
 
 /* MPI is per process: its rank and size are the process's (set once). */
 static uint32_t par_rank = 0, par_size = 1;
-static int par_started = 0;
 
 uint32_t norn_par_rank(void) { return par_rank; }
 uint32_t norn_par_size(void) { return par_size; }
 
+/* norn__par_gather_root for a single process: a copy of its own bytes. */
+static norn_status gather_alone(const void *data, uint64_t bytes, void **out, uint64_t *off, norn_err *err)
+{
+    void *b = norn_malloc_n(bytes ? bytes : 1, 1);
+    if (!b)
+        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate %llu bytes", (unsigned long long)bytes);
+    memcpy(b, data, bytes);
+    off[0] = 0;
+    off[1] = bytes;
+    *out = b;
+    return NORN_OK;
+}
+
 #ifdef NORN_HAVE_MPI
+
+static int par_started = 0; /* this process called MPI_Init */
 
 static double now_s(void)
 {
@@ -174,16 +188,8 @@ void norn__par_min_u32(uint32_t *v, uint32_t n)
 norn_status norn__par_gather_root(const void *data, uint64_t bytes, void **out, uint64_t *off, norn_err *err)
 {
     *out = NULL;
-    if (par_size <= 1) {
-        void *b = norn_malloc_n(bytes ? bytes : 1, 1);
-        if (!b)
-            return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate %llu bytes", (unsigned long long)bytes);
-        memcpy(b, data, bytes);
-        off[0] = 0;
-        off[1] = bytes;
-        *out = b;
-        return NORN_OK;
-    }
+    if (par_size <= 1)
+        return gather_alone(data, bytes, out, off, err);
     uint64_t *sizes = par_rank == 0 ? norn_malloc_n(par_size, sizeof *sizes) : NULL;
     uint64_t dummy = 0;
     MPI_Gather(&bytes, 1, MPI_UINT64_T, sizes ? sizes : &dummy, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
@@ -273,14 +279,7 @@ void norn__par_min_u32(uint32_t *v, uint32_t n)
 
 norn_status norn__par_gather_root(const void *data, uint64_t bytes, void **out, uint64_t *off, norn_err *err)
 {
-    void *b = norn_malloc_n(bytes ? bytes : 1, 1);
-    if (!b)
-        return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot allocate %llu bytes", (unsigned long long)bytes);
-    memcpy(b, data, bytes);
-    off[0] = 0;
-    off[1] = bytes;
-    *out = b;
-    return NORN_OK;
+    return gather_alone(data, bytes, out, off, err);
 }
 
 #endif
