@@ -1829,16 +1829,6 @@ static void apply_dc(norn_sim *s, const norn_event *e)
     }
 }
 
-/* State variable var of neuron i of a lean population at ts: its last
- * pass was at ts (samples are on the grid, taken at the next step), with
- * every input of that step applied and its threshold tested, so the state
- * is read as it is. */
-static double lean_state(const population *p, uint32_t i, double ts, int var)
-{
-    (void)ts;
-    return p->mp.st[var][i];
-}
-
 /* Samples every recorder whose next sample time is < t_limit (or <= when
  * inclusive), after the events at that time. */
 static void sample(norn_sim *s, double t_limit, int inclusive)
@@ -1858,8 +1848,11 @@ static void sample(norn_sim *s, double t_limit, int inclusive)
                 if (i - p->own_lo >= p->own_hi - p->own_lo)
                     continue; /* MPI: its owner samples it */
                 if (p->lean) {
+                    /* its last pass was at ts (samples are on the grid, taken
+                     * at the next step), every input of that step applied and
+                     * its threshold tested: the state is read as it is */
                     for (int v = 0; v < rc->n_vars; v++)
-                        row[(uint64_t)v * rc->n_neurons + k] = (float)lean_state(p, i, ts, rc->vars[v]);
+                        row[(uint64_t)v * rc->n_neurons + k] = (float)p->mp.st[rc->vars[v]][i];
                     continue;
                 }
                 advance_to(s, p, rc->pop, i, ts);
