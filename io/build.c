@@ -123,7 +123,10 @@ static norn_status fill_initial(const norn_desc *d, const norn_desc_pop *dp, uin
             return NORN_OK;
         }
         if (norn_dist_is_const(&val->dist)) {
-            double c = norn_dist_draw(&val->dist, NULL);
+            /* one value for all (e.g. a normal with std 0, or clamped to a
+             * bound); drawn as the first neuron's would be */
+            norn_rng r = norn_rng_stream(d->seed, NORN_RNG_INITIAL, ((uint64_t)v << 32) | first);
+            double c = norn_dist_draw(&val->dist, &r);
             for (uint32_t i = 0; i < dp->size; i++)
                 x[i] = c;
             return NORN_OK;
