@@ -1064,7 +1064,7 @@ static norn_status parse_pop(ctx *c, node *key, node *val, norn_desc_pop *p)
             node *k = deref(fy_node_pair_key(pr)), *v = deref(fy_node_pair_value(pr));
             const char *pn = text(k);
             int i = pn ? norn_model_param_index(t, pn) : -1;
-            if (i < 0 && p->euler && (strcmp(pn, "method") == 0 || strcmp(pn, "alpha") == 0)) {
+            if (i < 0 && pn && p->euler && (strcmp(pn, "method") == 0 || strcmp(pn, "alpha") == 0)) {
                 /* Norse's surrogate-gradient settings: they change only the
                  * backward pass, so a pasted parameter object may keep them */
                 if (strcmp(pn, "alpha") == 0) {
