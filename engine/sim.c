@@ -159,6 +159,13 @@ typedef struct {
      * every window, the neurons whose next arrival falls in the window,
      * from a min-heap of (next arrival, neuron), one entry per neuron */
     int sched;
+    /* continuous iaf_delta, one Poisson drive, only plain static tables in
+     * (cfast): gate[i] is the time before which an input may take the
+     * short way (decay by the clock, add, no test): its next arrival, or
+     * -inf when the general advance must run first (refractory, a phase to
+     * fold in, a threshold test pending). Set for every neuron at each
+     * window's start (cfast_gates), kept by every path that touches it. */
+    double *gate;
     double *hq_t;
     uint32_t *hq_i;
     uint32_t hq_n;
@@ -302,6 +309,7 @@ static void free_pop(population *p)
     norn_free(p->in_sweep);
     norn_free(p->sweep);
     norn_free(p->poisson);
+    norn_free(p->gate);
     norn_free(p->hq_t);
     norn_free(p->hq_i);
     norn_free(p->out);
@@ -1567,6 +1575,122 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
         advance_to_generic(s, p, pi, i, t);
 }
 
+/* cfast (see population.gate): the time before which neuron i's next
+ * input may take the short way. The general advance (advance_to_m with one
+ * drive, norn__iafd_advance) does exactly that short way's arithmetic
+ * when the neuron is not refractory at its last time, has no phase, is
+ * not above threshold there and has no arrival up to the input's time (and
+ * V_inf <= V_th, which cfast asks of the population). */
+static inline double cfast_gate(const norn_sim *s, const population *p, uint32_t i)
+{
+    const norn_model_pop *mp = &p->mp;
+    if (mp->ref_until[i] > p->t_last[i] || mp->st[NORN__IAFD_PH][i] != 0.0 ||
+        mp->st[NORN__IAFD_S_V][i] >= mp->p[NORN__IAFD_V_TH])
+        return -INFINITY;
+    return s->poisson[p->poisson[0]].next_a[i];
+}
+
+/* cfast: neuron i, whose gate is not -inf (not refractory at t_last[i],
+ * no phase, below threshold), brought to t > t_last[i] through its
+ * arrivals: advance_to_m's loop for one drive, in that state; after a
+ * spike the general advance takes the rest. */
+static void cfast_advance(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    norn_model_pop *mp = &p->mp;
+    poisson_stim *ps = &s->poisson[p->poisson[0]];
+    double *v = mp->st[NORN__IAFD_S_V], *he = mp->st[NORN__IAFD_H_E];
+    const double vinf = norn__iafd_v_inf(mp, i), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
+    double tl = p->t_last[i], tn = ps->next_a[i];
+    while (tn <= t) {
+        if (tn > tl) {
+            norn__iafd_clock e = norn__iafd_clock_at(mp, tn);
+            v[i] = vinf + (v[i] - vinf) * (e.e * he[i]);
+            he[i] = e.inv;
+        }
+        double w = 0.0;
+        do {
+            w += ps->weight * ps->cnt[i];
+            poisson_next(s, ps, i);
+        } while (ps->next_a[i] == tn);
+        if (w != 0.0) {
+            double x = v[i] + w;
+            v[i] = x < vmin ? vmin : x;
+        }
+        tl = tn;
+        if (tn == t)
+            break; /* its test waits, as every test at t */
+        if (v[i] >= vth) {
+            p->t_last[i] = tn;
+            emit_m(s, p, pi, i, tn, 1);
+            advance_to_iafd(s, p, pi, i, t);
+            return;
+        }
+        tn = ps->next_a[i];
+    }
+    if (t > tl) {
+        norn__iafd_clock e = norn__iafd_clock_at(mp, t);
+        v[i] = vinf + (v[i] - vinf) * (e.e * he[i]);
+        he[i] = e.inv;
+    }
+    p->t_last[i] = t;
+}
+
+static void cfast_gates(norn_sim *s)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (p->gate)
+            for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+                p->gate[i] = cfast_gate(s, p, i);
+    }
+}
+
+/* Synapses lo..hi-1 of a static table into a cfast population at time t
+ * (continuous): the same operations as advance_to + norn__iafd_input for
+ * each target, the usual one (decay by the shared clock, add the weight)
+ * inline; the threshold test is left pending, as there (gate -inf). */
+static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, population *p, uint32_t pi,
+                                                                const uint32_t *tg, const uint16_t *t16,
+                                                                uint64_t lo, uint64_t hi, const float *wt,
+                                                                const int hom, double wh, double t)
+{
+    norn_model_pop *mp = &p->mp;
+    double *restrict v = mp->st[NORN__IAFD_S_V], *restrict he = mp->st[NORN__IAFD_H_E];
+    double *restrict tl = p->t_last, *restrict gate = p->gate;
+    const double vinf = norn__iafd_v_inf(mp, 0), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
+    norn__iafd_clock e = norn__iafd_clock_at(mp, t);
+    double base = mp->c[NORN__IAFD_C_BASE];
+    for (uint64_t k = lo; k < hi; k++) {
+        uint32_t j = t16 ? t16[k] : tg[k];
+        double w = hom ? wh : wt[k];
+        if (w == 0.0)
+            continue;
+        if (t > tl[j] && t < gate[j]) {
+            double x = vinf + (v[j] - vinf) * (e.e * he[j]);
+            he[j] = e.inv;
+            tl[j] = t;
+            x += w;
+            x = x < vmin ? vmin : x;
+            v[j] = x;
+            if (x >= vth)
+                gate[j] = -INFINITY;
+            continue;
+        }
+        if (t > tl[j]) {
+            if (gate[j] != -INFINITY)
+                cfast_advance(s, p, pi, j, t);
+            else
+                advance_to_iafd(s, p, pi, j, t);
+        }
+        norn__iafd_input(mp, j, t, w);
+        gate[j] = cfast_gate(s, p, j);
+        if (mp->c[NORN__IAFD_C_BASE] != base) { /* the clock was rebased at an arrival */
+            e = norn__iafd_clock_at(mp, t);
+            base = mp->c[NORN__IAFD_C_BASE];
+        }
+    }
+}
+
 /* Adds weight w for neuron i at the current event time. */
 static inline void accumulate(population *p, uint32_t i, double w, int split)
 {
@@ -1732,6 +1856,13 @@ static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, tab
         uint32_t pi = tb->tgt;
         /* a zero weight has no effect at all: its target is not even
          * brought up to date (which would split its exact trajectory) */
+        if (p->gate) {
+            if (hom)
+                cfast_deliver(s, p, pi, tg, t16, lo, hi, NULL, 1, wh, t);
+            else
+                cfast_deliver(s, p, pi, tg, t16, lo, hi, wt, 0, 0.0, t);
+            return;
+        }
         if (p->iafd) {
             for (uint64_t k = lo; k < hi; k++) {
                 uint32_t j = t16 ? t16[k] : tg[k];
@@ -1859,6 +1990,8 @@ static void sample(norn_sim *s, double t_limit, int inclusive)
                 if (p->mp.type->above(&p->mp, i, ts))
                     emit(s, p, rc->pop, i, ts);
                 touch(p, i);
+                if (p->gate)
+                    p->gate[i] = cfast_gate(s, p, i);
                 for (int v = 0; v < rc->n_vars; v++)
                     row[(uint64_t)v * rc->n_neurons + k] = (float)p->mp.st[rc->vars[v]][i];
             }
@@ -2084,8 +2217,14 @@ static void sweep(norn_sim *s, double t_end)
         if (p->dense)
             continue; /* its last step of the window (window_steps) */
         if (p->sweep_all) {
-            for (uint32_t i = p->own_lo; i < p->own_hi; i++)
-                advance_to(s, p, pi, i, t_end);
+            for (uint32_t i = p->own_lo; i < p->own_hi; i++) {
+                if (!(t_end > p->t_last[i]))
+                    continue;
+                if (p->gate && p->gate[i] != -INFINITY) /* cfast: gates are current in the window */
+                    cfast_advance(s, p, pi, i, t_end);
+                else
+                    advance_to(s, p, pi, i, t_end);
+            }
             for (uint32_t k = 0; k < p->n_sweep; k++)
                 p->in_sweep[p->sweep[k]] = 0;
             p->n_sweep = 0;
@@ -2264,6 +2403,28 @@ static norn_status setup_run(norn_sim *s, double duration)
         for (uint32_t i = p->own_lo; i < p->own_hi; i++)
             if (p->mp.type->may_fire(&p->mp, i, 0.0) || p->mp.type->above(&p->mp, i, 0.0))
                 touch(p, i);
+    }
+    /* continuous iaf_delta populations whose every input is a plain static
+     * table or their one Poisson drive, with V_inf <= V_th (no crossing
+     * between inputs): static input takes the short way (cfast_deliver) */
+    for (uint32_t pi = 0; pi < s->n_pops && s->cfg.mode == NORN_MODE_CONTINUOUS && !s->cfg.no_lean; pi++) {
+        population *p = &s->pops[pi];
+        int ok = p->iafd && p->sweep_all && !p->sched && p->n_poisson == 1 && !p->mp.i_dc &&
+                 !(norn__iafd_v_inf(&p->mp, 0) > p->mp.p[NORN__IAFD_V_TH]);
+        for (uint32_t k = 0; k < s->n_dc && ok; k++)
+            ok = s->dc[k].pop != pi;
+        for (uint32_t k = 0; k < s->n_trains && ok; k++)
+            ok = s->trains[k].pop != pi;
+        for (uint32_t k = 0; k < s->n_tables && ok; k++) {
+            const table_t *tb = &s->tables[k];
+            ok = tb->tgt != pi || (tb->stp.rule == NORN_STP_RULE_NONE && !tb->stdp && !tb->sn);
+        }
+        if (!ok)
+            continue;
+        if (!p->gate)
+            p->gate = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(double));
+        if (!p->gate)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the input gates of %u neurons", p->mp.n);
     }
     /* grid mode: populations stepped as a whole where no advance has a
      * grid point inside to test: swept every window with no neuron able to
@@ -3099,6 +3260,7 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
             if (tb->stdp && !norn_stdp_settle(tb->stdp, &tb->csr, tb->tg16, h, t0, 0))
                 return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
         }
+        cfast_gates(s);
         if (dense) {
             window_steps(s, (int64_t)(w * wsteps), norn_grid_index(t1, h), last);
             if (s->fail != NORN_OK)
