@@ -102,6 +102,19 @@ static inline double norn_rng_exp(norn_rng *r)
     return norn__rng_exp_tail(r, u);
 }
 
+/* The same exponential from norn_rng_fast_round's 64-bit output at the
+ * next counter (the rare tail as norn_rng_exp's): continuous-mode Poisson
+ * intervals, one per arrival. */
+static inline double norn_rng_exp_fast(norn_rng *r)
+{
+    uint64_t u = norn_rng_fast_round(r, r->ctr++);
+    uint64_t j = u >> 11;
+    unsigned i = (unsigned)(u & 255u);
+    if (j < norn_zig_k[i])
+        return (double)j * norn_zig_w[i];
+    return norn__rng_exp_tail(r, u);
+}
+
 /* Unbiased integer in [0, n), n > 0 (Lemire's multiply-shift with rejection). */
 static inline uint64_t norn_rng_below(norn_rng *r, uint64_t n)
 {

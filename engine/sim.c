@@ -35,6 +35,7 @@ enum { EV_SPIKE = 0, EV_TRAIN = 1, EV_DC = 2, EV_SPIKE_STP = 3, EV_SPIKE_STDP = 
 typedef struct {
     uint32_t pop;
     double rate_per_ms, weight, start, stop;
+    double inv_rate; /* continuous: 1 / rate_per_ms (each interval is an Exp(1) draw times it) */
     uint32_t index;  /* stimulus index, for the stream key */
     double *next_a;  /* [n] time of the next arrival(s) */
     int64_t *next_k; /* grid: [n] its step index (no division recovers it) */
@@ -159,13 +160,11 @@ typedef struct {
      * every window, the neurons whose next arrival falls in the window,
      * from a min-heap of (next arrival, neuron), one entry per neuron */
     int sched;
-    /* continuous iaf_delta, one Poisson drive, only plain static tables in
-     * (cfast): gate[i] is the time before which an input may take the
-     * short way (decay by the clock, add, no test): its next arrival, or
-     * -inf when the general advance must run first (refractory, a phase to
-     * fold in, a threshold test pending). Set for every neuron at each
-     * window's start (cfast_gates), kept by every path that touches it. */
-    double *gate;
+    /* continuous iaf_delta, one Poisson drive, only plain static tables in:
+     * [2n] each neuron's u and gate while a window runs (see cfast_deliver);
+     * cf_base: the clock's base its u are relative to */
+    double *cf;
+    double cf_base;
     double *hq_t;
     uint32_t *hq_i;
     uint32_t hq_n;
@@ -309,7 +308,7 @@ static void free_pop(population *p)
     norn_free(p->in_sweep);
     norn_free(p->sweep);
     norn_free(p->poisson);
-    norn_free(p->gate);
+    norn_free(p->cf);
     norn_free(p->hq_t);
     norn_free(p->hq_i);
     norn_free(p->out);
@@ -963,7 +962,7 @@ static inline void poisson_next(const norn_sim *s, poisson_stim *q, uint32_t i)
         return;
     }
     if (s->cfg.mode != NORN_MODE_GRID) {
-        double t = q->next_a[i] + norn_rng_exp(&q->rng[i]) / q->rate_per_ms;
+        double t = q->next_a[i] + norn_rng_exp_fast(&q->rng[i]) * q->inv_rate;
         q->next_a[i] = t < q->stop ? t : INFINITY;
         q->cnt[i] = 1;
         return;
@@ -990,6 +989,7 @@ norn_status norn_sim_add_poisson(norn_sim *s, uint32_t pop, double rate_hz, doub
     memset(q, 0, sizeof *q);
     q->pop = pop;
     q->rate_per_ms = rate_hz / 1000.0;
+    q->inv_rate = 1.0 / q->rate_per_ms;
     q->weight = weight;
     q->start = start_ms > 0 ? start_ms : 0;
     q->stop = stop_ms;
@@ -1575,118 +1575,238 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
         advance_to_generic(s, p, pi, i, t);
 }
 
-/* cfast (see population.gate): the time before which neuron i's next
- * input may take the short way. The general advance (advance_to_m with one
- * drive, norn__iafd_advance) does exactly that short way's arithmetic
- * when the neuron is not refractory at its last time, has no phase, is
- * not above threshold there and has no arrival up to the input's time (and
- * V_inf <= V_th, which cfast asks of the population). */
-static inline double cfast_gate(const norn_sim *s, const population *p, uint32_t i)
+/* ------------------------------------------------- continuous, cfast
+ *
+ * A continuous iaf_delta population whose only inputs are plain static
+ * tables and one Poisson drive, with V_inf <= V_th (no crossing between
+ * inputs), keeps each quiet neuron in a form of its own while a window
+ * runs: u = (V - V_inf) / E(t), on the model's decay clock E, so that
+ * V(t) = V_inf + u E(t) at any later time. An input of weight w at t is
+ * then u += w / E(t), with the threshold test u >= (V_th - V_inf) / E(t):
+ * one value per neuron read and written, no decay computed, and 1/E(t)
+ * shared by all targets of a spike. Each neuron's cf[2i] is u, cf[2i+1]
+ * its gate: the time of its next Poisson arrival (inputs before it take
+ * the short way), or -inf when the neuron is in the general form
+ * (v, 1/E of t_last, t_last: refractory, a phase to fold in, a threshold
+ * test pending, or not yet entered), handled by the general advance.
+ * At each window's end the sweep brings every neuron to the general form
+ * (what samples, checkpoints, recorders and the API read); at each
+ * window's start the quiet ones enter the short form again. The
+ * arithmetic is that of the general advance up to rounding (the same
+ * arrivals, one stream; 1/E at an arrival is 1/E(t) times a short decay,
+ * not a clock value of its own). */
+
+/* exp(-y) for 0 <= y < 2^-8: its Taylor polynomial of degree 5 (the
+ * remainder below y^6/720 < 5e-18), evaluated in Estrin's order (a short
+ * dependency chain); 1 exactly at 0. */
+static inline double cfast_decay(double y)
 {
-    const norn_model_pop *mp = &p->mp;
-    if (mp->ref_until[i] > p->t_last[i] || mp->st[NORN__IAFD_PH][i] != 0.0 ||
-        mp->st[NORN__IAFD_S_V][i] >= mp->p[NORN__IAFD_V_TH])
-        return -INFINITY;
-    return s->poisson[p->poisson[0]].next_a[i];
+    double y2 = y * y;
+    return (1.0 - y) + y2 * ((0.5 - y * (1.0 / 6)) + y2 * (1.0 / 24 - y * (1.0 / 120)));
 }
 
-/* cfast: neuron i, whose gate is not -inf (not refractory at t_last[i],
- * no phase, below threshold), brought to t > t_last[i] through its
- * arrivals: advance_to_m's loop for one drive, in that state; after a
- * spike the general advance takes the rest. */
-static void cfast_advance(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+/* A rebase of the clock (by norn__iafd_clock_at, in any advance) scales
+ * every 1/E kept; u is one too. */
+static void cfast_rebased(population *p)
 {
     norn_model_pop *mp = &p->mp;
-    poisson_stim *ps = &s->poisson[p->poisson[0]];
-    double *v = mp->st[NORN__IAFD_S_V], *he = mp->st[NORN__IAFD_H_E];
-    const double vinf = norn__iafd_v_inf(mp, i), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
-    double tl = p->t_last[i], tn = ps->next_a[i];
-    while (tn <= t) {
-        if (tn > tl) {
-            norn__iafd_clock e = norn__iafd_clock_at(mp, tn);
-            v[i] = vinf + (v[i] - vinf) * (e.e * he[i]);
-            he[i] = e.inv;
-        }
-        double w = 0.0;
-        do {
-            w += ps->weight * ps->cnt[i];
-            poisson_next(s, ps, i);
-        } while (ps->next_a[i] == tn);
-        if (w != 0.0) {
-            double x = v[i] + w;
-            v[i] = x < vmin ? vmin : x;
-        }
-        tl = tn;
-        if (tn == t)
-            break; /* its test waits, as every test at t */
-        if (v[i] >= vth) {
-            p->t_last[i] = tn;
-            emit_m(s, p, pi, i, tn, 1);
-            advance_to_iafd(s, p, pi, i, t);
-            return;
-        }
-        tn = ps->next_a[i];
-    }
-    if (t > tl) {
-        norn__iafd_clock e = norn__iafd_clock_at(mp, t);
-        v[i] = vinf + (v[i] - vinf) * (e.e * he[i]);
-        he[i] = e.inv;
-    }
-    p->t_last[i] = t;
+    double b = mp->c[NORN__IAFD_C_BASE];
+    if (b == p->cf_base)
+        return;
+    /* the factor the rebase applied to the inverses (the same expression) */
+    double f = exp(-(b - p->cf_base) * mp->c[NORN__IAFD_C_INV_TAU]);
+    for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+        p->cf[2 * (size_t)i] *= f;
+    p->cf_base = b;
 }
 
-static void cfast_gates(norn_sim *s)
+/* Neuron i from the general form to the short one where it is quiet (see
+ * above: the general advance would take the plain decay from t_last). */
+static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
+{
+    const norn_model_pop *mp = &p->mp;
+    double *c = p->cf + 2 * (size_t)i;
+    if (mp->c[NORN__IAFD_C_BASE] != p->cf_base) /* the others' u first */
+        cfast_rebased(p);
+    const double v = mp->st[NORN__IAFD_S_V][i];
+    /* at t_last itself a neuron that was refractory up to it still drops input */
+    if (mp->ref_until[i] >= p->t_last[i] || mp->st[NORN__IAFD_PH][i] != 0.0 || v >= mp->p[NORN__IAFD_V_TH]) {
+        c[1] = -INFINITY;
+        return;
+    }
+    c[0] = (v - norn__iafd_v_inf(mp, i)) * mp->st[NORN__IAFD_H_E][i];
+    c[1] = s->poisson[p->poisson[0]].next_a[i];
+}
+
+/* Neuron i, in the short form with no arrival left up to t, to the
+ * general form at t (e: the clock there). */
+static inline void cfast_leave(const norn_sim *s, population *p, uint32_t i, double t, norn__iafd_clock e)
+{
+    norn_model_pop *mp = &p->mp;
+    double *c = p->cf + 2 * (size_t)i;
+    mp->st[NORN__IAFD_S_V][i] = norn__iafd_v_inf(mp, i) + c[0] * e.e;
+    mp->st[NORN__IAFD_H_E][i] = e.inv;
+    p->t_last[i] = t;
+    s->poisson[p->poisson[0]].next_a[i] = c[1];
+    c[1] = -INFINITY;
+}
+
+/* The clock at t for a cfast population, its u kept in step with a rebase. */
+static inline norn__iafd_clock cfast_clock(population *p, double t)
+{
+    norn__iafd_clock e = norn__iafd_clock_at(&p->mp, t);
+    if (p->mp.c[NORN__IAFD_C_BASE] != p->cf_base)
+        cfast_rebased(p);
+    return e;
+}
+
+/* A spike of neuron i (short form) at ta, its next arrival tn, in
+ * cfast_arrivals: the general form at the spike (V is set there by
+ * fire()), fired, the general advance to t. */
+static __attribute__((noinline, cold)) int cfast_spike(norn_sim *s, population *p, uint32_t pi, uint32_t i,
+                                                       double ta, double tn, double t)
+{
+    norn_model_pop *mp = &p->mp;
+    mp->st[NORN__IAFD_S_V][i] = mp->p[NORN__IAFD_V_TH];
+    p->t_last[i] = ta;
+    s->poisson[p->poisson[0]].next_a[i] = tn;
+    p->cf[2 * (size_t)i + 1] = -INFINITY;
+    emit_m(s, p, pi, i, ta, 1);
+    advance_to_iafd(s, p, pi, i, t);
+    return 1;
+}
+
+/* Neuron i in the short form, its arrivals up to t (at least one) taken
+ * in order: an arrival at ta adds w / E(ta), 1/E(ta) = einv E(t) / E(ta)
+ * (einv = 1/E(t); the ratio by cfast_decay when t - ta < tau_m / 256, as
+ * it mostly is, else by exp), and is tested at once unless it is at t
+ * itself (its test then waits, as every test at t), as advance_to_m
+ * does. Two arrivals at one time
+ * (probability ~2^-53 a draw) are taken one after the other; the first
+ * cannot make a spike the pair would not make at that same time. At a
+ * spike: cfast_spike (returns 1: the neuron is then in the general form
+ * at t). */
+static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t,
+                                                    double einv)
+{
+    const norn_model_pop *mp = &p->mp;
+    const poisson_stim *ps = &s->poisson[p->poisson[0]];
+    double *c = p->cf + 2 * (size_t)i;
+    const double vinf = norn__iafd_v_inf(mp, i);
+    const double q = mp->p[NORN__IAFD_V_TH] - vinf, qmin = mp->p[NORN__IAFD_V_MIN] - vinf;
+    const double itau = mp->c[NORN__IAFD_C_INV_TAU];
+    const double wp = ps->weight, irate = ps->inv_rate, stop = ps->stop;
+    norn_rng *r = &ps->rng[i];
+    const uint64_t key = r->k0;
+    uint64_t ctr = r->ctr;
+    double u = c[0], ta = c[1];
+    while (ta <= t) {
+        double y = (t - ta) * itau;
+        double ia = einv * (y < 0x1p-8 ? cfast_decay(y) : exp(-y));
+        /* the next arrival: norn_rng_exp_fast at the counter */
+        uint64_t x = norn_rng_mix64(key + ctr * 0x9e3779b97f4a7c15ULL);
+        uint64_t j = x >> 11;
+        unsigned st = (unsigned)(x & 255u);
+        double ex;
+        ctr++;
+        if (__builtin_expect(j < norn_zig_k[st], 1))
+            ex = (double)j * norn_zig_w[st];
+        else {
+            r->ctr = ctr;
+            ex = norn__rng_exp_tail(r, x);
+            ctr = r->ctr;
+        }
+        double tx = ta + ex * irate;
+        tx = tx < stop ? tx : INFINITY;
+        double un = u + wp * ia, umin = qmin * ia;
+        u = un < umin ? umin : un;
+        if (ta == t) { /* its test waits, as every test at t */
+            ta = tx;
+            break;
+        }
+        if (u >= q * ia) {
+            c[0] = u;
+            r->ctr = ctr;
+            return cfast_spike(s, p, pi, i, ta, tx, t);
+        }
+        ta = tx;
+    }
+    r->ctr = ctr;
+    c[0] = u;
+    c[1] = ta;
+    return 0;
+}
+
+/* Window start: every quiet neuron of the cfast populations in the short
+ * form (after the sweep, all are in the general form). */
+static void cfast_enter_all(norn_sim *s)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
-        if (p->gate)
-            for (uint32_t i = p->own_lo; i < p->own_hi; i++)
-                p->gate[i] = cfast_gate(s, p, i);
+        if (!p->cf)
+            continue;
+        p->cf_base = p->mp.c[NORN__IAFD_C_BASE];
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+            cfast_enter(s, p, i);
     }
 }
 
-/* Synapses lo..hi-1 of a static table into a cfast population at time t
- * (continuous): the same operations as advance_to + norn__iafd_input for
- * each target, the usual one (decay by the shared clock, add the weight)
- * inline; the threshold test is left pending, as there (gate -inf). */
+/* Neuron i of a cfast population to the general form at t (its arrivals up
+ * to t taken), for a sample or the sweep: then anything may read or
+ * advance it. */
+static void cfast_settle(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
+{
+    double *c = p->cf + 2 * (size_t)i;
+    if (c[1] == -INFINITY)
+        return;
+    norn__iafd_clock e = cfast_clock(p, t);
+    if (c[1] <= t && cfast_arrivals(s, p, pi, i, t, e.inv))
+        return;
+    cfast_leave(s, p, i, t, e);
+}
+
+/* Synapses lo..hi-1 of a static table into a cfast population at time t:
+ * a neuron in the short form takes its input as u += w / E(t) (after its
+ * arrivals before it), and goes to the general form at t when that puts
+ * it at or above threshold (its test waits, as every test at t); a
+ * neuron in the general form is advanced and given the input as
+ * advance_to and norn__iafd_input do, then enters the short form if it
+ * is quiet. */
 static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, population *p, uint32_t pi,
                                                                 const uint32_t *tg, const uint16_t *t16,
                                                                 uint64_t lo, uint64_t hi, const float *wt,
                                                                 const int hom, double wh, double t)
 {
     norn_model_pop *mp = &p->mp;
-    double *restrict v = mp->st[NORN__IAFD_S_V], *restrict he = mp->st[NORN__IAFD_H_E];
-    double *restrict tl = p->t_last, *restrict gate = p->gate;
+    double *restrict cf = p->cf;
     const double vinf = norn__iafd_v_inf(mp, 0), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
-    norn__iafd_clock e = norn__iafd_clock_at(mp, t);
+    norn__iafd_clock e = cfast_clock(p, t);
     double base = mp->c[NORN__IAFD_C_BASE];
+    double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, wi = wh * e.inv;
     for (uint64_t k = lo; k < hi; k++) {
         uint32_t j = t16 ? t16[k] : tg[k];
         double w = hom ? wh : wt[k];
         if (w == 0.0)
             continue;
-        if (t > tl[j] && t < gate[j]) {
-            double x = vinf + (v[j] - vinf) * (e.e * he[j]);
-            he[j] = e.inv;
-            tl[j] = t;
-            x += w;
-            x = x < vmin ? vmin : x;
-            v[j] = x;
-            if (x >= vth)
-                gate[j] = -INFINITY;
-            continue;
-        }
-        if (t > tl[j]) {
-            if (gate[j] != -INFINITY)
-                cfast_advance(s, p, pi, j, t);
-            else
+        double *c = cf + 2 * (size_t)j;
+        if (c[1] != -INFINITY && (t < c[1] || !cfast_arrivals(s, p, pi, j, t, e.inv))) {
+            double u = c[0] + (hom ? wi : w * e.inv);
+            u = u < umin ? umin : u;
+            c[0] = u;
+            if (u >= thr)
+                cfast_leave(s, p, j, t, e);
+        } else {
+            if (t > p->t_last[j])
                 advance_to_iafd(s, p, pi, j, t);
+            norn__iafd_input(mp, j, t, w);
+            cfast_enter(s, p, j);
         }
-        norn__iafd_input(mp, j, t, w);
-        gate[j] = cfast_gate(s, p, j);
-        if (mp->c[NORN__IAFD_C_BASE] != base) { /* the clock was rebased at an arrival */
-            e = norn__iafd_clock_at(mp, t);
+        if (mp->c[NORN__IAFD_C_BASE] != base) { /* rebased by a general advance (u too, by cfast_enter) */
+            e = cfast_clock(p, t);
             base = mp->c[NORN__IAFD_C_BASE];
+            thr = (vth - vinf) * e.inv;
+            umin = (vmin - vinf) * e.inv;
+            wi = wh * e.inv;
         }
     }
 }
@@ -1856,7 +1976,7 @@ static inline __attribute__((always_inline)) void deliver_range(norn_sim *s, tab
         uint32_t pi = tb->tgt;
         /* a zero weight has no effect at all: its target is not even
          * brought up to date (which would split its exact trajectory) */
-        if (p->gate) {
+        if (p->cf) {
             if (hom)
                 cfast_deliver(s, p, pi, tg, t16, lo, hi, NULL, 1, wh, t);
             else
@@ -1986,12 +2106,14 @@ static void sample(norn_sim *s, double t_limit, int inclusive)
                         row[(uint64_t)v * rc->n_neurons + k] = (float)p->mp.st[rc->vars[v]][i];
                     continue;
                 }
+                if (p->cf)
+                    cfast_settle(s, p, rc->pop, i, ts);
                 advance_to(s, p, rc->pop, i, ts);
                 if (p->mp.type->above(&p->mp, i, ts))
                     emit(s, p, rc->pop, i, ts);
                 touch(p, i);
-                if (p->gate)
-                    p->gate[i] = cfast_gate(s, p, i);
+                if (p->cf)
+                    cfast_enter(s, p, i);
                 for (int v = 0; v < rc->n_vars; v++)
                     row[(uint64_t)v * rc->n_neurons + k] = (float)p->mp.st[rc->vars[v]][i];
             }
@@ -2218,12 +2340,9 @@ static void sweep(norn_sim *s, double t_end)
             continue; /* its last step of the window (window_steps) */
         if (p->sweep_all) {
             for (uint32_t i = p->own_lo; i < p->own_hi; i++) {
-                if (!(t_end > p->t_last[i]))
-                    continue;
-                if (p->gate && p->gate[i] != -INFINITY) /* cfast: gates are current in the window */
-                    cfast_advance(s, p, pi, i, t_end);
-                else
-                    advance_to(s, p, pi, i, t_end);
+                if (p->cf)
+                    cfast_settle(s, p, pi, i, t_end);
+                advance_to(s, p, pi, i, t_end);
             }
             for (uint32_t k = 0; k < p->n_sweep; k++)
                 p->in_sweep[p->sweep[k]] = 0;
@@ -2421,9 +2540,9 @@ static norn_status setup_run(norn_sim *s, double duration)
         }
         if (!ok)
             continue;
-        if (!p->gate)
-            p->gate = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(double));
-        if (!p->gate)
+        if (!p->cf)
+            p->cf = norn_malloc_n(p->mp.n ? 2 * (uint64_t)p->mp.n : 1, sizeof(double));
+        if (!p->cf)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the input gates of %u neurons", p->mp.n);
     }
     /* grid mode: populations stepped as a whole where no advance has a
@@ -3260,7 +3379,7 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
             if (tb->stdp && !norn_stdp_settle(tb->stdp, &tb->csr, tb->tg16, h, t0, 0))
                 return NORN_FAIL(err, NORN_ENOMEM, NULL, "cannot grow the STDP state");
         }
-        cfast_gates(s);
+        cfast_enter_all(s);
         if (dense) {
             window_steps(s, (int64_t)(w * wsteps), norn_grid_index(t1, h), last);
             if (s->fail != NORN_OK)

@@ -23,7 +23,7 @@ static norn_sim *new_sim(norn_mode mode, uint64_t seed)
 }
 
 /* iaf_delta with E_L = 0, V_th = 20, V_reset = 10 (Brunel's). */
-static uint32_t add_delta(norn_sim *s, const char *name, uint32_t n, double t_ref)
+static uint32_t add_delta_tau(norn_sim *s, const char *name, uint32_t n, double t_ref, double tau)
 {
     const norn_model_type *t = norn_model_find("iaf_delta");
     double p[NORN_MAX_PARAMS];
@@ -32,12 +32,17 @@ static uint32_t add_delta(norn_sim *s, const char *name, uint32_t n, double t_re
     p[norn_model_param_index(t, "E_L")] = 0;
     p[norn_model_param_index(t, "V_th")] = 20;
     p[norn_model_param_index(t, "V_reset")] = 10;
-    p[norn_model_param_index(t, "tau_m")] = 20;
+    p[norn_model_param_index(t, "tau_m")] = tau;
     p[norn_model_param_index(t, "t_ref")] = t_ref;
     uint32_t idx;
     norn_err err;
     ck_assert_int_eq(norn_sim_add_population(s, name, t, n, p, "test", &idx, &err), NORN_OK);
     return idx;
+}
+
+static uint32_t add_delta(norn_sim *s, const char *name, uint32_t n, double t_ref)
+{
+    return add_delta_tau(s, name, n, t_ref, 20);
 }
 
 static void connect(norn_sim *s, uint32_t a, uint32_t b, norn_conn_rule rule, uint64_t k, double w, double d,
@@ -798,6 +803,131 @@ START_TEST(test_lean_long_rebases)
 }
 END_TEST
 
+/* continuous mode, cfast: iaf_delta populations whose inputs are plain
+ * static tables and one Poisson drive keep quiet neurons as u = (V - V_inf)
+ * / E(t) while a window runs. Against the general advance (no_lean): the
+ * same arrivals (one stream), so the same spikes, their times and V equal
+ * to rounding. The network: exc and inh (inh with a V_min that inhibition
+ * reaches, a drive that starts late and stops early), a table with drawn
+ * weights and delays, state recorders (a sample brings a neuron to the
+ * general form and back), n_exc and n_inh neurons, tau_m given. */
+static void cfast_net(int general, uint32_t ne, uint32_t ni, double tau, double dur, uint64_t *n_sp, double **t_out,
+                      uint32_t **g_out, float **rec_out, uint64_t *n_rec, double *v_end)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_CONTINUOUS, .seed = 41, .no_lean = general};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    uint32_t e = add_delta_tau(s, "exc", ne, 2, tau), i = add_delta_tau(s, "inh", ni, 0.5, tau);
+    norn_model_pop *mi = (norn_model_pop *)norn_sim_model_pop(s, i);
+    mi->p[norn_model_param_index(mi->type, "V_min")] = -2.0;
+    connect(s, e, e, NORN_CONN_FIXED_INDEGREE, ne / 10, 0.6, 1.5, 0);
+    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, ne / 10, 0.6, 1.0, 1);
+    connect(s, i, i, NORN_CONN_FIXED_INDEGREE, ni / 10, -3.0, 1.5, 2);
+    norn_proj_spec ps = {.n_src = ni, .n_tgt = ne, .seed = 5,
+                         .conn = {.rule = NORN_CONN_FIXED_INDEGREE, .indegree = ni / 10, .allow_autapses = 1,
+                                  .allow_multapses = 0},
+                         .resolution_ms = 0.1, .where = "test", .proj_index = 3};
+    ps.weight = norn_dist_const(0);
+    ps.weight.kind = NORN_DIST_UNIFORM;
+    ps.weight.low = -4.0;
+    ps.weight.high = -1.0;
+    ps.delay_ms = norn_dist_const(0);
+    ps.delay_ms.kind = NORN_DIST_UNIFORM;
+    ps.delay_ms.low = 1.5;
+    ps.delay_ms.high = 3.0;
+    norn_csr csr;
+    ck_assert_int_eq(norn_csr_build(&ps, &csr, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_synapses(s, i, e, &csr, &err), NORN_OK);
+    norn_csr_free(&csr);
+    /* drives of the same mean V whatever tau_m */
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 16000 * 20 / tau, 0.1, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, i, 22000 * 20 / tau, 0.1, 20.03, dur - 50, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        double *v = norn_sim_state(s, pop, 0);
+        norn_rng r = norn_rng_stream(9, 1000, pop);
+        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
+            v[k] = 20.0 * norn_rng_uniform(&r);
+    }
+    norn_sim_record_spikes(s, e, 1);
+    norn_sim_record_spikes(s, i, 1);
+    int var = 0;
+    uint32_t who[] = {0, 7, 30, 59}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 3, 0.5, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, dur, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    norn_recording r0, r1;
+    norn_sim_recording(s, 0, &r0);
+    norn_sim_recording(s, 1, &r1);
+    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
+    *n_rec = a + b;
+    *rec_out = malloc(sizeof(float) * (a + b + 1));
+    memcpy(*rec_out, r0.data, sizeof(float) * a);
+    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
+    memcpy(v_end, norn_sim_state(s, 0, 0), sizeof(double) * ne);
+    memcpy(v_end + ne, norn_sim_state(s, 1, 0), sizeof(double) * ni);
+    norn_sim_destroy(s);
+}
+
+/* cfast against the general path: n_min spikes at least, every spike the
+ * same neuron at the same time to 1e-9 ms, V to 1e-9 mV, samples to float
+ * rounding, and some V not equal bit for bit (the short form did run). */
+static void cfast_check(uint32_t ne, uint32_t ni, double tau, double dur, uint64_t n_min)
+{
+    uint64_t n[2], nr[2];
+    double *t[2];
+    uint32_t *g[2];
+    float *r[2];
+    double *v[2];
+    for (int k = 0; k < 2; k++) {
+        v[k] = malloc(sizeof(double) * (ne + ni));
+        cfast_net(k, ne, ni, tau, dur, &n[k], &t[k], &g[k], &r[k], &nr[k], v[k]);
+    }
+    printf("cfast vs general (%u neurons, tau_m %g ms, %g ms): %llu spikes\n", ne + ni, tau, dur,
+           (unsigned long long)n[0]);
+    ck_assert_msg(n[0] >= n_min, "only %llu spikes", (unsigned long long)n[0]);
+    ck_assert_uint_eq(n[0], n[1]);
+    for (uint64_t q = 0; q < n[0]; q++) {
+        ck_assert_msg(g[0][q] == g[1][q], "spike %llu: neuron %u vs %u", (unsigned long long)q, g[0][q], g[1][q]);
+        ck_assert_msg(fabs(t[0][q] - t[1][q]) <= 1e-9, "spike %llu: %.17g vs %.17g", (unsigned long long)q, t[0][q],
+                      t[1][q]);
+    }
+    ck_assert_msg(t[0][n[0] - 1] > dur - 20, "last spike at %g ms", t[0][n[0] - 1]);
+    int differ = 0;
+    for (uint32_t j = 0; j < ne + ni; j++) {
+        ck_assert_msg(fabs(v[0][j] - v[1][j]) <= 1e-9, "V of neuron %u: %.17g vs %.17g", j, v[0][j], v[1][j]);
+        differ += v[0][j] != v[1][j];
+    }
+    ck_assert_msg(differ > 0, "V equal bit for bit: was the short form used?");
+    ck_assert_uint_eq(nr[0], nr[1]);
+    ck_assert(nr[0] > 1000);
+    for (uint64_t q = 0; q < nr[0]; q++)
+        ck_assert_msg(fabsf(r[0][q] - r[1][q]) <= 2e-6f * (1.0f + fabsf(r[1][q])), "sample %llu: %.9g vs %.9g",
+                      (unsigned long long)q, r[0][q], r[1][q]);
+    for (int k = 0; k < 2; k++) {
+        free(t[k]);
+        free(g[k]);
+        free(r[k]);
+        free(v[k]);
+    }
+}
+
+START_TEST(test_cfast_equals_general) { cfast_check(800, 200, 20, 300, 5000); }
+END_TEST
+
+/* tau_m 5 ms over 4 s: the decay clock is rebased twice (every 345 tau_m),
+ * within windows; u is rescaled with the inverses. */
+START_TEST(test_cfast_long_rebases) { cfast_check(240, 60, 5, 4000, 2000); }
+END_TEST
+
+
 /* The same for lif (two channels) driven above threshold with windows of
  * one step (cuba's case): every neuron is advanced every step either way;
  * Poisson drives of both signs, recording, spike trains. */
@@ -1157,12 +1287,14 @@ static Suite *suite(void)
     tcase_add_test(tc, test_lean_lif_equals_lazy);
     tcase_add_test(tc, test_lean_lif_pause_keeps_t_last);
     tcase_add_test(tc, test_dense_cond_equals_lazy);
+    tcase_add_test(tc, test_cfast_equals_general);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_grid_vs_continuous);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_lean_long_rebases);
+    tcase_add_test(tc, test_cfast_long_rebases);
     suite_add_tcase(s, tc);
     return s;
 }
