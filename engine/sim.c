@@ -1587,8 +1587,11 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
  * shared by all targets of a spike. Each neuron's cf[2i] is u, cf[2i+1]
  * its gate: the time of its next Poisson arrival (inputs before it take
  * the short way), or -inf when the neuron is in the general form
- * (v, 1/E of t_last, t_last: refractory, a phase to fold in, a threshold
- * test pending, or not yet entered), handled by the general advance.
+ * (v, 1/E of t_last, t_last: a phase to fold in, a threshold test
+ * pending, or not yet entered), handled by the general advance, or -1
+ * when it is in the general form and refractory up to cf[2i]: an input
+ * up to then is dropped without advancing it (the general advance gives
+ * the same state however it is cut while V is clamped).
  * At each window's end the sweep brings every neuron to the general form
  * (what samples, checkpoints, recorders and the API read); at each
  * window's start the quiet ones enter the short form again. The
@@ -1630,7 +1633,12 @@ static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
         cfast_rebased(p);
     const double v = mp->st[NORN__IAFD_S_V][i];
     /* at t_last itself a neuron that was refractory up to it still drops input */
-    if (mp->ref_until[i] >= p->t_last[i] || mp->st[NORN__IAFD_PH][i] != 0.0 || v >= mp->p[NORN__IAFD_V_TH]) {
+    if (mp->ref_until[i] >= p->t_last[i]) {
+        c[0] = mp->ref_until[i];
+        c[1] = -1.0;
+        return;
+    }
+    if (mp->st[NORN__IAFD_PH][i] != 0.0 || v >= mp->p[NORN__IAFD_V_TH]) {
         c[1] = -INFINITY;
         return;
     }
@@ -1757,7 +1765,7 @@ static void cfast_enter_all(norn_sim *s)
 static void cfast_settle(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
 {
     double *c = p->cf + 2 * (size_t)i;
-    if (c[1] == -INFINITY)
+    if (c[1] < 0) /* the general form */
         return;
     norn__iafd_clock e = cfast_clock(p, t);
     if (c[1] <= t && cfast_arrivals(s, p, pi, i, t, e.inv))
@@ -1789,7 +1797,9 @@ static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, pop
         if (w == 0.0)
             continue;
         double *c = cf + 2 * (size_t)j;
-        if (c[1] != -INFINITY && (t < c[1] || !cfast_arrivals(s, p, pi, j, t, e.inv))) {
+        if (c[1] == -1.0 && t <= c[0])
+            continue; /* refractory: dropped */
+        if (c[1] >= 0 && (t < c[1] || !cfast_arrivals(s, p, pi, j, t, e.inv))) {
             double u = c[0] + (hom ? wi : w * e.inv);
             u = u < umin ? umin : u;
             c[0] = u;
