@@ -161,10 +161,13 @@ typedef struct {
      * from a min-heap of (next arrival, neuron), one entry per neuron */
     int sched;
     /* continuous iaf_delta, one Poisson drive, only plain static tables in:
-     * [2n] each neuron's u and gate while a window runs (see cfast_deliver);
-     * cf_base: the clock's base its u are relative to */
+     * [4n] each neuron's u, gate, hk and tacc while a window runs (see
+     * cfast_deliver); cf_base: the clock's base its u are relative to;
+     * cf_k: the arrivals an input may be added ahead of (fewer than), and
+     * cf_q: V_th - V_inf less cf_k - 1 of them (u < cf_q / E(t) allows it) */
     double *cf;
-    double cf_base;
+    double cf_base, cf_q;
+    uint32_t cf_k;
     double *hq_t;
     uint32_t *hq_i;
     uint32_t hq_n;
@@ -1584,14 +1587,27 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
  * V(t) = V_inf + u E(t) at any later time. An input of weight w at t is
  * then u += w / E(t), with the threshold test u >= (V_th - V_inf) / E(t):
  * one value per neuron read and written, no decay computed, and 1/E(t)
- * shared by all targets of a spike. Each neuron's cf[2i] is u, cf[2i+1]
- * its gate: the time of its next Poisson arrival (inputs before it take
- * the short way), or -inf when the neuron is in the general form
- * (v, 1/E of t_last, t_last: a phase to fold in, a threshold test
- * pending, or not yet entered), handled by the general advance, or -1
- * when it is in the general form and refractory up to cf[2i]: an input
- * up to then is dropped without advancing it (the general advance gives
- * the same state however it is cut while V is clamped).
+ * shared by all targets of a spike. Each neuron's slot cf[4i..4i+3]:
+ *   [0] u;
+ *   [1] its gate: the time ta of its first Poisson arrival not yet taken
+ *       (an input before it takes the short way); -inf when the neuron is
+ *       in the general form (v, 1/E of t_last, t_last: a phase to fold
+ *       in, a threshold test pending, or not yet entered), handled by the
+ *       general advance; -1 when it is in the general form and refractory
+ *       up to [0]: an input up to then is dropped without advancing it
+ *       (the general advance gives the same state however it is cut while
+ *       V is clamped);
+ *   [2] hk: the time of its cf_k-th arrival not yet taken (ta the first),
+ *       or -inf: not known;
+ *   [3] tacc: inputs up to tacc were added before arrivals not yet taken.
+ * Arrivals are taken lazily: an input at t with arrivals pending (t >=
+ * ta) is added at once when fewer than cf_k of them come before t
+ * (t < hk) and V without them, after the input, is below V_th by cf_k - 1
+ * arrivals' weight, as it has been at every input since hk was drawn
+ * (else hk is -inf) and when it was: their sum cannot reach V_th at any
+ * time up to t, as V without them is largest at its inputs (or V_inf). The arrivals are taken later, in
+ * order, in one loop (sums commute; a test is needed only after tacc).
+ * (No V_min then: clamping does not commute; cf_k = 1 turns it off.)
  * At each window's end the sweep brings every neuron to the general form
  * (what samples, checkpoints, recorders and the API read); at each
  * window's start the quiet ones enter the short form again. The
@@ -1608,6 +1624,13 @@ static inline double cfast_decay(double y)
     return (1.0 - y) + y2 * ((0.5 - y * (1.0 / 6)) + y2 * (1.0 / 24 - y * (1.0 / 120)));
 }
 
+/* exp(y) for 0 <= y < 2^-8, as cfast_decay. */
+static inline double cfast_growth(double y)
+{
+    double y2 = y * y;
+    return (1.0 + y) + y2 * ((0.5 + y * (1.0 / 6)) + y2 * (1.0 / 24 + y * (1.0 / 120)));
+}
+
 /* A rebase of the clock (by norn__iafd_clock_at, in any advance) scales
  * every 1/E kept; u is one too. */
 static void cfast_rebased(population *p)
@@ -1619,7 +1642,8 @@ static void cfast_rebased(population *p)
     /* the factor the rebase applied to the inverses (the same expression) */
     double f = exp(-(b - p->cf_base) * mp->c[NORN__IAFD_C_INV_TAU]);
     for (uint32_t i = p->own_lo; i < p->own_hi; i++)
-        p->cf[2 * (size_t)i] *= f;
+        if (p->cf[4 * (size_t)i + 1] >= 0)
+            p->cf[4 * (size_t)i] *= f;
     p->cf_base = b;
 }
 
@@ -1628,7 +1652,7 @@ static void cfast_rebased(population *p)
 static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
 {
     const norn_model_pop *mp = &p->mp;
-    double *c = p->cf + 2 * (size_t)i;
+    double *c = p->cf + 4 * (size_t)i;
     if (mp->c[NORN__IAFD_C_BASE] != p->cf_base) /* the others' u first */
         cfast_rebased(p);
     const double v = mp->st[NORN__IAFD_S_V][i];
@@ -1644,6 +1668,8 @@ static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
     }
     c[0] = (v - norn__iafd_v_inf(mp, i)) * mp->st[NORN__IAFD_H_E][i];
     c[1] = s->poisson[p->poisson[0]].next_a[i];
+    c[2] = -INFINITY;
+    c[3] = -INFINITY;
 }
 
 /* Neuron i, in the short form with no arrival left up to t, to the
@@ -1651,7 +1677,7 @@ static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
 static inline void cfast_leave(const norn_sim *s, population *p, uint32_t i, double t, norn__iafd_clock e)
 {
     norn_model_pop *mp = &p->mp;
-    double *c = p->cf + 2 * (size_t)i;
+    double *c = p->cf + 4 * (size_t)i;
     mp->st[NORN__IAFD_S_V][i] = norn__iafd_v_inf(mp, i) + c[0] * e.e;
     mp->st[NORN__IAFD_H_E][i] = e.inv;
     p->t_last[i] = t;
@@ -1678,53 +1704,57 @@ static __attribute__((noinline, cold)) int cfast_spike(norn_sim *s, population *
     mp->st[NORN__IAFD_S_V][i] = mp->p[NORN__IAFD_V_TH];
     p->t_last[i] = ta;
     s->poisson[p->poisson[0]].next_a[i] = tn;
-    p->cf[2 * (size_t)i + 1] = -INFINITY;
+    p->cf[4 * (size_t)i + 1] = -INFINITY;
     emit_m(s, p, pi, i, ta, 1);
     advance_to_iafd(s, p, pi, i, t);
     return 1;
 }
 
+/* The Exp(1) draw at counter ctr of stream r (norn_rng_exp_fast, the
+ * counter advanced; the rare tail through r itself). */
+static inline double cfast_draw(norn_rng *r, uint64_t *ctr)
+{
+    uint64_t x = norn_rng_mix64(r->k0 + *ctr * 0x9e3779b97f4a7c15ULL);
+    uint64_t j = x >> 11;
+    unsigned st = (unsigned)(x & 255u);
+    ++*ctr;
+    if (__builtin_expect(j < norn_zig_k[st], 1))
+        return (double)j * norn_zig_w[st];
+    r->ctr = *ctr;
+    double ex = norn__rng_exp_tail(r, x);
+    *ctr = r->ctr;
+    return ex;
+}
+
 /* Neuron i in the short form, its arrivals up to t (at least one) taken
  * in order: an arrival at ta adds w / E(ta), 1/E(ta) = einv E(t) / E(ta)
- * (einv = 1/E(t); the ratio by cfast_decay when t - ta < tau_m / 256, as
- * it mostly is, else by exp), and is tested at once unless it is at t
- * itself (its test then waits, as every test at t), as advance_to_m
- * does. Two arrivals at one time
- * (probability ~2^-53 a draw) are taken one after the other; the first
- * cannot make a spike the pair would not make at that same time. At a
- * spike: cfast_spike (returns 1: the neuron is then in the general form
- * at t). */
+ * for the first (einv = 1/E(t)), each next one's from the one before
+ * (E(ta) / E(ta') by cfast_growth when ta' - ta < tau_m / 256, as it
+ * mostly is, else by exp), and, after tacc, is tested at once unless
+ * it is at t itself (its test then waits, as every test at t), as
+ * advance_to_m does. Two arrivals at one time (probability ~2^-53 a draw)
+ * are taken one after the other; the first cannot make a spike the pair
+ * would not make at that same time. At a spike: cfast_spike (returns 1:
+ * the neuron is then in the general form at t). Then, if the neuron is
+ * far enough below threshold for inputs to be added ahead of arrivals,
+ * hk by drawing ahead without taking (the same draws later). */
 static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t,
                                                     double einv)
 {
     const norn_model_pop *mp = &p->mp;
     const poisson_stim *ps = &s->poisson[p->poisson[0]];
-    double *c = p->cf + 2 * (size_t)i;
+    double *c = p->cf + 4 * (size_t)i;
     const double vinf = norn__iafd_v_inf(mp, i);
     const double q = mp->p[NORN__IAFD_V_TH] - vinf, qmin = mp->p[NORN__IAFD_V_MIN] - vinf;
     const double itau = mp->c[NORN__IAFD_C_INV_TAU];
-    const double wp = ps->weight, irate = ps->inv_rate, stop = ps->stop;
+    const double wp = ps->weight, irate = ps->inv_rate, stop = ps->stop, tacc = c[3];
     norn_rng *r = &ps->rng[i];
-    const uint64_t key = r->k0;
     uint64_t ctr = r->ctr;
     double u = c[0], ta = c[1];
+    double y = (t - ta) * itau;
+    double ia = einv * (y < 0x1p-8 ? cfast_decay(y) : exp(-y));
     while (ta <= t) {
-        double y = (t - ta) * itau;
-        double ia = einv * (y < 0x1p-8 ? cfast_decay(y) : exp(-y));
-        /* the next arrival: norn_rng_exp_fast at the counter */
-        uint64_t x = norn_rng_mix64(key + ctr * 0x9e3779b97f4a7c15ULL);
-        uint64_t j = x >> 11;
-        unsigned st = (unsigned)(x & 255u);
-        double ex;
-        ctr++;
-        if (__builtin_expect(j < norn_zig_k[st], 1))
-            ex = (double)j * norn_zig_w[st];
-        else {
-            r->ctr = ctr;
-            ex = norn__rng_exp_tail(r, x);
-            ctr = r->ctr;
-        }
-        double tx = ta + ex * irate;
+        double tx = ta + cfast_draw(r, &ctr) * irate;
         tx = tx < stop ? tx : INFINITY;
         double un = u + wp * ia, umin = qmin * ia;
         u = un < umin ? umin : un;
@@ -1732,16 +1762,30 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
             ta = tx;
             break;
         }
-        if (u >= q * ia) {
+        if (ta > tacc && u >= q * ia) {
             c[0] = u;
             r->ctr = ctr;
             return cfast_spike(s, p, pi, i, ta, tx, t);
         }
+        /* 1/E at the next arrival from this one's (the gap is mostly short) */
+        y = (tx - ta) * itau;
+        ia *= y < 0x1p-8 ? cfast_growth(y) : exp(y);
         ta = tx;
     }
     r->ctr = ctr;
     c[0] = u;
     c[1] = ta;
+    double hk = -INFINITY;
+    if (u < p->cf_q * einv) { /* far enough below V_th at t: worth knowing hk */
+        uint64_t c2 = ctr;
+        hk = ta;
+        for (uint32_t k = 1; k < p->cf_k && hk < INFINITY; k++) {
+            double tx = hk + cfast_draw(r, &c2) * irate;
+            hk = tx < stop ? tx : INFINITY;
+        }
+        r->ctr = ctr; /* a tail draw may have moved it */
+    }
+    c[2] = hk;
     return 0;
 }
 
@@ -1764,7 +1808,7 @@ static void cfast_enter_all(norn_sim *s)
  * advance it. */
 static void cfast_settle(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t)
 {
-    double *c = p->cf + 2 * (size_t)i;
+    double *c = p->cf + 4 * (size_t)i;
     if (c[1] < 0) /* the general form */
         return;
     norn__iafd_clock e = cfast_clock(p, t);
@@ -1774,9 +1818,10 @@ static void cfast_settle(norn_sim *s, population *p, uint32_t pi, uint32_t i, do
 }
 
 /* Synapses lo..hi-1 of a static table into a cfast population at time t:
- * a neuron in the short form takes its input as u += w / E(t) (after its
- * arrivals before it), and goes to the general form at t when that puts
- * it at or above threshold (its test waits, as every test at t); a
+ * a neuron in the short form takes its input as u += w / E(t), ahead of
+ * its pending arrivals where they cannot reach threshold (see above),
+ * else after them; it goes to the general form at t when the input puts
+ * it at or above threshold (its test waits, as every test at t). A
  * neuron in the general form is advanced and given the input as
  * advance_to and norn__iafd_input do, then enters the short form if it
  * is quiet. */
@@ -1790,33 +1835,53 @@ static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, pop
     const double vinf = norn__iafd_v_inf(mp, 0), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
     norn__iafd_clock e = cfast_clock(p, t);
     double base = mp->c[NORN__IAFD_C_BASE];
-    double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, wi = wh * e.inv;
+    double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, wi = wh * e.inv, thrk = p->cf_q * e.inv;
     for (uint64_t k = lo; k < hi; k++) {
         uint32_t j = t16 ? t16[k] : tg[k];
         double w = hom ? wh : wt[k];
         if (w == 0.0)
             continue;
-        double *c = cf + 2 * (size_t)j;
-        if (c[1] == -1.0 && t <= c[0])
-            continue; /* refractory: dropped */
-        if (c[1] >= 0 && (t < c[1] || !cfast_arrivals(s, p, pi, j, t, e.inv))) {
-            double u = c[0] + (hom ? wi : w * e.inv);
+        double *c = cf + 4 * (size_t)j;
+        double g = c[1], wj = hom ? wi : w * e.inv;
+        if (t < g) { /* no arrival pending */
+            double u = c[0] + wj;
             u = u < umin ? umin : u;
             c[0] = u;
+            if (u >= thrk) /* V since hk was drawn: not all below the bound */
+                c[2] = -INFINITY;
             if (u >= thr)
                 cfast_leave(s, p, j, t, e);
-        } else {
-            if (t > p->t_last[j])
-                advance_to_iafd(s, p, pi, j, t);
-            norn__iafd_input(mp, j, t, w);
-            cfast_enter(s, p, j);
+            continue;
         }
+        if (g >= 0) {
+            if (t < c[2] && c[0] + wj < thrk) { /* ahead of its arrivals */
+                c[0] += wj;
+                c[3] = t;
+                continue;
+            }
+            if (!cfast_arrivals(s, p, pi, j, t, e.inv)) {
+                double u = c[0] + wj;
+                u = u < umin ? umin : u;
+                c[0] = u;
+                if (u >= thrk)
+                    c[2] = -INFINITY;
+                if (u >= thr)
+                    cfast_leave(s, p, j, t, e);
+                continue;
+            }
+        } else if (g == -1.0 && t <= c[0])
+            continue; /* refractory: dropped */
+        if (t > p->t_last[j])
+            advance_to_iafd(s, p, pi, j, t);
+        norn__iafd_input(mp, j, t, w);
+        cfast_enter(s, p, j);
         if (mp->c[NORN__IAFD_C_BASE] != base) { /* rebased by a general advance (u too, by cfast_enter) */
             e = cfast_clock(p, t);
             base = mp->c[NORN__IAFD_C_BASE];
             thr = (vth - vinf) * e.inv;
             umin = (vmin - vinf) * e.inv;
             wi = wh * e.inv;
+            thrk = p->cf_q * e.inv;
         }
     }
 }
@@ -2550,8 +2615,19 @@ static norn_status setup_run(norn_sim *s, double duration)
         }
         if (!ok)
             continue;
+        /* inputs ahead of up to 15 arrivals (with V_min, none: clamping
+         * does not commute with the sums) while 15 of them keep V below
+         * V_th with V_inf as low as it goes */
+        double q = p->mp.p[NORN__IAFD_V_TH] - norn__iafd_v_inf(&p->mp, 0);
+        double wp = s->poisson[p->poisson[0]].weight;
+        p->cf_k = 16;
+        while (p->cf_k > 1 && wp > 0 && !((p->cf_k - 1) * wp < q))
+            p->cf_k--;
+        if (p->mp.p[NORN__IAFD_V_MIN] > -INFINITY)
+            p->cf_k = 1;
+        p->cf_q = p->cf_k > 1 ? q - (p->cf_k - 1) * (wp > 0 ? wp : 0.0) : -INFINITY;
         if (!p->cf)
-            p->cf = norn_malloc_n(p->mp.n ? 2 * (uint64_t)p->mp.n : 1, sizeof(double));
+            p->cf = norn_malloc_n(p->mp.n ? 4 * (uint64_t)p->mp.n : 1, sizeof(double));
         if (!p->cf)
             return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the input gates of %u neurons", p->mp.n);
     }
