@@ -57,7 +57,9 @@ static int same_outputs(const char *a, const char *b)
 }
 
 /* continuous / grid: NEST STDP (ee), Tsodyks-Markram (ei), Poisson drive,
- * heterogeneous delays, two models, all recorders. Windows of 15 steps, so
+ * heterogeneous delays, two models, all recorders; q: iaf_delta with only
+ * static input and one drive (continuous: its neurons in the short form
+ * within windows, inputs added ahead of arrivals; grid: stepped lean). Windows of 15 steps, so
  * cuts fall after odd and even numbers of steps (grid: exc is stepped lean,
  * its Poisson numbers come in pairs, the second kept from the first). */
 static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode: %s, seed: 7, name: ck}\n"
@@ -65,8 +67,10 @@ static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode
                                "  exc: {model: iaf_delta, size: 300, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10,"
                                " t_ref: 2, C_m: 250}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
                                "  inh: {model: lif, size: 80, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10, t_ref: 2}}\n"
+                               "  q: {model: iaf_delta, size: 100, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10,"
+                               " t_ref: 2, C_m: 250}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
                                "stimuli:\n"
-                               "  - {type: poisson, rate: 20000, to: [exc], weight: 0.1}\n"
+                               "  - {type: poisson, rate: 20000, to: [exc, q], weight: 0.1}\n"
                                "  - {type: poisson, rate: 50000, to: [inh], weight: 20}\n"
                                "projections:\n"
                                "  - {name: ee, from: exc, to: exc, connect: {rule: fixed_indegree, indegree: 40}, weight: 0.1,"
@@ -77,6 +81,10 @@ static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode
                                " tau_fac: 10}}\n"
                                "  - {name: ie, from: inh, to: [exc, inh], connect: {rule: fixed_indegree, indegree: 10},"
                                " weight: -0.5, delay: 1.5}\n"
+                               "  - {name: eq, from: exc, to: q, connect: {rule: fixed_indegree, indegree: 40}, weight: 0.12,"
+                               " delay: {dist: uniform, low: 1.5, high: 2.5}}\n"
+                               "  - {name: qi, from: q, to: inh, connect: {rule: fixed_indegree, indegree: 10}, weight: 5,"
+                               " delay: 2}\n"
                                "record:\n"
                                "  spikes: all\n"
                                "  state: {population: inh, variables: all, neurons: [0, 1, 2], interval: 1}\n"
