@@ -1598,7 +1598,7 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
  *       (the general advance gives the same state however it is cut while
  *       V is clamped);
  *   [2] hk: the time of its cf_k-th arrival not yet taken (ta the first),
- *       or -inf: not known;
+ *       or -inf: not known or not of use (always in the general form);
  *   [3] tacc: inputs up to tacc were added before arrivals not yet taken.
  * Arrivals are taken lazily: an input at t with arrivals pending (t >=
  * ta) is added at once when fewer than cf_k of them come before t
@@ -1660,10 +1660,12 @@ static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
     if (mp->ref_until[i] >= p->t_last[i]) {
         c[0] = mp->ref_until[i];
         c[1] = -1.0;
+        c[2] = -INFINITY;
         return;
     }
     if (mp->st[NORN__IAFD_PH][i] != 0.0 || v >= mp->p[NORN__IAFD_V_TH]) {
         c[1] = -INFINITY;
+        c[2] = -INFINITY;
         return;
     }
     c[0] = (v - norn__iafd_v_inf(mp, i)) * mp->st[NORN__IAFD_H_E][i];
@@ -1683,6 +1685,7 @@ static inline void cfast_leave(const norn_sim *s, population *p, uint32_t i, dou
     p->t_last[i] = t;
     s->poisson[p->poisson[0]].next_a[i] = c[1];
     c[1] = -INFINITY;
+    c[2] = -INFINITY;
 }
 
 /* The clock at t for a cfast population, its u kept in step with a rebase. */
@@ -1705,6 +1708,7 @@ static __attribute__((noinline, cold)) int cfast_spike(norn_sim *s, population *
     p->t_last[i] = ta;
     s->poisson[p->poisson[0]].next_a[i] = tn;
     p->cf[4 * (size_t)i + 1] = -INFINITY;
+    p->cf[4 * (size_t)i + 2] = -INFINITY;
     emit_m(s, p, pi, i, ta, 1);
     advance_to_iafd(s, p, pi, i, t);
     return 1;
@@ -1843,6 +1847,14 @@ static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, pop
             continue;
         double *c = cf + 4 * (size_t)j;
         double g = c[1], wj = hom ? wi : w * e.inv;
+        if (t < c[2] && c[0] + wj < thrk) {
+            /* fewer than cf_k arrivals pending (maybe none: hk >= ta), V
+             * low enough: ahead of them (tacc = t is void when none is
+             * pending: every one is after t) */
+            c[0] += wj;
+            c[3] = t;
+            continue;
+        }
         if (t < g) { /* no arrival pending */
             double u = c[0] + wj;
             u = u < umin ? umin : u;
@@ -1854,11 +1866,6 @@ static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, pop
             continue;
         }
         if (g >= 0) {
-            if (t < c[2] && c[0] + wj < thrk) { /* ahead of its arrivals */
-                c[0] += wj;
-                c[3] = t;
-                continue;
-            }
             if (!cfast_arrivals(s, p, pi, j, t, e.inv)) {
                 double u = c[0] + wj;
                 u = u < umin ? umin : u;
