@@ -1615,21 +1615,20 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
  * arrivals, one stream; 1/E at an arrival is 1/E(t) times a short decay,
  * not a clock value of its own). */
 
-/* exp(-y) for 0 <= y < 2^-8: its Taylor polynomial of degree 5 (the
- * remainder below y^6/720 < 5e-18), evaluated in Estrin's order (a short
- * dependency chain); 1 exactly at 0. */
-static inline double cfast_decay(double y)
+/* exp(x) for |x| < 2^-4: its Taylor polynomial of degree 9 (the
+ * remainder below |x|^10/10! < 3e-19), evaluated in Estrin's order (a
+ * short dependency chain); 1 exactly at 0. */
+static inline double cfast_exp_small(double x)
 {
-    double y2 = y * y;
-    return (1.0 - y) + y2 * ((0.5 - y * (1.0 / 6)) + y2 * (1.0 / 24 - y * (1.0 / 120)));
+    double x2 = x * x, x4 = x2 * x2, x8 = x4 * x4;
+    double a = 1.0 + x, b = 1.0 / 2 + x * (1.0 / 6), c = 1.0 / 24 + x * (1.0 / 120);
+    double d = 1.0 / 720 + x * (1.0 / 5040), e = 1.0 / 40320 + x * (1.0 / 362880);
+    return (a + x2 * b) + x4 * (c + x2 * d) + x8 * e;
 }
 
-/* exp(y) for 0 <= y < 2^-8, as cfast_decay. */
-static inline double cfast_growth(double y)
-{
-    double y2 = y * y;
-    return (1.0 + y) + y2 * ((0.5 + y * (1.0 / 6)) + y2 * (1.0 / 24 + y * (1.0 / 120)));
-}
+/* exp(-y) and exp(y), y >= 0 (mostly small). */
+static inline double cfast_decay(double y) { return y < 0x1p-4 ? cfast_exp_small(-y) : exp(-y); }
+static inline double cfast_growth(double y) { return y < 0x1p-4 ? cfast_exp_small(y) : exp(y); }
 
 /* A rebase of the clock (by norn__iafd_clock_at, in any advance) scales
  * every 1/E kept; u is one too. */
@@ -1733,8 +1732,8 @@ static inline double cfast_draw(norn_rng *r, uint64_t *ctr)
 /* Neuron i in the short form, its arrivals up to t (at least one) taken
  * in order: an arrival at ta adds w / E(ta), 1/E(ta) = einv E(t) / E(ta)
  * for the first (einv = 1/E(t)), each next one's from the one before
- * (E(ta) / E(ta') by cfast_growth when ta' - ta < tau_m / 256, as it
- * mostly is, else by exp), and, after tacc, is tested at once unless
+ * (polynomials for intervals below tau_m / 16, as they mostly are, else
+ * exp), and, after tacc, is tested at once unless
  * it is at t itself (its test then waits, as every test at t), as
  * advance_to_m does. Two arrivals at one time (probability ~2^-53 a draw)
  * are taken one after the other; the first cannot make a spike the pair
@@ -1755,8 +1754,7 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
     norn_rng *r = &ps->rng[i];
     uint64_t ctr = r->ctr;
     double u = c[0], ta = c[1];
-    double y = (t - ta) * itau;
-    double ia = einv * (y < 0x1p-8 ? cfast_decay(y) : exp(-y));
+    double ia = einv * cfast_decay((t - ta) * itau);
     while (ta <= t) {
         double tx = ta + cfast_draw(r, &ctr) * irate;
         tx = tx < stop ? tx : INFINITY;
@@ -1772,8 +1770,7 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
             return cfast_spike(s, p, pi, i, ta, tx, t);
         }
         /* 1/E at the next arrival from this one's (the gap is mostly short) */
-        y = (tx - ta) * itau;
-        ia *= y < 0x1p-8 ? cfast_growth(y) : exp(y);
+        ia *= cfast_growth((tx - ta) * itau);
         ta = tx;
     }
     r->ctr = ctr;
