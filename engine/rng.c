@@ -50,6 +50,29 @@ uint64_t norn_rng_poisson(norn_rng *r, double lambda)
     return total + k;
 }
 
+/* norn_rng_exp_fast's rare paths: as norn__rng_exp_tail, their further
+ * numbers a SplitMix sequence started at the draw u itself, so that every
+ * draw takes exactly one counter of its stream. */
+double norn__rng_exp_tail_h(uint64_t u)
+{
+    uint64_t z = u;
+    for (;;) {
+        uint64_t j = u >> 11;
+        unsigned i = (unsigned)(u & 255u);
+        if (j < norn_zig_k[i])
+            return (double)j * norn_zig_w[i];
+        z += 0x9e3779b97f4a7c15ULL;
+        double v = (double)(norn_rng_mix64(z) >> 11) * 0x1.0p-53;
+        if (i == 0)
+            return NORN_ZIG_R - log1p(-v); /* 1 - v in (0, 1] */
+        double x = (double)j * norn_zig_w[i];
+        if (norn_zig_f[i] + v * (norn_zig_f[i - 1] - norn_zig_f[i]) < exp(-x))
+            return x;
+        z += 0x9e3779b97f4a7c15ULL;
+        u = norn_rng_mix64(z);
+    }
+}
+
 /* The rare paths of the ziggurat: the base strip's tail and the wedges. */
 double norn__rng_exp_tail(norn_rng *r, uint64_t u)
 {

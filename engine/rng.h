@@ -102,9 +102,12 @@ static inline double norn_rng_exp(norn_rng *r)
     return norn__rng_exp_tail(r, u);
 }
 
+double norn__rng_exp_tail_h(uint64_t u);
+
 /* The same exponential from norn_rng_fast_round's 64-bit output at the
- * next counter (the rare tail as norn_rng_exp's): continuous-mode Poisson
- * intervals, one per arrival. */
+ * next counter, exactly one counter a draw (the rare paths' further
+ * numbers hashed from the draw): continuous-mode Poisson intervals, one per
+ * arrival; the k-th next one is at counter ctr + k whatever came before. */
 static inline double norn_rng_exp_fast(norn_rng *r)
 {
     uint64_t u = norn_rng_fast_round(r, r->ctr++);
@@ -112,7 +115,7 @@ static inline double norn_rng_exp_fast(norn_rng *r)
     unsigned i = (unsigned)(u & 255u);
     if (j < norn_zig_k[i])
         return (double)j * norn_zig_w[i];
-    return norn__rng_exp_tail(r, u);
+    return norn__rng_exp_tail_h(u);
 }
 
 /* Unbiased integer in [0, n), n > 0 (Lemire's multiply-shift with rejection). */

@@ -1713,20 +1713,16 @@ static __attribute__((noinline, cold)) int cfast_spike(norn_sim *s, population *
     return 1;
 }
 
-/* The Exp(1) draw at counter ctr of stream r (norn_rng_exp_fast, the
- * counter advanced; the rare tail through r itself). */
-static inline double cfast_draw(norn_rng *r, uint64_t *ctr)
+/* The Exp(1) draw at counter ctr of a stream with key k0: norn_rng_exp_fast
+ * (one counter a draw). */
+static inline double cfast_draw(uint64_t k0, uint64_t ctr)
 {
-    uint64_t x = norn_rng_mix64(r->k0 + *ctr * 0x9e3779b97f4a7c15ULL);
+    uint64_t x = norn_rng_mix64(k0 + ctr * 0x9e3779b97f4a7c15ULL);
     uint64_t j = x >> 11;
     unsigned st = (unsigned)(x & 255u);
-    ++*ctr;
     if (__builtin_expect(j < norn_zig_k[st], 1))
         return (double)j * norn_zig_w[st];
-    r->ctr = *ctr;
-    double ex = norn__rng_exp_tail(r, x);
-    *ctr = r->ctr;
-    return ex;
+    return norn__rng_exp_tail_h(x);
 }
 
 /* Neuron i in the short form, its arrivals up to t (at least one) taken
@@ -1756,7 +1752,7 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
     double u = c[0], ta = c[1];
     double ia = einv * cfast_decay((t - ta) * itau);
     while (ta <= t) {
-        double tx = ta + cfast_draw(r, &ctr) * irate;
+        double tx = ta + cfast_draw(r->k0, ctr++) * irate;
         tx = tx < stop ? tx : INFINITY;
         double un = u + wp * ia, umin = qmin * ia;
         u = un < umin ? umin : un;
@@ -1781,10 +1777,9 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
         uint64_t c2 = ctr;
         hk = ta;
         for (uint32_t k = 1; k < p->cf_k && hk < INFINITY; k++) {
-            double tx = hk + cfast_draw(r, &c2) * irate;
+            double tx = hk + cfast_draw(r->k0, c2++) * irate;
             hk = tx < stop ? tx : INFINITY;
         }
-        r->ctr = ctr; /* a tail draw may have moved it */
     }
     c[2] = hk;
     return 0;
