@@ -49,6 +49,12 @@ typedef struct {
     uint32_t guide[256]; /* the count of u = g 2^24: where the search for u in [g 2^24, (g+1) 2^24) starts */
 } poisson_stim;
 
+/* a lean drive's count thresholds for lean_draw_avx512 (lean_thr_setup); w = 0: not used */
+typedef struct {
+    uint32_t k0, w, lo, hi, has_lo, has_hi;
+    uint32_t t[16];
+} lean_thr;
+
 typedef struct {
     uint32_t pop;
     uint64_t n;
@@ -153,6 +159,7 @@ typedef struct {
     uint64_t *lean_key;   /* lean: [n] the drive's stream keys (norn_rng.k0), packed */
     uint32_t *lean_spare; /* lean: [n] the low halves of the last even counter's rounds */
     int lean_spare_ok;    /* lean_spare holds them (not after a resume) */
+    lean_thr lean_th;     /* lean: the vector draw's thresholds (w = 0: scalar only) */
     double *pin;          /* dense: [n] Poisson input of the step ([2n]: w < 0 after, two-channel models) */
     uint32_t *fired;      /* dense: [n] neurons that spiked in the step */
     uint32_t *poisson;    /* indices into sim->poisson */
@@ -210,6 +217,7 @@ typedef struct {
 struct norn_sim {
     norn_sim_config cfg;
     int avx2; /* the CPU has AVX2 (and cfg.no_simd is 0): lean steps four neurons at a time */
+    int avx512; /* the CPU has AVX-512F and DQ (and cfg.no_simd is 0): lean draws eight at a time */
     population *pops;
     uint32_t n_pops;
     uint64_t n_neurons;
@@ -291,6 +299,7 @@ norn_status norn_sim_create(const norn_sim_config *cfg, norn_sim **out, norn_err
     s->cfg = *cfg;
 #if defined(__x86_64__) && defined(__GNUC__)
     s->avx2 = !cfg->no_simd && __builtin_cpu_supports("avx2");
+    s->avx512 = !cfg->no_simd && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 #endif
     if (norn_queue_init(&s->q, 1024, err) != NORN_OK) {
         norn_free(s);
@@ -2501,6 +2510,33 @@ static norn_status narrow_targets(norn_sim *s)
     return NORN_OK;
 }
 
+/* The thresholds of lean_draw_avx512 for a drive's cdf32 (n entries, the
+ * last >= 2^32): from k0, the first count with P(count < k0) >= 2^-9, to
+ * k0 + w, the first with P(count > k0 + w) < 2^-9; w = 0 (the scalar draw
+ * only) when that takes more than 16 thresholds. */
+static void lean_thr_setup(lean_thr *th, const uint64_t *cdf, uint32_t n)
+{
+    const uint64_t eps = (uint64_t)1 << 23, top = (uint64_t)1 << 32;
+    memset(th, 0, sizeof *th);
+    uint32_t k0 = 0;
+    while (k0 < n && cdf[k0] < eps)
+        k0++;
+    uint32_t w = 0;
+    while (k0 + w < n && cdf[k0 + w] < top - eps)
+        w++;
+    if (w == 0 || w > 16 || k0 + w >= n)
+        return;
+    th->k0 = k0;
+    th->w = w;
+    for (uint32_t j = 0; j < w; j++)
+        th->t[j] = (uint32_t)cdf[k0 + j];
+    th->has_lo = k0 > 0;
+    th->lo = k0 > 0 ? (uint32_t)cdf[k0 - 1] : 0;
+    th->has_hi = cdf[k0 + w] < top;
+    th->hi = th->has_hi ? (uint32_t)cdf[k0 + w] : 0;
+}
+
+
 static norn_status setup_run(norn_sim *s, double duration)
 {
     compact_weights(s);
@@ -2683,6 +2719,7 @@ static norn_status setup_run(norn_sim *s, double duration)
                 for (uint32_t i = 0; i < p->mp.n; i++)
                     p->lean_key[i] = ps->rng[i].k0;
                 p->lean = 1;
+                lean_thr_setup(&p->lean_th, ps->cdf32, ps->n_cdf);
                 /* arrivals from the step after the first candidate step
                  * (poisson_next_grid's k++), as the lazy stream has them:
                  * the stream restarts at its counter 0 and is drawn once
@@ -2776,6 +2813,72 @@ static __attribute__((noinline)) void lean_draw(const uint64_t *restrict k0, uin
         }
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define NORN_LEAN_AVX512 1
+/* mix64 on eight lanes (vpmullq: AVX-512DQ); the same bits as
+ * norn_rng_mix64 */
+__attribute__((target("avx512f,avx512dq"))) static ALWAYS_INLINE __m512i mix64_x8(__m512i z)
+{
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+/* The counts of sixteen neurons from their 32-bit uniforms u, without a
+ * table look-up (gathers are slow): k0 plus the number of thresholds T[j]
+ * = cdf32[k0 + j] at or below u, which is lean_draw's count wherever u is
+ * in [lo, hi) (cdf32[k0 - 1] <= u < cdf32[k0 + W]); the lanes outside, a
+ * few per thousand, are returned in a mask for lean_draw to redo. */
+__attribute__((target("avx512f,avx512dq"))) static ALWAYS_INLINE __m512i count_x16(__m512i u, const lean_thr *th,
+                                                                                   __mmask16 *bad)
+{
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i c = _mm512_set1_epi32((int)th->k0);
+    for (uint32_t j = 0; j < th->w; j++)
+        c = _mm512_mask_add_epi32(c, _mm512_cmpge_epu32_mask(u, _mm512_set1_epi32((int)th->t[j])), c, one);
+    *bad = (th->has_lo ? _mm512_cmplt_epu32_mask(u, _mm512_set1_epi32((int)th->lo)) : 0) |
+           (th->has_hi ? _mm512_cmpge_epu32_mask(u, _mm512_set1_epi32((int)th->hi)) : 0);
+    return c;
+}
+
+/* lean_draw sixteen neurons at a time: the same numbers, the same counts.
+ * Returns where lean_draw is to go on (the last hi - lo mod 16). */
+__attribute__((target("avx512f,avx512dq"))) static __attribute__((noinline)) uint32_t
+lean_draw_avx512(const uint64_t *restrict k0, uint32_t *restrict cnt, uint32_t *restrict spare, const lean_thr *th,
+                 uint64_t ctr, int spare_ok, uint32_t lo, uint32_t hi, uint32_t *restrict redo, uint32_t *n_redo)
+{
+    const __m512i base = _mm512_set1_epi64((long long)((ctr >> 1) * 0x9e3779b97f4a7c15ULL));
+    uint32_t i = lo, nr = 0;
+    for (; i + 16 <= hi; i += 16) {
+        __m512i u;
+        if (ctr & 1 && spare_ok) {
+            u = _mm512_loadu_si512(spare + i);
+        } else {
+            __m512i z0 = mix64_x8(_mm512_add_epi64(_mm512_loadu_si512(k0 + i), base));
+            __m512i z1 = mix64_x8(_mm512_add_epi64(_mm512_loadu_si512(k0 + i + 8), base));
+            __m512i l = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(z0)),
+                                           _mm512_cvtepi64_epi32(z1), 1);
+            if (ctr & 1) {
+                u = l;
+            } else {
+                _mm512_storeu_si512(spare + i, l);
+                u = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(z0, 32))),
+                                       _mm512_cvtepi64_epi32(_mm512_srli_epi64(z1, 32)), 1);
+            }
+        }
+        __mmask16 bad;
+        _mm512_storeu_si512(cnt + i, count_x16(u, th, &bad));
+        while (bad) {
+            redo[nr++] = i + (uint32_t)__builtin_ctz(bad);
+            bad &= bad - 1;
+        }
+    }
+    *n_redo = nr;
+    return i;
+}
+#endif
 
 static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int ADV, const int DRAW, const int TEST,
                                          const int SYNC)
@@ -2900,7 +3003,25 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
                                                    : (norn__iafd_clock){1.0, 1.0};
     if (draw) {
         uint64_t ctr = ps->rng[lo].ctr;
-        lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, lo, hi);
+        uint32_t from = lo;
+#ifdef NORN_LEAN_AVX512
+        if (s->avx512 && p->lean_th.w) {
+            /* the lanes it leaves, the scalar draw redoes (fired[]: free until the pass) */
+            uint32_t nr = 0;
+            from = lean_draw_avx512(p->lean_key, ps->cnt, p->lean_spare, &p->lean_th, ctr, p->lean_spare_ok, lo, hi,
+                                    fired, &nr);
+            for (uint32_t q = 0; q < nr; q++) {
+                uint32_t i = fired[q];
+                uint64_t z = norn_rng_mix64(p->lean_key[i] + (ctr >> 1) * 0x9e3779b97f4a7c15ULL);
+                uint32_t u = ctr & 1 ? (p->lean_spare_ok ? p->lean_spare[i] : (uint32_t)z) : (uint32_t)(z >> 32);
+                uint32_t c = ps->guide[u >> 24];
+                while (u >= ps->cdf32[c])
+                    c++;
+                ps->cnt[i] = c;
+            }
+        }
+#endif
+        lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, from, hi);
         p->lean_spare_ok = !(ctr & 1);
     }
     lean_step g = {
