@@ -2843,14 +2843,16 @@ __attribute__((target("avx512f,avx512dq"))) static ALWAYS_INLINE __m512i count_x
     return c;
 }
 
-/* lean_draw sixteen neurons at a time: the same numbers, the same counts.
- * Returns where lean_draw is to go on (the last hi - lo mod 16). */
+/* lean_draw sixteen neurons at a time: the same numbers, the same counts
+ * (the lanes count_x16 leaves, by lean_draw's search). Returns where
+ * lean_draw is to go on (the last hi - lo mod 16). */
 __attribute__((target("avx512f,avx512dq"))) static __attribute__((noinline)) uint32_t
 lean_draw_avx512(const uint64_t *restrict k0, uint32_t *restrict cnt, uint32_t *restrict spare, const lean_thr *th,
-                 uint64_t ctr, int spare_ok, uint32_t lo, uint32_t hi, uint32_t *restrict redo, uint32_t *n_redo)
+                 const uint64_t *restrict cdf, const uint32_t *restrict guide, uint64_t ctr, int spare_ok, uint32_t lo,
+                 uint32_t hi)
 {
     const __m512i base = _mm512_set1_epi64((long long)((ctr >> 1) * 0x9e3779b97f4a7c15ULL));
-    uint32_t i = lo, nr = 0;
+    uint32_t i = lo;
     for (; i + 16 <= hi; i += 16) {
         __m512i u;
         if (ctr & 1 && spare_ok) {
@@ -2871,11 +2873,11 @@ lean_draw_avx512(const uint64_t *restrict k0, uint32_t *restrict cnt, uint32_t *
         __mmask16 bad;
         _mm512_storeu_si512(cnt + i, count_x16(u, th, &bad));
         while (bad) {
-            redo[nr++] = i + (uint32_t)__builtin_ctz(bad);
+            uint32_t q = i + (uint32_t)__builtin_ctz(bad);
+            lean_draw(k0, cnt, spare, cdf, guide, ctr, spare_ok, q, q + 1);
             bad &= bad - 1;
         }
     }
-    *n_redo = nr;
     return i;
 }
 #endif
@@ -2984,6 +2986,73 @@ __attribute__((target("avx2"))) static uint32_t lean_pass_avx2(const lean_step *
 }
 #endif
 
+#ifdef NORN_LEAN_AVX512
+/* lean_pass eight neurons at a time with AVX-512: lean_pass_avx2's
+ * operations on eight lanes (no FMA; max and the mask selects as its
+ * blends), so the same bits. The neurons past the last multiple of eight
+ * go to lean_pass. (The draw stays a loop of its own, lean_draw_avx512:
+ * done in this loop, eight lanes at a time, it cost more.) */
+__attribute__((target("avx512f,avx512dq"))) static ALWAYS_INLINE uint32_t
+lean_pass_avx512_m(const lean_step *g, const int ADV, const int DRAW, const int TEST,
+                   const int SYNC)
+{
+    double *restrict v = g->v, *restrict acc = g->acc;
+    const double *restrict ru = g->ru;
+    uint32_t *restrict fired = g->fired, *restrict cnt = g->cnt;
+    const __m512d tv = _mm512_set1_pd(g->t), d = _mm512_set1_pd(g->d), w = _mm512_set1_pd(g->w),
+                  vinf = _mm512_set1_pd(g->vinf), vth = _mm512_set1_pd(g->vth),
+                  vreset = _mm512_set1_pd(g->vreset), vmin = _mm512_set1_pd(g->vmin), zero = _mm512_setzero_pd(),
+                  einv = _mm512_set1_pd(g->einv);
+    uint32_t nf = 0, i = g->lo, hi = g->hi;
+    for (; i + 8 <= hi; i += 8) {
+        const __mmask8 open = _mm512_cmp_pd_mask(tv, _mm512_loadu_pd(ru + i), _CMP_GT_OQ);
+        __m512d x = _mm512_loadu_pd(v + i);
+        if (ADV) {
+            x = _mm512_add_pd(vinf, _mm512_mul_pd(_mm512_sub_pd(x, vinf), d));
+            x = _mm512_mask_blend_pd(open, vreset, x);
+        }
+        if (DRAW) {
+            __m256i c = _mm256_loadu_si256((const __m256i *)(cnt + i));
+            __m512d cd = _mm512_cvtepu32_pd(c);
+            __m512d y = _mm512_max_pd(vmin, _mm512_add_pd(x, _mm512_mul_pd(w, cd)));
+            x = _mm512_mask_blend_pd(open & _mm512_cmp_pd_mask(cd, zero, _CMP_NEQ_UQ), x, y);
+        }
+        if (TEST) {
+            __m512d a = _mm512_loadu_pd(acc + i);
+            __m512d y = _mm512_max_pd(vmin, _mm512_add_pd(x, a));
+            x = _mm512_mask_blend_pd(open & _mm512_cmp_pd_mask(a, zero, _CMP_NEQ_UQ), x, y);
+            _mm512_storeu_pd(acc + i, zero);
+            unsigned m = open & _mm512_cmp_pd_mask(x, vth, _CMP_GE_OQ);
+            while (m) {
+                fired[nf++] = i + (uint32_t)__builtin_ctz(m);
+                m &= m - 1;
+            }
+        }
+        _mm512_storeu_pd(v + i, x);
+        if (SYNC) {
+            _mm512_storeu_pd(g->tl + i, tv);
+            _mm512_storeu_pd(g->he + i, einv);
+        }
+    }
+    lean_step rest = *g;
+    rest.lo = i;
+    rest.fired = fired + nf;
+    return nf + lean_pass(&rest, ADV, DRAW, TEST, SYNC);
+}
+
+__attribute__((target("avx512f,avx512dq"))) static uint32_t lean_pass_avx512(const lean_step *g, int draw,
+                                                                                      int what)
+{
+    if (what == DENSE_START)
+        return lean_pass_avx512_m(g, 0, 0, 1, 0);
+    if (what == DENSE_END)
+        return draw ? lean_pass_avx512_m(g, 1, 1, 0, 1) : lean_pass_avx512_m(g, 1, 0, 0, 1);
+    if (what == DENSE_LAST)
+        return draw ? lean_pass_avx512_m(g, 1, 1, 1, 1) : lean_pass_avx512_m(g, 1, 0, 1, 1);
+    return draw ? lean_pass_avx512_m(g, 1, 1, 1, 0) : lean_pass_avx512_m(g, 1, 0, 1, 0);
+}
+#endif
+
 static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, double t, int what)
 {
     norn_model_pop *mp = &p->mp;
@@ -3001,35 +3070,27 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
     /* START: the neurons are at t (the previous window's END); no clock */
     const norn__iafd_clock e = what != DENSE_START ? norn__iafd_clock_at(mp, t) /* may rebase he[] first */
                                                    : (norn__iafd_clock){1.0, 1.0};
-    if (draw) {
-        uint64_t ctr = ps->rng[lo].ctr;
-        uint32_t from = lo;
-#ifdef NORN_LEAN_AVX512
-        if (s->avx512 && p->lean_th.w) {
-            /* the lanes it leaves, the scalar draw redoes (fired[]: free until the pass) */
-            uint32_t nr = 0;
-            from = lean_draw_avx512(p->lean_key, ps->cnt, p->lean_spare, &p->lean_th, ctr, p->lean_spare_ok, lo, hi,
-                                    fired, &nr);
-            for (uint32_t q = 0; q < nr; q++) {
-                uint32_t i = fired[q];
-                uint64_t z = norn_rng_mix64(p->lean_key[i] + (ctr >> 1) * 0x9e3779b97f4a7c15ULL);
-                uint32_t u = ctr & 1 ? (p->lean_spare_ok ? p->lean_spare[i] : (uint32_t)z) : (uint32_t)(z >> 32);
-                uint32_t c = ps->guide[u >> 24];
-                while (u >= ps->cdf32[c])
-                    c++;
-                ps->cnt[i] = c;
-            }
-        }
-#endif
-        lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, from, hi);
-        p->lean_spare_ok = !(ctr & 1);
-    }
     lean_step g = {
         .v = v, .acc = acc, .he = he, .tl = p->t_last, .ru = ru, .fired = fired, .cnt = ps->cnt,
         .t = t, .d = e.e * he[lo], .einv = e.inv, .w = ps->weight,
         .vinf = mp->p[NORN__IAFD_E_L] + mp->p[NORN__IAFD_I_E] * mp->c[NORN__IAFD_C_R],
         .vth = vth, .vreset = mp->p[NORN__IAFD_V_RESET], .vmin = vmin, .lo = lo, .hi = hi,
     };
+    const uint64_t ctr = ps->rng[lo].ctr;
+    if (draw) {
+        uint32_t from = lo;
+#ifdef NORN_LEAN_AVX512
+        if (s->avx512 && p->lean_th.w)
+            from = lean_draw_avx512(p->lean_key, ps->cnt, p->lean_spare, &p->lean_th, ps->cdf32, ps->guide, ctr,
+                                    p->lean_spare_ok, lo, hi);
+#endif
+        lean_draw(p->lean_key, ps->cnt, p->lean_spare, ps->cdf32, ps->guide, ctr, p->lean_spare_ok, from, hi);
+    }
+#ifdef NORN_LEAN_AVX512
+    if (s->avx512)
+        nf = lean_pass_avx512(&g, draw, what);
+    else
+#endif
 #ifdef NORN_LEAN_AVX2
     if (s->avx2)
         nf = lean_pass_avx2(&g, draw, what);
@@ -3043,6 +3104,8 @@ static void dense_lean(norn_sim *s, population *p, uint32_t pi, int64_t k, doubl
         nf = draw ? lean_pass(&g, 1, 1, 1, 1) : lean_pass(&g, 1, 0, 1, 1);
     else
         nf = draw ? lean_pass(&g, 1, 1, 1, 0) : lean_pass(&g, 1, 0, 1, 0);
+    if (draw)
+        p->lean_spare_ok = !(ctr & 1);
     if (what != DENSE_START)
         he[lo] = e.inv;
     if (draw)
