@@ -19,9 +19,12 @@
  * fixed_indegree and fixed_total_number with constant weight and delay
  * (Brunel's case) draw once instead (fill_quick): their nnz is known and the
  * sources go into the weight array. Without multapses each target's sources
- * are read back sorted from Floyd's bitmap and scattered into the rows tile
- * by tile (chunks of targets times blocks of rows, so that the rows being
- * filled stay cached); with multapses a radix partition by source block
+ * go into a bit matrix (target x source, in 64 x 64 blocks) that is
+ * transposed block by block and read out row after row (bits_rows), or,
+ * where the matrix would be larger than a source list, are read back sorted
+ * from Floyd's bitmap and scattered into the rows tile by tile (chunks of
+ * targets times blocks of rows, so that the rows being filled stay cached);
+ * with multapses a radix partition by source block
  * makes the scatter cache-friendly. The table is the same either way, and
  * the same as before these paths existed (tests pin it).
  * fixed_total_number first splits `total` among targets with the projection's
@@ -754,7 +757,7 @@ static norn_status alloc_synapses(build *b, norn_csr *c, uint32_t **ds)
     int need_d = b->d_mode != VAL_CONST;
     double per = 8.0 + (need_d ? 4.0 : 0.0);
     size_t n = c->nnz > SIZE_MAX / 4 ? SIZE_MAX : (size_t)(c->nnz ? c->nnz : 1);
-    c->target = norn_malloc_n(n, sizeof *c->target); /* NULL if n * 4 overflows */
+    c->target = norn_malloc_n(n < SIZE_MAX - 4 ? n + 4 : n, sizeof *c->target); /* NULL if n * 4 overflows; 4 spare: bits_rows */
     c->weight = c->target ? norn_malloc_n(n, sizeof *c->weight) : NULL;
     *ds = c->weight && need_d ? norn_malloc_n(n, sizeof **ds) : NULL;
     prefault(c->target, n * sizeof *c->target);
@@ -933,6 +936,101 @@ static norn_status scatter_tiled(build *b, norn_csr *c, const uint32_t *src)
     return NORN_OK;
 }
 
+/* The sorted draw through a bit matrix (quick_bits_words): every target's
+ * set (choose_sorted's draws, so the same set) is drawn into the bitmap
+ * and copied into a matrix of bits kept in 64 x 64 blocks, block (block of
+ * 64 sources q, chunk of 64 targets g) at word q S + 64 g (S = 64 G + 8:
+ * the padding keeps a target's words off a few cache sets), its word r
+ * holding target 64 g + r's sources 64 q .. 64 q + 63. Each block is then
+ * transposed in place (word r: source 64 q + r's targets in the chunk), so
+ * a row's length is a sum of popcounts and its targets come out of the
+ * words in ascending order, written one row after the other: no scatter,
+ * and no source list (4 bytes per synapse) in between. */
+static inline void transpose64(uint64_t *a)
+{
+    uint64_t m = 0x00000000ffffffffULL;
+    for (unsigned j = 32; j; j >>= 1, m ^= m << j)
+        for (unsigned k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+            a[k] ^= t << j;
+            a[k | j] ^= t;
+        }
+}
+
+static inline uint64_t popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (x * 0x0101010101010101ULL) >> 56;
+}
+
+/* The matrix's slab stride S (words per block of sources), or 0 where the
+ * bit matrix does not apply: the sorted draw's case, the matrix no larger
+ * than the source list it saves (at least one synapse in 32 pairs). */
+static uint64_t quick_bits_stride(const build *b, uint64_t nnz)
+{
+    uint64_t nt = b->t_hi - b->t_lo, W = ((uint64_t)b->sp->n_src + 63) >> 6, S = ((nt + 63) >> 6) * 64 + 8;
+    if (!quick_sorted_ok(b, nnz) || W * S * 8 > nnz * 4)
+        return 0;
+    return S;
+}
+
+/* Target t's partners (choose_sorted's draws, into its bitmap: bit map(x)
+ * for Floyd's x in [0, avail); map() keeps the order, so x is in the set
+ * when map(x) is), then copied into its words of the matrix. */
+static void floyd_row(build *b, uint64_t *M, uint64_t S, uint32_t t, uint64_t k)
+{
+    norn_rng r = norn_rng_stream(b->sp->seed, NORN_RNG_CONNECT, ent(b, t));
+    const uint64_t a = b->avail, W = ((uint64_t)b->sp->n_src + 63) >> 6;
+    const uint64_t ex = b->excl_self ? t : UINT64_MAX;
+    uint64_t u[BATCH], *bits = b->bits;
+    for (uint64_t j = a - k; j < a;) {
+        uint64_t m = a - j < BATCH ? a - j : BATCH, q = 0;
+        batch(&r, u, m);
+        for (; q < m; q++, j++) {
+            __uint128_t p = (__uint128_t)u[q] * (j + 1);
+            if (REJECTS((uint64_t)p, j + 1))
+                break;
+            uint64_t x = (uint64_t)(p >> 64);
+            x += x >= ex;
+            x = bits[x >> 6] >> (x & 63) & 1 ? j + (j >= ex) : x;
+            bits[x >> 6] |= 1ULL << (x & 63);
+        }
+        r.ctr += q;
+        if (q < m) { /* the rejection branch: this draw the slow way */
+            uint64_t x = norn_rng_below(&r, j + 1);
+            x += x >= ex;
+            x = bits[x >> 6] >> (x & 63) & 1 ? j + (j >= ex) : x;
+            bits[x >> 6] |= 1ULL << (x & 63);
+            j++;
+        }
+    }
+    uint64_t *to = M + (((uint64_t)(t - b->t_lo) >> 6) << 6) + ((t - b->t_lo) & 63);
+    for (uint64_t q = 0; q < W; q++) {
+        to[q * S] = bits[q];
+        bits[q] = 0;
+    }
+}
+
+/* The rows from the transposed matrix: targets in ascending order, row
+ * after row (flatten writes up to four entries past a row's end: into the
+ * next row, written after it, or into the array's four spare entries).
+ * row_ptr[s]: the start of row s in, its end out. */
+static void bits_rows(const build *b, norn_csr *c, const uint64_t *M, uint64_t S)
+{
+    const uint64_t W = ((uint64_t)c->n_src + 63) >> 6, G = (S - 8) >> 6;
+    uint32_t *tg = c->target;
+    for (uint64_t q = 0; q < W; q++)
+        for (uint32_t r = 0; r < 64 && (q << 6) + r < c->n_src; r++) {
+            uint64_t pos = c->row_ptr[(q << 6) + r];
+            const uint64_t *w = M + q * S + r;
+            for (uint64_t g = 0; g < G; g++)
+                pos += flatten(tg + pos, w[g << 6], b->t_lo + (uint32_t)(g << 6));
+            c->row_ptr[(q << 6) + r] = pos; /* its end, as the scatter leaves it */
+        }
+}
+
 static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
 {
     const norn_proj_spec *sp = b->sp;
@@ -942,9 +1040,39 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     for (uint32_t t = t_lo; t < t_hi; t++)
         nnz += n_of(b, t);
     c->nnz = nnz;
+    uint64_t S = quick_bits_stride(b, nnz), W = ((uint64_t)n_src + 63) >> 6;
+    uint64_t *M = S ? norn_calloc_n(W * S, sizeof *M) : NULL;
+    if (M) {
+        prefault(M, W * S * sizeof *M);
+        for (uint32_t t = t_lo; t < t_hi; t++)
+            floyd_row(b, M, S, t, n_of(b, t));
+        /* transposed, block by block; row lengths into rp[s + 1] */
+        for (uint64_t q = 0; q < W; q++)
+            for (uint64_t g = 0; g + 8 < S; g += 64) {
+                uint64_t *blk = M + q * S + g;
+                transpose64(blk);
+                for (uint32_t r = 0; r < 64 && (q << 6) + r < n_src; r++)
+                    rp[(q << 6) + r + 1] += popcount64(blk[r]);
+            }
+    }
     norn_status st = alloc_synapses(b, c, ds);
-    if (st)
+    if (st) {
+        norn_free(M);
         return st;
+    }
+    if (M) {
+        uint64_t lm = 0;
+        for (uint32_t s = 0; s < n_src; s++) {
+            if (rp[s + 1] > lm)
+                lm = rp[s + 1];
+            rp[s + 1] += rp[s];
+        }
+        *lmax = lm;
+        b->rows_sorted = 1;
+        bits_rows(b, c, M, S);
+        norn_free(M);
+        goto weights;
+    }
     /* Draw: sources of target t at src[off .. off + n), counted per row. */
     uint32_t *src = (uint32_t *)(void *)c->weight, *keep = b->buf;
     int sorted = quick_sorted_ok(b, nnz);

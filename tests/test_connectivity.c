@@ -593,8 +593,8 @@ static int same_table(const norn_csr *a, const norn_csr *b)
 }
 
 /* fixed_indegree and fixed_total_number with a constant weight and delay take
- * a one-draw path (direct scatter up to 16384 sources, radix partition
- * above). A delay drawn from a range that rounds to the same step takes the
+ * a one-draw path (the bit matrix or the tiled scatter up to 16384 sources,
+ * radix partition above). A delay drawn from a range that rounds to the same step takes the
  * general two-pass path: both must give the same table. */
 static const struct {
     uint32_t n_src, n_tgt;
@@ -602,6 +602,9 @@ static const struct {
 } quick_cases[] = {
     {300, 200, 0, 1, 0},     {300, 200, 0, 1, 1},       {5000, 5000, 1, 0, 0},
     {20000, 300, 0, 1, 0},   {20000, 20000, 1, 0, 0},   {40000, 700, 0, 1, 1},
+    /* dense enough for the bit matrix (one synapse in 32 pairs or more):
+     * autapses excluded, sizes off multiples of 64 */
+    {1000, 1000, 1, 0, 0},   {700, 1300, 0, 1, 0},      {1100, 1100, 1, 1, 0},
 };
 
 START_TEST(quick_path_matches_general)
