@@ -183,9 +183,54 @@ enum { BATCH = 64 };
 #define REJECTS(lo, n) ((lo) < (n))
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CSR_AVX512 1
+/* norn_rng_at for counters c0 .. c0 + 7 (vpmullq: AVX-512DQ): the same
+ * bits */
+__attribute__((target("avx512f,avx512dq"))) static inline __m512i mix64_x8(__m512i z)
+{
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+                           _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+                           _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+__attribute__((target("avx512f,avx512dq"))) static void batch_avx512(const norn_rng *r, uint64_t *u, uint64_t m)
+{
+    const __m512i k0 = _mm512_set1_epi64((long long)r->k0), k1 = _mm512_set1_epi64((long long)r->k1),
+                  g = _mm512_set1_epi64((long long)0x9e3779b97f4a7c15ULL),
+                  step = _mm512_set1_epi64(8);
+    __m512i c = _mm512_add_epi64(_mm512_set1_epi64((long long)r->ctr), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+    uint64_t v = 0;
+    for (; v + 8 <= m; v += 8, c = _mm512_add_epi64(c, step)) {
+        __m512i z = mix64_x8(_mm512_xor_si512(_mm512_mullo_epi64(c, g), k0));
+        _mm512_storeu_si512(u + v, mix64_x8(_mm512_add_epi64(z, k1)));
+    }
+    for (; v < m; v++)
+        u[v] = norn_rng_at(r, r->ctr + v);
+}
+
+/* the CPU has AVX-512F and DQ (checked once) */
+static int csr_avx512(void)
+{
+    static int has = -1;
+    if (has < 0)
+        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    return has;
+}
+#endif
+
 static inline void batch(const norn_rng *r, uint64_t *u, uint64_t m)
 {
     uint64_t c0 = r->ctr;
+#ifdef CSR_AVX512
+    if (m >= 8 && csr_avx512()) {
+        batch_avx512(r, u, m);
+        return;
+    }
+#endif
     for (uint64_t v = 0; v < m; v++)
         u[v] = norn_rng_at(r, c0 + v);
 }
