@@ -796,27 +796,37 @@ static void prefault(void *p, size_t bytes)
 #endif
 }
 
-/* target, weight (and *ds when delays vary) for c->nnz synapses. */
-static norn_status alloc_synapses(build *b, norn_csr *c, uint32_t **ds)
+/* target, weight (and *ds when delays vary) for c->nnz synapses; no
+ * weight array with no_w (c->w_uniform). */
+static norn_status alloc_synapses_w(build *b, norn_csr *c, uint32_t **ds, int no_w)
 {
     int need_d = b->d_mode != VAL_CONST;
-    double per = 8.0 + (need_d ? 4.0 : 0.0);
+    double per = (no_w ? 4.0 : 8.0) + (need_d ? 4.0 : 0.0);
     size_t n = c->nnz > SIZE_MAX / 4 ? SIZE_MAX : (size_t)(c->nnz ? c->nnz : 1);
     c->target = norn_malloc_n(n < SIZE_MAX - 4 ? n + 4 : n, sizeof *c->target); /* NULL if n * 4 overflows; 4 spare: bits_rows */
-    c->weight = c->target ? norn_malloc_n(n, sizeof *c->weight) : NULL;
-    *ds = c->weight && need_d ? norn_malloc_n(n, sizeof **ds) : NULL;
+    c->weight = c->target && !no_w ? norn_malloc_n(n, sizeof *c->weight) : NULL;
+    *ds = (c->weight || no_w) && c->target && need_d ? norn_malloc_n(n, sizeof **ds) : NULL;
     prefault(c->target, n * sizeof *c->target);
     prefault(c->weight, n * sizeof *c->weight);
     if (*ds)
         prefault(*ds, n * sizeof **ds);
-    if (!c->target || !c->weight || (need_d && !*ds))
+    if (!c->target || (!c->weight && !no_w) || (need_d && !*ds))
         return NORN_FAIL(b->err, NORN_ENOMEM, b->sp->where,
                          "cannot allocate the synapse table: %llu synapses need %.0f bytes "
                          "(%g per synapse%s) plus %.0f for row pointers",
                          (unsigned long long)c->nnz, (double)c->nnz * per, per,
                          need_d ? ", 4 of them temporary delays" : "",
                          ((double)c->n_src + 1) * 8);
+    if (no_w) {
+        c->w_uniform = 1;
+        c->w_const = b->w_const;
+    }
     return NORN_OK;
+}
+
+static norn_status alloc_synapses(build *b, norn_csr *c, uint32_t **ds)
+{
+    return alloc_synapses_w(b, c, ds, 0);
 }
 
 static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
@@ -1100,7 +1110,8 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
                     rp[(q << 6) + r + 1] += popcount64(blk[r]);
             }
     }
-    norn_status st = alloc_synapses(b, c, ds);
+    /* the bit matrix needs no source list in the weight array */
+    norn_status st = alloc_synapses_w(b, c, ds, M && b->sp->uniform_ok);
     if (st) {
         norn_free(M);
         return st;
@@ -1239,7 +1250,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     }
 weights:;
     float w = b->w_const, *wt = c->weight;
-    for (uint64_t i = 0; i < nnz; i++)
+    for (uint64_t i = 0; wt && i < nnz; i++)
         wt[i] = w;
     for (uint32_t s = n_src; s > 0; s--)
         rp[s] = rp[s - 1];

@@ -39,6 +39,8 @@ typedef struct {
     uint32_t *seg_delay;
     uint64_t *seg_start;
     uint32_t min_delay, max_delay; /* steps; 0 if nnz == 0 */
+    int w_uniform;                 /* weight NULL: every synapse's weight is w_const (spec.uniform_ok) */
+    float w_const;
 } norn_csr;
 
 typedef enum {
@@ -92,6 +94,12 @@ typedef struct {
      * (fixed_outdegree draws every source's row and keeps its part). */
     int tgt_part;
     uint32_t tgt_lo, tgt_hi;
+    /* The caller takes a table whose weights are all one constant without
+     * its weight array (weight NULL, w_uniform set, the value in w_const),
+     * where the build knows it without looking (constant weight, the
+     * one-draw path of fixed_indegree and fixed_total_number): 4 bytes per
+     * synapse neither written nor read back. 0: weight[] always. */
+    int uniform_ok;
 } norn_proj_spec;
 
 /* Builds the table. On failure *out is untouched and err says what and

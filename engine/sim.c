@@ -889,6 +889,10 @@ norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_po
     t[s->n_tables].tgt = tgt_pop;
     t[s->n_tables].lag = src_pop < tgt_pop ? 0 : 1;
     t[s->n_tables].csr = *csr;
+    if (!csr->weight && csr->w_uniform) { /* compact_weights' result, known at build */
+        t[s->n_tables].hom = 1;
+        t[s->n_tables].w_hom = csr->w_const;
+    }
     memset(csr, 0, sizeof *csr);
     s->n_tables++;
     return NORN_OK;
@@ -2497,15 +2501,18 @@ static norn_status narrow_targets(norn_sim *s)
         norn_csr *c = &tb->csr;
         if (tb->tg16 || !c->target || !c->nnz || c->n_tgt > 65536 || tb->sn || tb->stp.rule != NORN_STP_RULE_NONE)
             continue;
-        uint16_t *t16 = norn_malloc_n(c->nnz, sizeof(uint16_t));
-        if (!t16)
-            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate 16-bit targets of %llu synapses",
-                             (unsigned long long)c->nnz);
-        for (uint64_t q = 0; q < c->nnz; q++)
-            t16[q] = (uint16_t)c->target[q];
-        norn_free(c->target);
+        /* in place (entry q's two bytes go where entries < q were read),
+         * then the block shrunk: no second array to allocate and fault in */
+        unsigned char *buf = (unsigned char *)c->target;
+        for (uint64_t q = 0; q < c->nnz; q++) {
+            uint32_t x;
+            memcpy(&x, buf + 4 * q, sizeof x);
+            uint16_t y = (uint16_t)x;
+            memcpy(buf + 2 * q, &y, sizeof y);
+        }
+        uint16_t *t16 = norn_realloc_n(buf, c->nnz, sizeof(uint16_t));
         c->target = NULL;
-        tb->tg16 = t16;
+        tb->tg16 = t16 ? t16 : (uint16_t *)(void *)buf; /* a shrink that fails keeps the block */
     }
     return NORN_OK;
 }

@@ -266,6 +266,9 @@ static norn_status build_projection(norn_sim *s, const norn_desc *d, uint32_t k,
         spec.proj_index = (*pair_index)++;
         spec.seed = d->seed;
         spec.conn = pj->conn;
+        /* static synapses: one weight for the whole table needs no array
+         * (norn_sim_add_synapses keeps it as the table's one weight) */
+        spec.uniform_ok = pj->stdp.rule == NORN_STDP_NONE && pj->stp.rule == NORN_STP_NONE;
         /* a weight file without connect: its non-zero entries, or every
          * entry under STDP (a zero weight may grow) */
         if (!pj->conn_given)

@@ -107,7 +107,7 @@ static void check_layout(const norn_csr *c)
         }
         for (uint64_t i = lo; i < hi; i++) {
             bad_tgt += c->target[i] >= c->n_tgt;
-            bad_w += !isfinite(c->weight[i]);
+            bad_w += !isfinite(c->weight ? c->weight[i] : c->w_const);
         }
     }
     ck_assert_uint_eq(bad_rows, 0);
@@ -118,7 +118,8 @@ static void check_layout(const norn_csr *c)
     ck_assert_uint_eq(c->min_delay, c->nnz ? dmin : 0);
     ck_assert_uint_eq(c->max_delay, c->nnz ? dmax : 0);
     uint64_t rows = (uint64_t)c->n_src + 1;
-    ck_assert_uint_eq(norn_csr_bytes(c), rows * 16 + c->nnz * 8 + c->nseg * 12);
+    ck_assert_int_eq(c->weight == NULL, c->w_uniform); /* no weight array: the one weight */
+    ck_assert_uint_eq(norn_csr_bytes(c), rows * 16 + c->nnz * (c->weight ? 8 : 4) + c->nseg * 12);
 }
 
 static void build_ok(const norn_proj_spec *sp, norn_csr *c)
@@ -622,6 +623,45 @@ START_TEST(quick_path_matches_general)
         sp.delay_ms = dist_of(NORN_DIST_UNIFORM, 0.99, 1.01);
         build_ok(&sp, &b);
         ck_assert_msg(same_table(&a, &b), "case %d rule %d: tables differ", _i, rule);
+        norn_csr_free(&a);
+        norn_csr_free(&b);
+    }
+}
+END_TEST
+
+/* spec.uniform_ok: where the one-draw path knows every weight is the
+ * constant (the bit matrix), the table comes without its weight array,
+ * the constant in w_const, the rest the same; elsewhere the weight array
+ * is there as without it. */
+START_TEST(uniform_weight_table)
+{
+    for (int multi = 0; multi < 2; multi++) {
+        norn_proj_spec sp = spec(2000, 1500, NORN_CONN_FIXED_INDEGREE);
+        sp.conn.allow_multapses = multi;
+        sp.conn.indegree = 200;
+        sp.weight = norn_dist_const(0.25);
+        norn_csr a, b;
+        build_ok(&sp, &a);
+        sp.uniform_ok = 1;
+        build_ok(&sp, &b);
+        ck_assert_int_eq(a.w_uniform, 0);
+        ck_assert_ptr_nonnull(a.weight);
+        for (uint64_t k = 0; k < a.nnz; k++)
+            ck_assert_float_eq(a.weight[k], 0.25f);
+        ck_assert_uint_eq(a.nnz, b.nnz);
+        ck_assert_int_eq(memcmp(a.row_ptr, b.row_ptr, (a.n_src + 1ULL) * 8), 0);
+        ck_assert_int_eq(memcmp(a.target, b.target, a.nnz * 4), 0);
+        ck_assert_uint_eq(a.nseg, b.nseg);
+        ck_assert_int_eq(memcmp(a.seg_start, b.seg_start, a.nseg * 8), 0);
+        if (multi) { /* the partition path: the weight array as before */
+            ck_assert_int_eq(b.w_uniform, 0);
+            ck_assert_int_eq(memcmp(a.weight, b.weight, a.nnz * 4), 0);
+        } else {
+            ck_assert_int_eq(b.w_uniform, 1);
+            ck_assert_ptr_null(b.weight);
+            ck_assert_float_eq(b.w_const, 0.25f);
+            ck_assert_uint_eq(norn_csr_bytes(&b), norn_csr_bytes(&a) - a.nnz * 4);
+        }
         norn_csr_free(&a);
         norn_csr_free(&b);
     }
@@ -1185,6 +1225,7 @@ static Suite *connectivity_suite(void)
     tcase_add_test(tc, fixed_indegree_uniform_sources);
     tcase_add_test(tc, fixed_total_number_count);
     tcase_add_test(tc, fixed_total_number_spread);
+    tcase_add_test(tc, uniform_weight_table);
     tcase_add_loop_test(tc, quick_path_matches_general, 0,
                         (int)(sizeof quick_cases / sizeof quick_cases[0]));
     tcase_add_loop_test(tc, fixed_probability_count, 0,

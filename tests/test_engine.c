@@ -45,6 +45,9 @@ static uint32_t add_delta(norn_sim *s, const char *name, uint32_t n, double t_re
     return add_delta_tau(s, name, n, t_ref, 20);
 }
 
+/* connect()'s spec.uniform_ok (static tables only: STDP takes the weight array) */
+static int connect_uniform;
+
 static void connect(norn_sim *s, uint32_t a, uint32_t b, norn_conn_rule rule, uint64_t k, double w, double d,
                     uint32_t index)
 {
@@ -64,6 +67,7 @@ static void connect(norn_sim *s, uint32_t a, uint32_t b, norn_conn_rule rule, ui
     spec.delay_ms = norn_dist_const(d);
     spec.resolution_ms = 0.1;
     spec.where = "test";
+    spec.uniform_ok = connect_uniform;
     norn_csr c;
     norn_err err;
     ck_assert_int_eq(norn_csr_build(&spec, &c, &err), NORN_OK);
@@ -723,6 +727,64 @@ static void lean_net(int variant, double dur, uint64_t *n_sp, double **t_out, ui
     ei_collect(s, n_sp, t_out, g_out, rec_out, n_rec, w_out, n_w, v_end);
 }
 
+/* Static tables built without their weight array (spec.uniform_ok, the
+ * weight kept as the table's one weight from the start) run as those with
+ * it: the same spikes, in grid mode (lean) and continuous mode. */
+static uint64_t uniform_net(int uniform, int mode, double **t_out, uint32_t **g_out)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = mode, .seed = 21};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    uint32_t e = add_delta(s, "exc", 800, 2), i = add_delta(s, "inh", 200, 2);
+    connect_uniform = uniform;
+    connect(s, e, e, NORN_CONN_FIXED_INDEGREE, 80, 0.2, 1.5, 0);
+    connect(s, e, i, NORN_CONN_FIXED_INDEGREE, 80, 0.2, 1.5, 1);
+    connect(s, i, e, NORN_CONN_FIXED_INDEGREE, 20, -1.0, 1.5, 2);
+    connect(s, i, i, NORN_CONN_FIXED_INDEGREE, 20, -1.0, 1.5, 3);
+    connect_uniform = 0;
+    ck_assert_int_eq(norn_sim_add_poisson(s, e, 14000, 0.1, 0, INFINITY, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_add_poisson(s, i, 14000, 0.1, 0, INFINITY, &err), NORN_OK);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        double *v = norn_sim_state(s, pop, 0);
+        for (uint32_t k = 0; k < norn_sim_pop_size(s, pop); k++)
+            v[k] = 20.0 * k / norn_sim_pop_size(s, pop);
+    }
+    norn_sim_record_spikes(s, e, 1);
+    norn_sim_record_spikes(s, i, 1);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    uint64_t n = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(n * sizeof **t_out + 1);
+    *g_out = malloc(n * sizeof **g_out + 1);
+    memcpy(*t_out, t, n * sizeof **t_out);
+    memcpy(*g_out, g, n * sizeof **g_out);
+    norn_sim_destroy(s);
+    return n;
+}
+
+START_TEST(test_uniform_tables)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        double *t[2];
+        uint32_t *g[2];
+        uint64_t n[2];
+        for (int u = 0; u < 2; u++)
+            n[u] = uniform_net(u, mode ? NORN_MODE_CONTINUOUS : NORN_MODE_GRID, &t[u], &g[u]);
+        printf("uniform tables (%s): %llu spikes\n", mode ? "continuous" : "grid", (unsigned long long)n[0]);
+        ck_assert_msg(n[0] > 2000, "only %llu spikes", (unsigned long long)n[0]);
+        ck_assert_uint_eq(n[0], n[1]);
+        ck_assert_int_eq(memcmp(t[0], t[1], n[0] * sizeof(double)), 0);
+        ck_assert_int_eq(memcmp(g[0], g[1], n[0] * sizeof(uint32_t)), 0);
+        for (int u = 0; u < 2; u++) {
+            free(t[u]);
+            free(g[u]);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_lean_equals_lazy)
 {
     uint64_t n[4], nw[4], nr[4];
@@ -1284,6 +1346,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_grid_poisson_counts);
     tcase_add_test(tc, test_dense_lif_equals_lazy);
     tcase_add_test(tc, test_lean_equals_lazy);
+    tcase_add_test(tc, test_uniform_tables);
     tcase_add_test(tc, test_lean_lif_equals_lazy);
     tcase_add_test(tc, test_lean_lif_pause_keeps_t_last);
     tcase_add_test(tc, test_dense_cond_equals_lazy);
