@@ -16,6 +16,7 @@
 #include "engine/mem.h"
 #include "io/atomic.h"
 #include "io/csv.h"
+#include "io/fmt.h"
 #include "io/npy.h"
 #include "testutil.h"
 
@@ -1211,6 +1212,48 @@ START_TEST(atomic_errors)
 }
 END_TEST
 
+/* norn_fmt_double's printf-free path gives %.15g-%.17g's text, byte for
+ * byte: grid times (k / 10, k / 100, k / 1000, k / 10000 as the division
+ * rounds), sums of steps (0.1 + 0.2), random doubles, and the edges of the
+ * path (0, -0, 1e-3, 1e-4, 1e9, huge, negative). */
+static void fmt_same(double x)
+{
+    char a[64], b[64];
+    int la = norn_fmt_double(a, sizeof a, x), lb = norn_fmt_double_slow(b, sizeof b, x);
+    ck_assert_msg(la == lb && strcmp(a, b) == 0, "%.17g: '%s' (%d) vs '%s' (%d)", x, a, la, b, lb);
+}
+
+START_TEST(fmt_fast_path)
+{
+    static const double div[] = {1, 10, 100, 1000, 10000, 3};
+    for (int d = 0; d < 6; d++)
+        for (int64_t k = 0; k < 300000; k++)
+            fmt_same((double)k / div[d]);
+    for (int64_t k = 0; k < 2000; k++) {
+        fmt_same(1e6 + (double)k / 10);
+        fmt_same(999999999.0 - (double)k / 1000);
+        fmt_same(1e9 + (double)k);
+    }
+    double t = 0;
+    for (int k = 0; k < 100000; k++) /* accumulated steps: off the grid by an ulp */
+        fmt_same(t += 0.1);
+    uint64_t z = 12345;
+    for (int k = 0; k < 100000; k++) {
+        z = z * 6364136223846793005ULL + 1442695040888963407ULL;
+        fmt_same((double)(z >> 11) * 0x1.0p-53 * 1000.0);
+        fmt_same((double)(z >> 40) / 1000.0);
+    }
+    static const double edge[] = {0.0, -0.0, 1e-3, 1e-4, 5e-4, 0.30000000000000004, 1e9, 1e15, 1e300, -0.1, -5.0, 123456789.125};
+    for (size_t k = 0; k < sizeof edge / sizeof edge[0]; k++)
+        fmt_same(edge[k]);
+    char buf[64];
+    ck_assert_int_eq(norn_fmt_double(buf, sizeof buf, 1234.5), 6);
+    ck_assert_str_eq(buf, "1234.5");
+    ck_assert_int_eq(norn_fmt_double(buf, sizeof buf, 0.1 + 0.2), 19);
+    ck_assert_str_eq(buf, "0.30000000000000004");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("npy");
@@ -1248,6 +1291,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, csv_variants, 0, 6);
     tcase_add_loop_test(tc, csv_errors, 0, NCSVBAD);
     tcase_add_test(tc, csv_write_refusals);
+    tcase_add_test(tc, fmt_fast_path);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("atomic");
