@@ -2504,7 +2504,17 @@ static norn_status narrow_targets(norn_sim *s)
         /* in place (entry q's two bytes go where entries < q were read),
          * then the block shrunk: no second array to allocate and fault in */
         unsigned char *buf = (unsigned char *)c->target;
-        for (uint64_t q = 0; q < c->nnz; q++) {
+        const uint64_t nnz = c->nnz;
+        uint64_t q = 0;
+        for (; q + 8 <= nnz; q += 8) { /* eight at a time: loaded before the store, which lies below */
+            uint32_t x[8];
+            uint16_t y[8];
+            memcpy(x, buf + 4 * q, sizeof x);
+            for (int j = 0; j < 8; j++)
+                y[j] = (uint16_t)x[j];
+            memcpy(buf + 2 * q, y, sizeof y);
+        }
+        for (; q < nnz; q++) {
             uint32_t x;
             memcpy(&x, buf + 4 * q, sizeof x);
             uint16_t y = (uint16_t)x;

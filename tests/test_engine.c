@@ -785,6 +785,58 @@ START_TEST(test_uniform_tables)
 }
 END_TEST
 
+/* A static table's targets narrowed to 16 bits in place for the run (eight
+ * at a time, then the rest) come back as they were built: 40,000 and 45
+ * synapses from 37 sources (a multiple of eight and not), weights kept (an
+ * array) or as the one weight. */
+START_TEST(test_narrowed_targets)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_GRID, .seed = 3};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    uint32_t a = add_delta(s, "a", 37, 2), b = add_delta(s, "b", 40000, 2), c9 = add_delta(s, "c", 9, 2);
+    uint64_t nnz[2];
+    uint32_t *want[2];
+    for (int k = 0; k < 2; k++) {
+        norn_proj_spec spec;
+        memset(&spec, 0, sizeof spec);
+        spec.n_src = 37;
+        spec.n_tgt = k ? 9 : 40000;
+        spec.proj_index = (uint32_t)k;
+        spec.seed = 5;
+        spec.conn.rule = NORN_CONN_FIXED_INDEGREE;
+        spec.conn.indegree = k ? 5 : 1;
+        spec.conn.allow_autapses = 1;
+        spec.weight = norn_dist_const(0.5);
+        spec.delay_ms = norn_dist_const(1.0);
+        spec.resolution_ms = 0.1;
+        spec.where = "test";
+        spec.uniform_ok = k;
+        norn_csr c;
+        ck_assert_int_eq(norn_csr_build(&spec, &c, &err), NORN_OK);
+        nnz[k] = c.nnz;
+        want[k] = malloc(c.nnz * sizeof(uint32_t));
+        memcpy(want[k], c.target, c.nnz * sizeof(uint32_t));
+        ck_assert_int_eq(norn_sim_add_synapses(s, a, k ? c9 : b, &c, &err), NORN_OK);
+        norn_csr_free(&c);
+    }
+    ck_assert_uint_eq(nnz[0] % 8, 0);
+    ck_assert_uint_ne(nnz[1] % 8, 0);
+    ck_assert_int_eq(norn_sim_run(s, 1.0, NULL, NULL, &err), NORN_OK);
+    for (int k = 0; k < 2; k++) {
+        const norn_csr *c = norn_sim_table_csr(s, (uint32_t)k);
+        ck_assert_uint_eq(c->nnz, nnz[k]);
+        ck_assert_ptr_nonnull(c->target);
+        for (uint64_t q = 0; q < nnz[k]; q++)
+            ck_assert_msg(c->target[q] == want[k][q], "table %d synapse %llu: target %u, built %u", k,
+                          (unsigned long long)q, c->target[q], want[k][q]);
+        free(want[k]);
+    }
+    norn_sim_destroy(s);
+}
+END_TEST
+
 START_TEST(test_lean_equals_lazy)
 {
     uint64_t n[4], nw[4], nr[4];
@@ -1347,6 +1399,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dense_lif_equals_lazy);
     tcase_add_test(tc, test_lean_equals_lazy);
     tcase_add_test(tc, test_uniform_tables);
+    tcase_add_test(tc, test_narrowed_targets);
     tcase_add_test(tc, test_lean_lif_equals_lazy);
     tcase_add_test(tc, test_lean_lif_pause_keeps_t_last);
     tcase_add_test(tc, test_dense_cond_equals_lazy);
