@@ -1103,6 +1103,84 @@ static void bits_rows(const build *b, norn_csr *c, const uint64_t *M, uint64_t S
         }
 }
 
+/* The transposed blocks' popcounts into rp[s + 1] (each block transposed
+ * in place first). */
+static void bits_transpose(uint64_t *M, uint64_t S, uint32_t n_src, uint64_t *rp)
+{
+    uint64_t W = ((uint64_t)n_src + 63) >> 6;
+    for (uint64_t q = 0; q < W; q++)
+        for (uint64_t g = 0; g + 8 < S; g += 64) {
+            uint64_t *blk = M + q * S + g;
+            transpose64(blk);
+            for (uint32_t r = 0; r < 64 && (q << 6) + r < n_src; r++)
+                rp[(q << 6) + r + 1] += popcount64(blk[r]);
+        }
+}
+
+/* fixed_probability with a constant weight and delay (the general path's
+ * case, dense_vs_sparse's tables) through the bit matrix: each target's
+ * sources drawn once (gen(), ascending), not once to count and again to
+ * place, and no scatter. The same table (rows by ascending target). 0 with
+ * *done unset where it does not apply (more than DIRECT_SRC sources, a
+ * matrix larger than the expected synapses' 4 bytes, no memory for it). */
+static norn_status fill_prob_bits(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax, int *done)
+{
+    const norn_proj_spec *sp = b->sp;
+    uint32_t n_src = sp->n_src, t_lo = b->t_lo, t_hi = b->t_hi;
+    uint64_t nt = t_hi - t_lo, W = ((uint64_t)n_src + 63) >> 6, S = ((nt + 63) >> 6) * 64 + 8;
+    double expect = (double)nt * (double)b->avail * sp->conn.p;
+    *done = 0;
+    if (b->rule != NORN_CONN_FIXED_PROBABILITY || b->w_mode != VAL_CONST || b->d_mode != VAL_CONST || nt == 0 ||
+        n_src > DIRECT_SRC || !(sp->conn.p > 0 && sp->conn.p < 1) || (double)(W * S * 8) > expect * 4)
+        return NORN_OK;
+    uint64_t *M = norn_calloc_n(W * S, sizeof *M);
+    if (!M)
+        return NORN_OK;
+    prefault(M, W * S * sizeof *M);
+    *done = 1;
+    uint64_t *rp = c->row_ptr, nnz = 0;
+    for (uint32_t t = t_lo; t < t_hi; t++) {
+        uint64_t n = gen(b, t), word = 0, q = 0;
+        const uint32_t *buf = b->buf;
+        uint64_t *to = M + (((uint64_t)(t - t_lo) >> 6) << 6) + ((t - t_lo) & 63);
+        for (uint64_t j = 0; j < n; j++) { /* ascending: one source block after the other */
+            uint64_t x = buf[j];
+            if (x >> 6 != q) {
+                to[q * S] = word;
+                word = 0;
+                q = x >> 6;
+            }
+            word |= 1ULL << (x & 63);
+        }
+        if (n)
+            to[q * S] = word;
+        nnz += n;
+    }
+    c->nnz = nnz;
+    bits_transpose(M, S, n_src, rp);
+    norn_status st = alloc_synapses_w(b, c, ds, sp->uniform_ok);
+    if (st) {
+        norn_free(M);
+        return st;
+    }
+    uint64_t lm = 0;
+    for (uint32_t s = 0; s < n_src; s++) {
+        if (rp[s + 1] > lm)
+            lm = rp[s + 1];
+        rp[s + 1] += rp[s];
+    }
+    *lmax = lm;
+    b->rows_sorted = 1;
+    bits_rows(b, c, M, S);
+    norn_free(M);
+    for (uint64_t i = 0; c->weight && i < nnz; i++)
+        c->weight[i] = b->w_const;
+    for (uint32_t s = n_src; s > 0; s--) /* bits_rows left the ends */
+        rp[s] = rp[s - 1];
+    rp[0] = 0;
+    return NORN_OK;
+}
+
 static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
 {
     const norn_proj_spec *sp = b->sp;
@@ -1118,14 +1196,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         prefault(M, W * S * sizeof *M);
         for (uint32_t t = t_lo; t < t_hi; t++)
             floyd_row(b, M, S, t, n_of(b, t));
-        /* transposed, block by block; row lengths into rp[s + 1] */
-        for (uint64_t q = 0; q < W; q++)
-            for (uint64_t g = 0; g + 8 < S; g += 64) {
-                uint64_t *blk = M + q * S + g;
-                transpose64(blk);
-                for (uint32_t r = 0; r < 64 && (q << 6) + r < n_src; r++)
-                    rp[(q << 6) + r + 1] += popcount64(blk[r]);
-            }
+        bits_transpose(M, S, n_src, rp); /* row lengths into rp[s + 1] */
     }
     /* the bit matrix needs no source list in the weight array */
     norn_status st = alloc_synapses_w(b, c, ds, M && b->sp->uniform_ok);
@@ -1624,10 +1695,14 @@ norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *
         st = nomem(&b, "row pointers", ((double)spec->n_src + 1) * 8);
         goto fail;
     }
-    st = spec->conn.rule == NORN_CONN_FROM_LIST ? fill_from_list(&b, &c, &ds, &lmax)
-         : b.by_source                          ? fill_by_source(&b, &c, &ds, &lmax)
-         : quick_fill_ok(&b)                    ? fill_quick(&b, &c, &ds, &lmax)
-                                                : fill_by_target(&b, &c, &ds, &lmax);
+    int done = 0;
+    if (spec->conn.rule == NORN_CONN_FIXED_PROBABILITY)
+        st = fill_prob_bits(&b, &c, &ds, &lmax, &done);
+    if (!done && !st)
+        st = spec->conn.rule == NORN_CONN_FROM_LIST ? fill_from_list(&b, &c, &ds, &lmax)
+             : b.by_source                          ? fill_by_source(&b, &c, &ds, &lmax)
+             : quick_fill_ok(&b)                    ? fill_quick(&b, &c, &ds, &lmax)
+                                                    : fill_by_target(&b, &c, &ds, &lmax);
     if (st)
         goto fail;
     release(&b); /* before finish: the scratch may need the room */

@@ -668,6 +668,49 @@ START_TEST(uniform_weight_table)
 }
 END_TEST
 
+/* fixed_probability with a constant weight and delay takes the bit matrix
+ * (one draw per target, no scatter) where the matrix is small next to the
+ * table: the same table as the general two-pass path (a delay drawn from a
+ * range that rounds to the same step), sparse and dense sampling,
+ * autapses excluded, sizes off multiples of 64, an MPI part. uniform_ok
+ * shows the path was taken (only it leaves the weight array out). */
+START_TEST(prob_bits_matches_general)
+{
+    static const struct {
+        uint32_t n_src, n_tgt;
+        int same_pop;
+        double p;
+        uint32_t lo, hi;
+    } cases[] = {{1000, 700, 0, 0.1, 0, 0}, {1300, 1300, 1, 0.05, 0, 0}, {900, 900, 1, 0.4, 0, 0},
+                 {2000, 1500, 0, 0.1, 333, 1201}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        norn_proj_spec sp = spec(cases[k].n_src, cases[k].n_tgt, NORN_CONN_FIXED_PROBABILITY);
+        sp.same_population = cases[k].same_pop;
+        sp.conn.allow_autapses = !cases[k].same_pop;
+        sp.conn.p = cases[k].p;
+        if (cases[k].hi) {
+            sp.tgt_part = 1;
+            sp.tgt_lo = cases[k].lo;
+            sp.tgt_hi = cases[k].hi;
+        }
+        norn_csr a, u, g;
+        build_ok(&sp, &a);
+        sp.uniform_ok = 1;
+        build_ok(&sp, &u);
+        sp.uniform_ok = 0;
+        sp.delay_ms = dist_of(NORN_DIST_UNIFORM, 0.99, 1.01);
+        build_ok(&sp, &g);
+        ck_assert_msg(same_table(&a, &g), "case %zu: tables differ", k);
+        ck_assert_msg(u.weight == NULL && u.w_uniform && u.w_const == 0.5f, "case %zu: not the bit matrix", k);
+        ck_assert_int_eq(memcmp(u.target, g.target, g.nnz * 4), 0);
+        ck_assert(g.nnz > 1000);
+        norn_csr_free(&a);
+        norn_csr_free(&u);
+        norn_csr_free(&g);
+    }
+}
+END_TEST
+
 /* ---- the tables themselves, kept -------------------------------------- */
 
 /* FNV-1a over the table's arrays. */
@@ -1226,6 +1269,7 @@ static Suite *connectivity_suite(void)
     tcase_add_test(tc, fixed_total_number_count);
     tcase_add_test(tc, fixed_total_number_spread);
     tcase_add_test(tc, uniform_weight_table);
+    tcase_add_test(tc, prob_bits_matches_general);
     tcase_add_loop_test(tc, quick_path_matches_general, 0,
                         (int)(sizeof quick_cases / sizeof quick_cases[0]));
     tcase_add_loop_test(tc, fixed_probability_count, 0,
