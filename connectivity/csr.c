@@ -803,7 +803,8 @@ static norn_status alloc_synapses_w(build *b, norn_csr *c, uint32_t **ds, int no
     int need_d = b->d_mode != VAL_CONST;
     double per = (no_w ? 4.0 : 8.0) + (need_d ? 4.0 : 0.0);
     size_t n = c->nnz > SIZE_MAX / 4 ? SIZE_MAX : (size_t)(c->nnz ? c->nnz : 1);
-    c->target = norn_malloc_n(n < SIZE_MAX - 8 ? n + 8 : n, sizeof *c->target); /* NULL if n * 4 overflows; 8 spare: bits_rows */
+    /* NULL if n * 4 overflows; 8 spare entries: bits_rows */
+    c->target = norn_malloc_n(n < SIZE_MAX - 8 ? n + 8 : n, sizeof *c->target);
     c->weight = c->target && !no_w ? norn_malloc_n(n, sizeof *c->weight) : NULL;
     *ds = (c->weight || no_w) && c->target && need_d ? norn_malloc_n(n, sizeof **ds) : NULL;
     prefault(c->target, n * sizeof *c->target);

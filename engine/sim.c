@@ -217,7 +217,7 @@ typedef struct {
 struct norn_sim {
     norn_sim_config cfg;
     int avx2; /* the CPU has AVX2 (and cfg.no_simd is 0): lean steps four neurons at a time */
-    int avx512; /* the CPU has AVX-512F and DQ (and cfg.no_simd is 0): lean draws eight at a time */
+    int avx512; /* the CPU has AVX-512F and DQ (and cfg.no_simd is 0): the lean pass takes eight, its draw sixteen */
     population *pops;
     uint32_t n_pops;
     uint64_t n_neurons;
@@ -2838,8 +2838,10 @@ static __attribute__((noinline)) void lean_draw(const uint64_t *restrict k0, uin
  * norn_rng_mix64 */
 __attribute__((target("avx512f,avx512dq"))) static ALWAYS_INLINE __m512i mix64_x8(__m512i z)
 {
-    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
-    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+                           _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+                           _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
     return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 

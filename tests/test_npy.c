@@ -1243,7 +1243,8 @@ START_TEST(fmt_fast_path)
         fmt_same((double)(z >> 11) * 0x1.0p-53 * 1000.0);
         fmt_same((double)(z >> 40) / 1000.0);
     }
-    static const double edge[] = {0.0, -0.0, 1e-3, 1e-4, 5e-4, 0.30000000000000004, 1e9, 1e15, 1e300, -0.1, -5.0, 123456789.125};
+    static const double edge[] = {0.0,  -0.0, 1e-3,  1e-4, 5e-4, 0.30000000000000004, 1e9, 1e15,
+                                  1e300, -0.1, -5.0, 123456789.125};
     for (size_t k = 0; k < sizeof edge / sizeof edge[0]; k++)
         fmt_same(edge[k]);
     char buf[64];
