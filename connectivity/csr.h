@@ -108,7 +108,9 @@ typedef struct {
  * from_matrix drops the diagonal when autapses are excluded; one_to_one
  * within one population without autapses is an error. Peak memory is the
  * table plus up to 4 bytes per synapse (for delays that are not constant,
- * or to sort a large fixed-count table's synapses by source). */
+ * to sort a large fixed-count table's synapses by source, or for the bit
+ * matrix of fixed_indegree, fixed_total_number and fixed_probability
+ * tables with constant values, which is used only where it is smaller). */
 norn_status norn_csr_build(const norn_proj_spec *spec, norn_csr *out, norn_err *err);
 
 /* Frees the arrays; the struct is zeroed. NULL-safe. */
