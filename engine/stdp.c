@@ -53,9 +53,10 @@ typedef struct {
 
 /* A postsynaptic neuron's newest spikes, what most updates need, in one
  * cache line: t, a, p of its newest history entry, t2, a2, p2 of the one
- * before, the time t3 of the one before that (-inf, 0: none). */
+ * before, t3, p3 of the one before that (-inf, 0: none). The time of the
+ * fourth newest is in norn_stdp.t4, read only when three spikes pair. */
 typedef struct {
-    double t, a, p, t2, a2, p2, t3, pad;
+    double t, a, p, t2, a2, p2, t3, p3;
 } newest;
 
 struct norn_stdp {
@@ -72,6 +73,7 @@ struct norn_stdp {
     uint64_t h_bytes;  /* their entries' bytes */
     double cut;        /* entries at or before this are never paired again */
     newest *nw;        /* per postsynaptic neuron, one cache line for two */
+    double *t4;        /* per postsynaptic neuron: its fourth newest spike (-inf: none) */
     double t0;         /* the epoch of the scaled traces */
     double max_delay_ms, period, next_settle, prev_cutoff;
     double inv_tp, inv_tm, inv_tx, inv_ty, inv_wmax;
@@ -170,9 +172,10 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->h = norn_calloc_n(nq, sizeof(ring));
     st->cut = -INFINITY;
     st->nw = norn_malloc_n(nq, sizeof(newest));
+    st->t4 = norn_malloc_n(nq, sizeof(double));
     st->log_cap = 64; /* grows by doubling with the spikes in flight */
     st->log = norn_malloc_n(st->log_cap, sizeof(pre_log));
-    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->log && st->nw;
+    int ok = st->w && st->pt && st->pk && st->px && st->ps && st->h && st->log && st->nw && st->t4;
     if (ok && p->rule == NORN_STDP_NN_PRE)
         ok = (st->kps = norn_calloc_n(nz, sizeof(double))) != NULL;
     if (ok && p->rule == NORN_STDP_NN_RESTR)
@@ -193,8 +196,10 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->inv_wmax = 1.0 / p->Wmax;
     st->nearest_m = p->rule == NORN_STDP_NN_SYMM || p->rule == NORN_STDP_NN_PRE || p->rule == NORN_STDP_NN_RESTR ||
                     (p->rule == NORN_STDP_TRIPLET && p->nearest);
-    for (uint32_t j = 0; j < c->n_tgt; j++)
+    for (uint32_t j = 0; j < c->n_tgt; j++) {
         st->nw[j] = (newest){-INFINITY, 0.0, 0.0, -INFINITY, 0.0, 0.0, -INFINITY, 0.0};
+        st->t4[j] = -INFINITY;
+    }
     st->max_delay_ms = 0; /* set by the first settle */
     st->next_settle = -1;
     st->prev_cutoff = -INFINITY;
@@ -218,13 +223,14 @@ void norn_stdp_free(norn_stdp *st)
         norn_free(st->h[j].e);
     norn_free(st->h);
     norn_free(st->nw);
+    norn_free(st->t4);
     norn_free(st);
 }
 
 uint64_t norn_stdp_bytes(const norn_stdp *st)
 {
     uint64_t b = sizeof *st + st->nnz * sizeof(double) + 4ull * st->n_pre * sizeof(double) +
-                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (sizeof(ring) + sizeof(newest)) + st->h_bytes;
+                 st->log_cap * sizeof(pre_log) + (uint64_t)st->n_post * (sizeof(ring) + sizeof(newest) + sizeof(double)) + st->h_bytes;
     if (st->kps)
         b += st->nnz * sizeof(double);
     if (st->seen)
@@ -330,7 +336,8 @@ int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t)
     *hent(st, j, st->h[j].n) = e;
     st->h[j].n++;
     const newest o = st->nw[j];
-    st->nw[j] = (newest){t, e.a, e.p, o.t, o.a, o.p, o.t2, 0.0};
+    st->nw[j] = (newest){t, e.a, e.p, o.t, o.a, o.p, o.t2, o.p2};
+    st->t4[j] = o.t3;
     return 1;
 }
 
@@ -480,10 +487,12 @@ static inline __attribute__((always_inline)) double pair_one(norn_stdp *st, cons
     const norn_stdp_spec *p = &st->p;
     const newest *e = &st->nw[j];
     double w, km;
-    if (__builtin_expect(fast && e->t3 <= c->lim && e->t2 < c->hi_eps, 1)) {
-        if (additive)
+    if (__builtin_expect(fast && e->t2 < c->hi_eps && (e->t3 <= c->lim || st->t4[j] <= c->lim), 1)) {
+        if (additive && e->t3 <= c->lim)
             return pair_add(e, &st->w[k], c);
         w = st->w[k];
+        if (e->t3 > c->lim) /* three spikes pair: t3 < t2 < T2 */
+            w = fac_pair(p, c->iw, w, c->fk * e->p3);
         if (e->t2 > c->lim)
             w = fac_pair(p, c->iw, w, c->fk * e->p2);
         if (e->t > c->lim && e->t <= c->hi_p)
@@ -702,9 +711,11 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, doub
                 const newest *e = &st->nw[j];
                 if (e->t <= lim) /* no postsynaptic spike since (most): no call */
                     continue;
-                if (pair && e->t3 <= lim) {
-                    /* the newest two tell everything, as in update_pair */
+                if (pair && (e->t3 <= lim || st->t4[j] <= lim)) {
+                    /* the newest three tell everything, as in update_pair */
                     double w = st->w[k];
+                    if (e->t3 > lim && e->t3 <= hi_p)
+                        w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p3);
                     if (e->t2 > lim && e->t2 <= hi_p)
                         w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p2);
                     if (e->t <= hi_p)
@@ -736,6 +747,7 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, doub
         st->nw[j].a2 *= fa;
         st->nw[j].p = fmin(st->nw[j].p * fp, 1e300);
         st->nw[j].p2 = fmin(st->nw[j].p2 * fp, 1e300);
+        st->nw[j].p3 = fmin(st->nw[j].p3 * fp, 1e300);
     }
     st->t0 = cutoff;
     st->prev_cutoff = cutoff;
@@ -823,6 +835,14 @@ void norn__stdp_ckpt(norn_stdp *st, norn_ckio *io)
     }
     norn_ckio_f64(io, &st->cut);
     norn_ckio_bytes(io, st->nw, st->n_post * sizeof(newest));
+    /* t4 is not saved: the history has it (or, trimmed, it pairs no more,
+     * as -inf); p3 too, for checkpoints written before it was kept */
+    for (uint32_t j = 0; io->loading && io->st == NORN_OK && j < st->n_post; j++) {
+        uint32_t n = st->h[j].n;
+        st->t4[j] = n >= 4 ? hent(st, j, n - 4)->t : -INFINITY;
+        if (n >= 3)
+            st->nw[j].p3 = hent(st, j, n - 3)->p;
+    }
     norn_ckio_f64(io, &st->t0);
     norn_ckio_f64(io, &st->max_delay_ms);
     norn_ckio_f64(io, &st->period);

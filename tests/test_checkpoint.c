@@ -182,6 +182,50 @@ START_TEST(resume_equals_uninterrupted)
 }
 END_TEST
 
+/* NEST STDP from slow presynaptic parrots (4 Hz) into fast neurons
+ * (~100 Hz): nearly every delivery pairs four or more postsynaptic spikes,
+ * which the fast path tells from the newest three and the fourth newest's
+ * time (not in the checkpoint: rebuilt from the histories on resume).
+ * Resumed from a checkpoint, the weights and spikes are the uninterrupted
+ * run's. */
+START_TEST(resume_stdp_bursty)
+{
+    const char *y = "simulation: {duration: 400, resolution: 0.1, mode: grid, seed: 5, name: ckb}\n"
+                    "populations:\n"
+                    "  pre: {model: parrot, size: 40}\n"
+                    "  post: {model: iaf_delta, size: 30, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10,"
+                    " t_ref: 2, C_m: 250}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
+                    "stimuli:\n"
+                    "  - {type: poisson, rate: 4, to: [pre], weight: 1}\n"
+                    "  - {type: poisson, rate: 60000, to: [post], weight: 0.2}\n"
+                    "projections:\n"
+                    "  - {name: pp, from: pre, to: post, connect: {rule: all_to_all}, weight: 0.15, delay: 1.5,"
+                    " plasticity: {rule: stdp, tau_plus: 20, tau_minus: 20, lambda: 0.01, alpha: 1.05,"
+                    " mu_plus: 0, mu_minus: 0, Wmax: 0.3}}\n"
+                    "record:\n"
+                    "  spikes: all\n"
+                    "  weights: {projection: pp, every: 20}\n";
+    char *dir = tu_tmpdir();
+    free(tu_write(dir, "net.yaml", y));
+    char args[4096], cmd[4096], full[1024], ckpt[1024], *err = NULL;
+    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
+    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every 130", dir, dir);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
+    ck_assert(tu_exists(ckpt));
+    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(full, sizeof full, "%s/full", dir);
+    snprintf(args, sizeof args, "%s/res", dir);
+    ck_assert_int_ge(same_outputs(full, args), 3);
+}
+END_TEST
+
 /* A checkpoint after every window (so also in the last window but one,
  * before the final weight snapshot and threshold check): checkpointing
  * that often changes nothing, and the last one resumes to the same files. */
@@ -551,6 +595,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, resume_equals_uninterrupted, 0, 3);
     tcase_add_test(tc, resume_every_window);
+    tcase_add_test(tc, resume_stdp_bursty);
     suite_add_tcase(s, tc);
     tc = tcase_create("segments");
     tcase_set_timeout(tc, 300);
