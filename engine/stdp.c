@@ -548,6 +548,13 @@ static inline __attribute__((always_inline)) void update_pair(norn_stdp *st, con
         const __m128d FK = _mm_set1_pd(c.fk), LIM = _mm_set1_pd(c.lim), HIE = _mm_set1_pd(c.hi_eps);
         const __m128d HIP = _mm_set1_pd(c.hi_p), DKB = _mm_set1_pd(c.dk), BB = _mm_set1_pd(B), ONE = _mm_set1_pd(1.0);
         for (; k + 1 < hi; k += 2) {
+            /* the weights 32 ahead (a row starts anywhere: the hardware
+             * prefetcher is slow to pick it up) and the lines of the
+             * targets 16 ahead (random, in a table about the size of L2) */
+            uint64_t q = k + 16 < hi - 1 ? k + 16 : hi - 1;
+            _mm_prefetch((const char *)&W[k + 32 < hi ? k + 32 : k], _MM_HINT_T0);
+            _mm_prefetch((const char *)&nw[target_of(tg, t16, q)], _MM_HINT_T0);
+            _mm_prefetch((const char *)&nw[target_of(tg, t16, q + 1)], _MM_HINT_T0);
             uint32_t j0 = target_of(tg, t16, k), j1 = target_of(tg, t16, k + 1);
             const newest *e0 = &nw[j0], *e1 = &nw[j1];
             __m128d t3 = _mm_loadh_pd(_mm_load_sd(&e0->t3), &e1->t3);
