@@ -518,6 +518,35 @@ static __attribute__((noinline)) void pair_two_general(norn_stdp *st, const pair
     st->w[k] = w0;
     st->w[k + 1] = w1;
 }
+
+/* Additive stdp_synapse through synapses k, k + 1 whose targets' newest
+ * spikes tell everything but the third newest may pair too (its fourth
+ * newest before the window): pair_add's operations with the third newest
+ * first, on both lanes, without a branch. Out of line: the loop keeps its
+ * registers. */
+static __attribute__((noinline)) void pair_three(double *W, const pair_k *c, const newest *e0, const newest *e1)
+{
+    const __m128d IW = _mm_set1_pd(c->iw), LAM = _mm_set1_pd(c->lam), WM = _mm_set1_pd(c->wmax);
+    const __m128d FK = _mm_set1_pd(c->fk), LIM = _mm_set1_pd(c->lim), ONE = _mm_set1_pd(1.0);
+    __m128d w = _mm_loadu_pd(W);
+    __m128d x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p3), &e1->p3));
+    __m128d v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+    __m128d t3 = _mm_loadh_pd(_mm_load_sd(&e0->t3), &e1->t3);
+    w = blend(_mm_cmplt_pd(LIM, t3), _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+    x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p2), &e1->p2));
+    v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+    __m128d t2 = _mm_loadh_pd(_mm_load_sd(&e0->t2), &e1->t2);
+    w = blend(_mm_cmplt_pd(LIM, t2), _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+    x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p), &e1->p));
+    v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+    __m128d t1 = _mm_loadh_pd(_mm_load_sd(&e0->t), &e1->t);
+    __m128d in1 = _mm_and_pd(_mm_cmplt_pd(LIM, t1), _mm_cmple_pd(t1, _mm_set1_pd(c->hi_p)));
+    w = blend(in1, _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+    __m128d a = blend(_mm_cmplt_pd(t1, _mm_set1_pd(c->hi_eps)), _mm_loadh_pd(_mm_load_sd(&e0->a), &e1->a),
+                      _mm_loadh_pd(_mm_load_sd(&e0->a2), &e1->a2));
+    v = _mm_sub_pd(_mm_mul_pd(w, IW), _mm_mul_pd(_mm_set1_pd(c->dk), _mm_mul_pd(a, _mm_set1_pd(c->B))));
+    _mm_storeu_pd(W, _mm_and_pd(_mm_cmplt_pd(_mm_setzero_pd(), v), _mm_mul_pd(v, WM)));
+}
 #endif
 
 /* stdp_synapse (the common case, one tight loop): the newest three
@@ -560,7 +589,14 @@ static inline __attribute__((always_inline)) void update_pair(norn_stdp *st, con
             __m128d t3 = _mm_loadh_pd(_mm_load_sd(&e0->t3), &e1->t3);
             __m128d t2 = _mm_loadh_pd(_mm_load_sd(&e0->t2), &e1->t2);
             if (__builtin_expect(_mm_movemask_pd(_mm_and_pd(_mm_cmple_pd(t3, LIM), _mm_cmplt_pd(t2, HIE))) != 3, 0)) {
-                pair_two_general(st, &c, L, k, j0, j1, T2, F1, f);
+                /* three spikes pair on a lane (its fourth newest before
+                 * the window): pair_three; else the general code */
+                __m128d t4 = _mm_loadh_pd(_mm_load_sd(&st->t4[j0]), &st->t4[j1]);
+                __m128d ok = _mm_or_pd(_mm_cmple_pd(t3, LIM), _mm_cmple_pd(t4, LIM));
+                if (_mm_movemask_pd(_mm_and_pd(ok, _mm_cmplt_pd(t2, HIE))) == 3)
+                    pair_three(&W[k], &c, e0, e1);
+                else
+                    pair_two_general(st, &c, L, k, j0, j1, T2, F1, f);
                 emit(sink, acc, mark, pend, &np, j0, W[k]);
                 emit(sink, acc, mark, pend, &np, j1, W[k + 1]);
                 continue;
