@@ -721,6 +721,86 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, const uint16_t *t16, uin
 
 /* ----------------------------------------------------------------- settle */
 
+/* One segment's potentiation window in settle: (lim, hi_p] with the
+ * presynaptic factor fk; for potentiate(): (F, T], f, kp. */
+typedef struct {
+    double lim, hi_p, fk, F, T, f, kp;
+} settle_win;
+
+/* Settle's potentiation of synapse k. */
+static inline void settle_one(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, uint64_t k,
+                              const settle_win *sw, int pair)
+{
+    uint32_t j = target_of(tg, t16, k);
+    const newest *e = &st->nw[j];
+    const double lim = sw->lim, hi_p = sw->hi_p, fk = sw->fk;
+    if (e->t <= lim) /* no postsynaptic spike since (most): no call */
+        return;
+    if (pair && (e->t3 <= lim || st->t4[j] <= lim)) {
+        /* the newest three tell everything, as in update_pair */
+        double w = st->w[k];
+        if (e->t3 > lim && e->t3 <= hi_p)
+            w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p3);
+        if (e->t2 > lim && e->t2 <= hi_p)
+            w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p2);
+        if (e->t <= hi_p)
+            w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p);
+        st->w[k] = w;
+        return;
+    }
+    st->w[k] = potentiate(st, k, j, st->w[k], sw->F, sw->T, sw->f, sw->kp);
+}
+
+#if defined(__SSE2__)
+/* Settle's potentiation of additive stdp_synapse over synapses lo.. of one
+ * segment (window (lim, hi_p], presynaptic factor fk), two at a time while
+ * both targets' newest three spikes (and the fourth newest's time) tell
+ * everything: the scalar loop's fac_pair operations, each spike masked by
+ * its window (a spike outside leaves w as it is), without a branch; the
+ * others through settle_one. Returns where it stopped (an odd synapse left
+ * for the caller). */
+static uint64_t settle_pair_add(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, uint64_t lo, uint64_t hi,
+                                const settle_win *sw)
+{
+    const double lim = sw->lim, hi_p = sw->hi_p, fk = sw->fk;
+    const newest *nw = st->nw;
+    double *W = st->w;
+    const __m128d IW = _mm_set1_pd(st->inv_wmax), LAM = _mm_set1_pd(st->p.lambda), WM = _mm_set1_pd(st->p.Wmax);
+    const __m128d FK = _mm_set1_pd(fk), LIM = _mm_set1_pd(lim), HIP = _mm_set1_pd(hi_p), ONE = _mm_set1_pd(1.0);
+    uint64_t k = lo;
+    for (; k + 1 < hi; k += 2) {
+        uint32_t j0 = target_of(tg, t16, k), j1 = target_of(tg, t16, k + 1);
+        const newest *e0 = &nw[j0], *e1 = &nw[j1];
+        __m128d t3 = _mm_loadh_pd(_mm_load_sd(&e0->t3), &e1->t3);
+        if (_mm_movemask_pd(_mm_cmple_pd(t3, LIM)) != 3) {
+            __m128d t4 = _mm_loadh_pd(_mm_load_sd(&st->t4[j0]), &st->t4[j1]);
+            if (_mm_movemask_pd(_mm_or_pd(_mm_cmple_pd(t3, LIM), _mm_cmple_pd(t4, LIM))) != 3) {
+                settle_one(st, tg, t16, k, sw, 1);
+                settle_one(st, tg, t16, k + 1, sw, 1);
+                continue;
+            }
+        }
+        __m128d t2 = _mm_loadh_pd(_mm_load_sd(&e0->t2), &e1->t2);
+        __m128d t1 = _mm_loadh_pd(_mm_load_sd(&e0->t), &e1->t);
+        __m128d w = _mm_loadu_pd(&W[k]);
+        __m128d x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p3), &e1->p3));
+        __m128d v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+        __m128d in = _mm_and_pd(_mm_cmplt_pd(LIM, t3), _mm_cmple_pd(t3, HIP));
+        w = blend(in, _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+        x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p2), &e1->p2));
+        v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+        in = _mm_and_pd(_mm_cmplt_pd(LIM, t2), _mm_cmple_pd(t2, HIP));
+        w = blend(in, _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+        x = _mm_mul_pd(FK, _mm_loadh_pd(_mm_load_sd(&e0->p), &e1->p));
+        v = _mm_add_pd(_mm_mul_pd(w, IW), _mm_mul_pd(LAM, x));
+        in = _mm_and_pd(_mm_cmplt_pd(LIM, t1), _mm_cmple_pd(t1, HIP));
+        w = blend(in, _mm_mul_pd(_mm_min_pd(v, ONE), WM), w);
+        _mm_storeu_pd(&W[k], w);
+    }
+    return k;
+}
+#endif
+
 int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, double h, double now, int force)
 {
     if (st->next_settle < 0) {
@@ -735,6 +815,7 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, doub
         return 1;
     double dmax = st->max_delay_ms, cutoff = now;
     const int pair = st->p.rule == NORN_STDP_PAIR && !st->reference;
+    const int additive = st->p.mu_plus == 0.0;
     for (uint32_t i = 0; i < st->n_pre; i++) {
         /* only neurons silent for a whole period (forced: every neuron
          * with no spike in flight); the others book their potentiation
@@ -749,25 +830,14 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, doub
             uint64_t hi = sg + 1 < c->seg_ptr[i + 1] ? c->seg_start[sg + 1] : c->row_ptr[i + 1];
             double f = exp((st->pt[i] - d - st->t0) * st->inv_tp);
             const double lim = from - d + STDP_EPS, hi_p = cutoff - d + STDP_EPS, fk = f * st->pk[i];
-            for (uint64_t k = lo; k < hi; k++) {
-                uint32_t j = target_of(c->target, t16, k);
-                const newest *e = &st->nw[j];
-                if (e->t <= lim) /* no postsynaptic spike since (most): no call */
-                    continue;
-                if (pair && (e->t3 <= lim || st->t4[j] <= lim)) {
-                    /* the newest three tell everything, as in update_pair */
-                    double w = st->w[k];
-                    if (e->t3 > lim && e->t3 <= hi_p)
-                        w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p3);
-                    if (e->t2 > lim && e->t2 <= hi_p)
-                        w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p2);
-                    if (e->t <= hi_p)
-                        w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p);
-                    st->w[k] = w;
-                    continue;
-                }
-                st->w[k] = potentiate(st, k, j, st->w[k], from - d, cutoff - d, f, st->pk[i]);
-            }
+            const settle_win sw = {lim, hi_p, fk, from - d, cutoff - d, f, st->pk[i]};
+            uint64_t k = lo;
+#if defined(__SSE2__)
+            if (pair && additive)
+                k = settle_pair_add(st, c->target, t16, lo, hi, &sw);
+#endif
+            for (; k < hi; k++)
+                settle_one(st, c->target, t16, k, &sw, pair);
         }
         st->ps[i] = cutoff;
     }
