@@ -226,6 +226,62 @@ START_TEST(resume_stdp_bursty)
 }
 END_TEST
 
+/* NEST STDP across a checkpoint with spikes in flight: 16 presynaptic
+ * parrots spike at 100 ms and again at 247.0, 247.3, ... 251.5 ms, so that
+ * some of these are in flight at the checkpoint (at or after 250 ms) and
+ * pair, after the resume, with postsynaptic spikes from before it: parrot
+ * j (of 9) spikes j + 1 times, 2 ms apart, the last at 244 ms. Every count
+ * of pairing spikes from one to nine: the newest three, told by the fourth
+ * newest's time (not in the checkpoint: rebuilt from the histories), and
+ * the general code. The resumed run's weights, recorded every ms, are the
+ * uninterrupted run's. */
+START_TEST(resume_stdp_in_flight)
+{
+    char y[8192];
+    int n = snprintf(y, sizeof y,
+                     "simulation: {duration: 300, resolution: 0.1, mode: grid, name: ckf}\n"
+                     "populations:\n  pre: {model: parrot, size: 16}\n  post: {model: parrot, size: 9}\n"
+                     "stimuli:\n  - {type: spike_times, to: pre, weight: 1, times: [");
+    for (int i = 0; i < 16; i++)
+        n += snprintf(y + n, sizeof y - (size_t)n, "100, %.1f%s", 247.0 + 0.3 * i, i < 15 ? ", " : "");
+    n += snprintf(y + n, sizeof y - (size_t)n, "], neurons: [");
+    for (int i = 0; i < 16; i++)
+        n += snprintf(y + n, sizeof y - (size_t)n, "%d, %d%s", i, i, i < 15 ? ", " : "");
+    n += snprintf(y + n, sizeof y - (size_t)n, "]}\n  - {type: spike_times, to: post, weight: 1, times: [");
+    for (int j = 0; j < 9; j++)
+        for (int q = 0; q <= j; q++)
+            n += snprintf(y + n, sizeof y - (size_t)n, "%s%d", j || q ? ", " : "", 244 - 2 * q);
+    n += snprintf(y + n, sizeof y - (size_t)n, "], neurons: [");
+    for (int j = 0; j < 9; j++)
+        for (int q = 0; q <= j; q++)
+            n += snprintf(y + n, sizeof y - (size_t)n, "%s%d", j || q ? ", " : "", j);
+    snprintf(y + n, sizeof y - (size_t)n,
+             "]}\nprojections:\n"
+             "  - {name: pp, from: pre, to: post, connect: {rule: all_to_all}, weight: 0.15, delay: 1.5,"
+             " plasticity: {rule: stdp, tau_plus: 20, tau_minus: 20, lambda: 0.05, alpha: 1.05,"
+             " mu_plus: 0, mu_minus: 0, Wmax: 0.3}}\n"
+             "record:\n  spikes: all\n  weights: {projection: pp, every: 1}\n");
+    char *dir = tu_tmpdir();
+    free(tu_write(dir, "net.yaml", y));
+    char args[4096], cmd[4096], full[1024], ckpt[1024], *err = NULL;
+    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
+    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every 250", dir, dir);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
+    ck_assert(tu_exists(ckpt));
+    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(full, sizeof full, "%s/full", dir);
+    snprintf(args, sizeof args, "%s/res", dir);
+    ck_assert_int_ge(same_outputs(full, args), 2);
+}
+END_TEST
+
 /* A checkpoint after every window (so also in the last window but one,
  * before the final weight snapshot and threshold check): checkpointing
  * that often changes nothing, and the last one resumes to the same files. */
@@ -596,6 +652,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, resume_equals_uninterrupted, 0, 3);
     tcase_add_test(tc, resume_every_window);
     tcase_add_test(tc, resume_stdp_bursty);
+    tcase_add_test(tc, resume_stdp_in_flight);
     suite_add_tcase(s, tc);
     tc = tcase_create("segments");
     tcase_set_timeout(tc, 300);
