@@ -580,7 +580,7 @@ static inline __attribute__((always_inline)) void update_pair(norn_stdp *st, con
             /* the weights 32 ahead (a row starts anywhere: the hardware
              * prefetcher is slow to pick it up) and the lines of the
              * targets 16 ahead (random, in a table about the size of L2) */
-            uint64_t q = k + 16 < hi - 1 ? k + 16 : hi - 1;
+            uint64_t q = k + 17 < hi ? k + 16 : hi - 2; /* q + 1 < hi: the table may end at hi */
             _mm_prefetch((const char *)&W[k + 32 < hi ? k + 32 : k], _MM_HINT_T0);
             _mm_prefetch((const char *)&nw[target_of(tg, t16, q)], _MM_HINT_T0);
             _mm_prefetch((const char *)&nw[target_of(tg, t16, q + 1)], _MM_HINT_T0);
