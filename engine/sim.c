@@ -1847,6 +1847,8 @@ static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, pop
     double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, wi = wh * e.inv, thrk = p->cf_q * e.inv;
     for (uint64_t k = lo; k < hi; k++) {
         uint32_t j = t16 ? t16[k] : tg[k];
+        if (k + 16 < hi) /* the slot of the target 16 ahead (its line is mostly in L2, not L1) */
+            __builtin_prefetch(cf + 4 * (size_t)(t16 ? t16[k + 16] : tg[k + 16]), 1);
         double w = hom ? wh : wt[k];
         if (w == 0.0)
             continue;
