@@ -924,7 +924,11 @@ END_TEST
  * to rounding. The network: exc and inh (inh with a V_min that inhibition
  * reaches, a drive that starts late and stops early), a table with drawn
  * weights and delays, state recorders (a sample brings a neuron to the
- * general form and back), n_exc and n_inh neurons, tau_m given. */
+ * general form and back), n_exc and n_inh neurons, tau_m given;
+ * cfast_v_inf: E_L -2 mV and an I_e that puts V_inf at 3.6 mV (exc) and
+ * 1.2 mV (inh) instead of 0. */
+static int cfast_v_inf;
+
 static void cfast_net(int general, uint32_t ne, uint32_t ni, double tau, double dur, uint64_t *n_sp, double **t_out,
                       uint32_t **g_out, float **rec_out, uint64_t *n_rec, double *v_end)
 {
@@ -935,6 +939,11 @@ static void cfast_net(int general, uint32_t ne, uint32_t ni, double tau, double 
     uint32_t e = add_delta_tau(s, "exc", ne, 2, tau), i = add_delta_tau(s, "inh", ni, 0.5, tau);
     norn_model_pop *mi = (norn_model_pop *)norn_sim_model_pop(s, i);
     mi->p[norn_model_param_index(mi->type, "V_min")] = -2.0;
+    for (uint32_t pop = 0; pop < 2 && cfast_v_inf; pop++) {
+        norn_model_pop *mp = (norn_model_pop *)norn_sim_model_pop(s, pop);
+        mp->p[norn_model_param_index(mp->type, "E_L")] = -2.0;
+        mp->p[norn_model_param_index(mp->type, "I_e")] = pop == 0 ? 70.0 : 40.0; /* x tau_m / C_m = 20 / 250 */
+    }
     connect(s, e, e, NORN_CONN_FIXED_INDEGREE, ne / 10, 0.6, 1.5, 0);
     connect(s, e, i, NORN_CONN_FIXED_INDEGREE, ne / 10, 0.6, 1.0, 1);
     connect(s, i, i, NORN_CONN_FIXED_INDEGREE, ni / 10, -3.0, 1.5, 2);
@@ -1034,6 +1043,15 @@ static void cfast_check(uint32_t ne, uint32_t ni, double tau, double dur, uint64
 }
 
 START_TEST(test_cfast_equals_general) { cfast_check(800, 200, 20, 300, 5000); }
+END_TEST
+
+/* The same with V_inf away from 0 (u is V - V_inf on the clock). */
+START_TEST(test_cfast_v_inf)
+{
+    cfast_v_inf = 1;
+    cfast_check(800, 200, 20, 300, 5000);
+    cfast_v_inf = 0;
+}
 END_TEST
 
 /* tau_m 5 ms over 4 s: the decay clock is rebased twice (every 345 tau_m),
@@ -1404,6 +1422,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_lean_lif_pause_keeps_t_last);
     tcase_add_test(tc, test_dense_cond_equals_lazy);
     tcase_add_test(tc, test_cfast_equals_general);
+    tcase_add_test(tc, test_cfast_v_inf);
     suite_add_tcase(s, tc);
     tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
