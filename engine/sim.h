@@ -67,9 +67,12 @@ typedef struct {
     /* testing: a dense iaf_delta population with one Poisson drive stepped
      * as the other dense populations are (neurons without input at a step
      * left behind, the drive drawn ahead) instead of every neuron every
-     * step with its count drawn in the same pass; and a dense lif
+     * step with its count drawn in the same pass; a dense lif
      * population stepped by its grid_step instead of
-     * norn__lif_lean_advance (models/lif.h) */
+     * norn__lif_lean_advance (models/lif.h); and, in continuous mode, an
+     * iaf_delta population fed by static tables and one Poisson drive
+     * advanced by the general path instead of its short form (engine/sim.c,
+     * cfast) */
     int no_lean;
     /* testing: no vector code (AVX2) even where the CPU has it; the results
      * are the same bits either way */
