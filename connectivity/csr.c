@@ -183,19 +183,8 @@ enum { BATCH = 64 };
 #define REJECTS(lo, n) ((lo) < (n))
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#ifdef NORN_RNG_X8
 #define CSR_AVX512 1
-/* norn_rng_at for counters c0 .. c0 + 7 (vpmullq: AVX-512DQ): the same
- * bits */
-__attribute__((target("avx512f,avx512dq"))) static inline __m512i mix64_x8(__m512i z)
-{
-    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
-                           _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
-    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
-                           _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
-    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-}
 
 __attribute__((target("avx512f,avx512dq"))) static void batch_avx512(const norn_rng *r, uint64_t *u, uint64_t m)
 {
@@ -205,8 +194,8 @@ __attribute__((target("avx512f,avx512dq"))) static void batch_avx512(const norn_
     __m512i c = _mm512_add_epi64(_mm512_set1_epi64((long long)r->ctr), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
     uint64_t v = 0;
     for (; v + 8 <= m; v += 8, c = _mm512_add_epi64(c, step)) {
-        __m512i z = mix64_x8(_mm512_xor_si512(_mm512_mullo_epi64(c, g), k0));
-        _mm512_storeu_si512(u + v, mix64_x8(_mm512_add_epi64(z, k1)));
+        __m512i z = norn_rng_mix64_x8(_mm512_xor_si512(_mm512_mullo_epi64(c, g), k0));
+        _mm512_storeu_si512(u + v, norn_rng_mix64_x8(_mm512_add_epi64(z, k1)));
     }
     for (; v < m; v++)
         u[v] = norn_rng_at(r, r->ctr + v);
@@ -1124,6 +1113,23 @@ static void bits_transpose(uint64_t *M, uint64_t S, uint32_t n_src, uint64_t *rp
  * place, and no scatter. The same table (rows by ascending target). 0 with
  * *done unset where it does not apply (more than DIRECT_SRC sources, a
  * matrix larger than the expected synapses' 4 bytes, no memory for it). */
+/* The bit matrix M (stride S, its row lengths in c->row_ptr[s + 1], from
+ * bits_transpose) read out into c's rows, which come out sorted; the
+ * longest row into *lmax; M freed. */
+static void bits_read_out(build *b, norn_csr *c, uint64_t *M, uint64_t S, uint64_t *lmax)
+{
+    uint64_t *rp = c->row_ptr, lm = 0;
+    for (uint32_t s = 0; s < b->sp->n_src; s++) {
+        if (rp[s + 1] > lm)
+            lm = rp[s + 1];
+        rp[s + 1] += rp[s];
+    }
+    *lmax = lm;
+    b->rows_sorted = 1;
+    bits_rows(b, c, M, S);
+    norn_free(M);
+}
+
 static norn_status fill_prob_bits(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax, int *done)
 {
     const norn_proj_spec *sp = b->sp;
@@ -1164,16 +1170,7 @@ static norn_status fill_prob_bits(build *b, norn_csr *c, uint32_t **ds, uint64_t
         norn_free(M);
         return st;
     }
-    uint64_t lm = 0;
-    for (uint32_t s = 0; s < n_src; s++) {
-        if (rp[s + 1] > lm)
-            lm = rp[s + 1];
-        rp[s + 1] += rp[s];
-    }
-    *lmax = lm;
-    b->rows_sorted = 1;
-    bits_rows(b, c, M, S);
-    norn_free(M);
+    bits_read_out(b, c, M, S, lmax);
     for (uint64_t i = 0; c->weight && i < nnz; i++)
         c->weight[i] = b->w_const;
     for (uint32_t s = n_src; s > 0; s--) /* bits_rows left the ends */
@@ -1206,16 +1203,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         return st;
     }
     if (M) {
-        uint64_t lm = 0;
-        for (uint32_t s = 0; s < n_src; s++) {
-            if (rp[s + 1] > lm)
-                lm = rp[s + 1];
-            rp[s + 1] += rp[s];
-        }
-        *lmax = lm;
-        b->rows_sorted = 1;
-        bits_rows(b, c, M, S);
-        norn_free(M);
+        bits_read_out(b, c, M, S, lmax);
         goto weights;
     }
     /* Draw: sources of target t at src[off .. off + n), counted per row. */

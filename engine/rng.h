@@ -73,6 +73,22 @@ static inline uint32_t norn_rng_fast_u32(norn_rng *r)
     return (uint32_t)(c & 1 ? z : z >> 32);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define NORN_RNG_X8 1
+/* norn_rng_mix64 on eight lanes (vpmullq: AVX-512DQ; callers check the
+ * CPU): the same bits */
+__attribute__((target("avx512f,avx512dq"))) static inline __attribute__((always_inline)) __m512i
+norn_rng_mix64_x8(__m512i z)
+{
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+                           _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+                           _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+#endif
+
 /* Uniform in [0, 1), 53 bits. */
 static inline double norn_rng_uniform(norn_rng *r)
 {

@@ -2835,19 +2835,8 @@ static __attribute__((noinline)) void lean_draw(const uint64_t *restrict k0, uin
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#ifdef NORN_RNG_X8
 #define NORN_LEAN_AVX512 1
-/* mix64 on eight lanes (vpmullq: AVX-512DQ); the same bits as
- * norn_rng_mix64 */
-__attribute__((target("avx512f,avx512dq"))) static ALWAYS_INLINE __m512i mix64_x8(__m512i z)
-{
-    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
-                           _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
-    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
-                           _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
-    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-}
 
 /* The counts of sixteen neurons from their 32-bit uniforms u, without a
  * table look-up (gathers are slow): k0 plus the number of thresholds T[j]
@@ -2881,8 +2870,8 @@ lean_draw_avx512(const uint64_t *restrict k0, uint32_t *restrict cnt, uint32_t *
         if (ctr & 1 && spare_ok) {
             u = _mm512_loadu_si512(spare + i);
         } else {
-            __m512i z0 = mix64_x8(_mm512_add_epi64(_mm512_loadu_si512(k0 + i), base));
-            __m512i z1 = mix64_x8(_mm512_add_epi64(_mm512_loadu_si512(k0 + i + 8), base));
+            __m512i z0 = norn_rng_mix64_x8(_mm512_add_epi64(_mm512_loadu_si512(k0 + i), base));
+            __m512i z1 = norn_rng_mix64_x8(_mm512_add_epi64(_mm512_loadu_si512(k0 + i + 8), base));
             __m512i l = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(z0)),
                                            _mm512_cvtepi64_epi32(z1), 1);
             if (ctr & 1) {
