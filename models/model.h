@@ -95,28 +95,28 @@ typedef struct {
  * input(): Poisson, then synaptic, each channel's nonzero sum in the
  * engine's order (input_sums); the sums cleared. Inlined with the model's
  * own input function. */
+/* Neuron i's sums in a and b (b may be NULL: one channel) applied, then
+ * cleared. */
+static inline void norn__grid_apply_pair(norn_model_pop *mp, double *a, double *b, uint32_t i, double t,
+                                         void (*input)(norn_model_pop *, uint32_t, double, double))
+{
+    if (a[i] != 0.0)
+        input(mp, i, t, a[i]);
+    if (b && b[i] != 0.0)
+        input(mp, i, t, b[i]);
+    a[i] = 0.0;
+    if (b)
+        b[i] = 0.0;
+}
+
 static inline void norn_grid_apply_inputs(norn_model_pop *mp, const norn_grid_step *g, uint32_t i, double t,
                                           void (*input)(norn_model_pop *, uint32_t, double, double))
 {
     unsigned f = g->flags[i];
-    if (f & 2) {
-        if (g->pin[i] != 0.0)
-            input(mp, i, t, g->pin[i]);
-        if (g->pin2 && g->pin2[i] != 0.0)
-            input(mp, i, t, g->pin2[i]);
-        g->pin[i] = 0.0;
-        if (g->pin2)
-            g->pin2[i] = 0.0;
-    }
-    if (f & 1) {
-        if (g->acc[i] != 0.0)
-            input(mp, i, t, g->acc[i]);
-        if (g->acc2 && g->acc2[i] != 0.0)
-            input(mp, i, t, g->acc2[i]);
-        g->acc[i] = 0.0;
-        if (g->acc2)
-            g->acc2[i] = 0.0;
-    }
+    if (f & 2)
+        norn__grid_apply_pair(mp, g->pin, g->pin2, i, t, input);
+    if (f & 1)
+        norn__grid_apply_pair(mp, g->acc, g->acc2, i, t, input);
 }
 
 typedef struct norn_model_type {
