@@ -182,6 +182,30 @@ START_TEST(resume_equals_uninterrupted)
 }
 END_TEST
 
+/* Description y run whole, then with checkpoints every `every` ms and its
+ * last checkpoint resumed elsewhere: at least n_min output files the same. */
+static void resumed_equals_full(const char *y, int every, int n_min)
+{
+    char *dir = tu_tmpdir();
+    free(tu_write(dir, "net.yaml", y));
+    char args[4096], cmd[4096], full[1024], ckpt[1024], *err = NULL;
+    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
+    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
+    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every %d", dir, dir, every);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
+    ck_assert(tu_exists(ckpt));
+    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
+    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
+    free(err);
+    snprintf(full, sizeof full, "%s/full", dir);
+    snprintf(args, sizeof args, "%s/res", dir);
+    ck_assert_int_ge(same_outputs(full, args), n_min);
+}
+
 /* NEST STDP from slow presynaptic parrots (4 Hz) into fast neurons
  * (~100 Hz): nearly every delivery pairs four or more postsynaptic spikes,
  * which the fast path tells from the newest three and the fourth newest's
@@ -205,24 +229,7 @@ START_TEST(resume_stdp_bursty)
                     "record:\n"
                     "  spikes: all\n"
                     "  weights: {projection: pp, every: 20}\n";
-    char *dir = tu_tmpdir();
-    free(tu_write(dir, "net.yaml", y));
-    char args[4096], cmd[4096], full[1024], ckpt[1024], *err = NULL;
-    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
-    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
-    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every 130", dir, dir);
-    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
-    free(err);
-    snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
-    ck_assert(tu_exists(ckpt));
-    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
-    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
-    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
-    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
-    free(err);
-    snprintf(full, sizeof full, "%s/full", dir);
-    snprintf(args, sizeof args, "%s/res", dir);
-    ck_assert_int_ge(same_outputs(full, args), 3);
+    resumed_equals_full(y, 130, 3);
 }
 END_TEST
 
@@ -261,24 +268,7 @@ START_TEST(resume_stdp_in_flight)
              " plasticity: {rule: stdp, tau_plus: 20, tau_minus: 20, lambda: 0.05, alpha: 1.05,"
              " mu_plus: 0, mu_minus: 0, Wmax: 0.3}}\n"
              "record:\n  spikes: all\n  weights: {projection: pp, every: 1}\n");
-    char *dir = tu_tmpdir();
-    free(tu_write(dir, "net.yaml", y));
-    char args[4096], cmd[4096], full[1024], ckpt[1024], *err = NULL;
-    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
-    ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
-    snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every 250", dir, dir);
-    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
-    free(err);
-    snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
-    ck_assert(tu_exists(ckpt));
-    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
-    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
-    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
-    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
-    free(err);
-    snprintf(full, sizeof full, "%s/full", dir);
-    snprintf(args, sizeof args, "%s/res", dir);
-    ck_assert_int_ge(same_outputs(full, args), 2);
+    resumed_equals_full(y, 250, 2);
 }
 END_TEST
 

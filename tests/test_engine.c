@@ -48,6 +48,31 @@ static uint32_t add_delta(norn_sim *s, const char *name, uint32_t n, double t_re
 /* connect()'s spec.uniform_ok (static tables only: STDP takes the weight array) */
 static int connect_uniform;
 
+/* Copies of a run's spikes (malloc'd). */
+static void take_spikes(const norn_sim *s, uint64_t *n_sp, double **t_out, uint32_t **g_out)
+{
+    const double *t;
+    const uint32_t *g;
+    *n_sp = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(sizeof(double) * (*n_sp + 1));
+    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
+    memcpy(*t_out, t, sizeof(double) * *n_sp);
+    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+}
+
+/* State recordings 0 and 1, one after the other (malloc'd). */
+static void take_recordings(const norn_sim *s, float **rec_out, uint64_t *n_rec)
+{
+    norn_recording r0, r1;
+    norn_sim_recording(s, 0, &r0);
+    norn_sim_recording(s, 1, &r1);
+    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
+    *n_rec = a + b;
+    *rec_out = malloc(sizeof(float) * (a + b + 1));
+    memcpy(*rec_out, r0.data, sizeof(float) * a);
+    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
+}
+
 static void connect(norn_sim *s, uint32_t a, uint32_t b, norn_conn_rule rule, uint64_t k, double w, double d,
                     uint32_t index)
 {
@@ -607,21 +632,8 @@ static void ei_init_v(norn_sim *s)
 static void ei_collect(norn_sim *s, uint64_t *n_sp, double **t_out, uint32_t **g_out, float **rec_out,
                        uint64_t *n_rec, double **w_out, uint64_t *n_w, double *v_end)
 {
-    const double *t;
-    const uint32_t *g;
-    *n_sp = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(sizeof(double) * (*n_sp + 1));
-    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
-    memcpy(*t_out, t, sizeof(double) * *n_sp);
-    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
-    norn_recording r0, r1;
-    norn_sim_recording(s, 0, &r0);
-    norn_sim_recording(s, 1, &r1);
-    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
-    *n_rec = a + b;
-    *rec_out = malloc(sizeof(float) * (a + b + 1));
-    memcpy(*rec_out, r0.data, sizeof(float) * a);
-    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
+    take_spikes(s, n_sp, t_out, g_out);
+    take_recordings(s, rec_out, n_rec);
     memcpy(v_end, norn_sim_state(s, 0, 0), sizeof(double) * 800);
     memcpy(v_end + 800, norn_sim_state(s, 1, 0), sizeof(double) * 200);
     *n_w = norn_sim_table_csr(s, 3)->nnz;
@@ -979,21 +991,8 @@ static void cfast_net(int general, uint32_t ne, uint32_t ni, double tau, double 
     ck_assert_int_eq(norn_sim_record_state(s, e, &var, 1, who, 4, 0.3, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_record_state(s, i, &var, 1, who, 3, 0.5, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_run(s, dur, NULL, NULL, &err), NORN_OK);
-    const double *t;
-    const uint32_t *g;
-    *n_sp = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(sizeof(double) * (*n_sp + 1));
-    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
-    memcpy(*t_out, t, sizeof(double) * *n_sp);
-    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
-    norn_recording r0, r1;
-    norn_sim_recording(s, 0, &r0);
-    norn_sim_recording(s, 1, &r1);
-    uint64_t a = r0.n_samples * r0.n_neurons, b = r1.n_samples * r1.n_neurons;
-    *n_rec = a + b;
-    *rec_out = malloc(sizeof(float) * (a + b + 1));
-    memcpy(*rec_out, r0.data, sizeof(float) * a);
-    memcpy(*rec_out + a, r1.data, sizeof(float) * b);
+    take_spikes(s, n_sp, t_out, g_out);
+    take_recordings(s, rec_out, n_rec);
     memcpy(v_end, norn_sim_state(s, 0, 0), sizeof(double) * ne);
     memcpy(v_end + ne, norn_sim_state(s, 1, 0), sizeof(double) * ni);
     norn_sim_destroy(s);
@@ -1097,13 +1096,7 @@ static void dense_lif(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g
     uint32_t who[] = {1, 2, 399}, rec;
     ck_assert_int_eq(norn_sim_record_state(s, a, vars, 3, who, 3, 0.5, &rec, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
-    const double *t;
-    const uint32_t *g;
-    *n_sp = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(sizeof(double) * (*n_sp + 1));
-    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
-    memcpy(*t_out, t, sizeof(double) * *n_sp);
-    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    take_spikes(s, n_sp, t_out, g_out);
     for (int q = 0; q < 3; q++)
         memcpy(st_end + 400 * q, norn_sim_state(s, a, q), sizeof(double) * 400);
     norn_recording rc;
@@ -1195,13 +1188,7 @@ static void lean_lif_net(int how, double t_ref, uint64_t *n_sp, double **t_out, 
     ck_assert_int_eq(norn_sim_advance(s, 0.05, NULL, NULL, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_advance(s, 42.0, NULL, NULL, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_advance(s, INFINITY, NULL, NULL, &err), NORN_OK);
-    const double *t;
-    const uint32_t *g;
-    *n_sp = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(sizeof(double) * (*n_sp + 1));
-    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
-    memcpy(*t_out, t, sizeof(double) * *n_sp);
-    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    take_spikes(s, n_sp, t_out, g_out);
     for (int q = 0; q < 3; q++) {
         memcpy(st_end + 400 * q, norn_sim_state(s, a, q), sizeof(double) * 300);
         memcpy(st_end + 400 * q + 300, norn_sim_state(s, b, q), sizeof(double) * 100);
@@ -1358,13 +1345,7 @@ static void dense_cond(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **
     ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
     for (uint32_t pop = 0; pop < 3; pop++)
         ck_assert_int_eq(norn_sim_pop_dense(s, pop), !no_dense);
-    const double *t;
-    const uint32_t *g;
-    *n_sp = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(sizeof(double) * (*n_sp + 1));
-    *g_out = malloc(sizeof(uint32_t) * (*n_sp + 1));
-    memcpy(*t_out, t, sizeof(double) * *n_sp);
-    memcpy(*g_out, g, sizeof(uint32_t) * *n_sp);
+    take_spikes(s, n_sp, t_out, g_out);
     for (uint32_t pop = 0; pop < 3; pop++)
         for (int q = 0; q < 3; q++)
             memcpy(st_end + 1500 * pop + 500 * q, norn_sim_state(s, pop, q),
