@@ -1749,9 +1749,10 @@ static inline double cfast_draw(uint64_t k0, uint64_t ctr)
  * would not make at that same time. At a spike: cfast_spike (returns 1:
  * the neuron is then in the general form at t). Then, if the neuron is
  * far enough below threshold for inputs to be added ahead of arrivals,
- * hk by drawing ahead without taking (the same draws later). */
-static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t,
-                                                    double einv)
+ * hk by drawing ahead without taking (the same draws later); not when
+ * the neuron leaves the short form next (ahead 0: cfast_leave forgets hk). */
+static inline __attribute__((always_inline)) int cfast_arrivals_k(norn_sim *s, population *p, uint32_t pi,
+                                                                  uint32_t i, double t, double einv, const int ahead)
 {
     const norn_model_pop *mp = &p->mp;
     const poisson_stim *ps = &s->poisson[p->poisson[0]];
@@ -1786,7 +1787,7 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
     c[0] = u;
     c[1] = ta;
     double hk = -INFINITY;
-    if (u < p->cf_q * einv) { /* far enough below V_th at t: worth knowing hk */
+    if (ahead && u < p->cf_q * einv) { /* far enough below V_th at t: worth knowing hk */
         uint64_t c2 = ctr;
         hk = ta;
         for (uint32_t k = 1; k < p->cf_k && hk < INFINITY; k++) {
@@ -1796,6 +1797,18 @@ static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, 
     }
     c[2] = hk;
     return 0;
+}
+
+static __attribute__((noinline)) int cfast_arrivals(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t,
+                                                    double einv)
+{
+    return cfast_arrivals_k(s, p, pi, i, t, einv, 1);
+}
+
+static __attribute__((noinline)) int cfast_take(norn_sim *s, population *p, uint32_t pi, uint32_t i, double t,
+                                                double einv)
+{
+    return cfast_arrivals_k(s, p, pi, i, t, einv, 0);
 }
 
 /* Window start: every quiet neuron of the cfast populations in the short
@@ -1821,7 +1834,7 @@ static void cfast_settle(norn_sim *s, population *p, uint32_t pi, uint32_t i, do
     if (c[1] < 0) /* the general form */
         return;
     norn__iafd_clock e = cfast_clock(p, t);
-    if (c[1] <= t && cfast_arrivals(s, p, pi, i, t, e.inv))
+    if (c[1] <= t && cfast_take(s, p, pi, i, t, e.inv))
         return;
     cfast_leave(s, p, i, t, e);
 }
