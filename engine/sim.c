@@ -1639,9 +1639,22 @@ static inline double cfast_exp_small(double x)
     return (a + x2 * b) + x4 * (c + x2 * d) + x8 * e;
 }
 
-/* exp(-y) and exp(y), y >= 0 (mostly small). */
+/* exp(x) for |x| < 2^-7: its Taylor polynomial of degree 6 (the remainder
+ * below |x|^7/7! < 4e-19). */
+static inline double cfast_exp_tiny(double x)
+{
+    double x2 = x * x, x4 = x2 * x2;
+    double a = 1.0 + x, b = 1.0 / 2 + x * (1.0 / 6), c = 1.0 / 24 + x * (1.0 / 120);
+    return (a + x2 * b) + x4 * (c + x2 * (1.0 / 720));
+}
+
+/* exp(-y) and exp(y), y >= 0 (mostly small: the gap between two arrivals
+ * over tau_m, ~2.5e-3 in brunel, below 2^-7 in 95% of gaps). */
 static inline double cfast_decay(double y) { return y < 0x1p-4 ? cfast_exp_small(-y) : exp(-y); }
-static inline double cfast_growth(double y) { return y < 0x1p-4 ? cfast_exp_small(y) : exp(y); }
+static inline double cfast_growth(double y)
+{
+    return y < 0x1p-7 ? cfast_exp_tiny(y) : y < 0x1p-4 ? cfast_exp_small(y) : exp(y);
+}
 
 /* A rebase of the clock (by norn__iafd_clock_at, in any advance) scales
  * every 1/E kept; u is one too. */
@@ -1790,7 +1803,8 @@ static inline __attribute__((always_inline)) int cfast_arrivals_k(norn_sim *s, p
     if (ahead && u < p->cf_q * einv) { /* far enough below V_th at t: worth knowing hk */
         uint64_t c2 = ctr;
         hk = ta;
-        for (uint32_t k = 1; k < p->cf_k && hk < INFINITY; k++) {
+        /* (past stop, hk stays +inf) */
+        for (uint32_t k = 1; k < p->cf_k; k++) {
             double tx = hk + cfast_draw(r->k0, c2++) * irate;
             hk = tx < stop ? tx : INFINITY;
         }
@@ -1854,14 +1868,18 @@ static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, pop
 {
     norn_model_pop *mp = &p->mp;
     double *restrict cf = p->cf;
+    const norn_rng *prng = s->poisson[p->poisson[0]].rng;
     const double vinf = norn__iafd_v_inf(mp, 0), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
     norn__iafd_clock e = cfast_clock(p, t);
     double base = mp->c[NORN__IAFD_C_BASE];
     double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, wi = wh * e.inv, thrk = p->cf_q * e.inv;
     for (uint64_t k = lo; k < hi; k++) {
         uint32_t j = t16 ? t16[k] : tg[k];
-        if (k + 16 < hi) /* the slot of the target 16 ahead (its line is mostly in L2, not L1) */
-            __builtin_prefetch(cf + 4 * (size_t)(t16 ? t16[k + 16] : tg[k + 16]), 1);
+        if (k + 16 < hi) { /* the slot of the target 16 ahead (its line is mostly in L2, not L1) */
+            uint32_t jn = t16 ? t16[k + 16] : tg[k + 16];
+            __builtin_prefetch(cf + 4 * (size_t)jn, 1);
+            __builtin_prefetch(prng + jn, 1);
+        }
         double w = hom ? wh : wt[k];
         if (w == 0.0)
             continue;
