@@ -135,6 +135,10 @@ typedef struct {
     double *t_last;       /* [n] time the neuron was advanced to */
     uint8_t *in_sweep;    /* [n] */
     uint32_t *sweep;      /* [n] neurons to advance at the window's end */
+    /* continuous, a model with quiet_until: its value for each neuron and
+     * the t_last it is for (NaN: to compute); a neuron is swept only from
+     * that time on (see sweep) */
+    double *qu, *qu_t;
     uint32_t n_sweep;
     int sweep_all;        /* Poisson-driven: every neuron, every window */
     int iafd;             /* the model is iaf_delta: its lazy advance inlined (advance_to) */
@@ -319,6 +323,8 @@ static void free_pop(population *p)
     norn_free(p->t_last);
     norn_free(p->in_sweep);
     norn_free(p->sweep);
+    norn_free(p->qu);
+    norn_free(p->qu_t);
     norn_free(p->poisson);
     norn_free(p->cf);
     norn_free(p->hq_t);
@@ -637,6 +643,8 @@ norn_status norn_sim_reset(norn_sim *s, norn_err *err)
                 p->ff[j] = p->rec[j] = 0.0f;
             p->in_sweep[j] = 0;
             p->mark[j] = 0;
+            if (p->qu_t)
+                p->qu_t[j] = NAN;
         }
         p->n_sweep = p->n_pend = p->n_cur = p->n_prev = 0;
         p->spikes = p->updates = 0;
@@ -859,7 +867,13 @@ const double *norn_sim_table_weights(const norn_sim *s, uint32_t table)
 uint32_t norn_sim_n_tables(const norn_sim *s) { return s->n_tables; }
 
 uint32_t norn_sim_n_populations(const norn_sim *s) { return s->n_pops; }
-double *norn_sim_state(norn_sim *s, uint32_t pop, int var) { return s->pops[pop].mp.st[var]; }
+double *norn_sim_state(norn_sim *s, uint32_t pop, int var)
+{
+    population *p = &s->pops[pop];
+    for (uint32_t i = 0; p->qu_t && i < p->mp.n; i++) /* the caller may write: bounds computed again */
+        p->qu_t[i] = NAN;
+    return p->mp.st[var];
+}
 const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop) { return &s->pops[pop].mp; }
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop) { return s->pops[pop].first_id; }
 uint32_t norn_sim_pop_size(const norn_sim *s, uint32_t pop) { return s->pops[pop].mp.n; }
@@ -1412,6 +1426,8 @@ static void snapshot_weights(norn_sim *s, double t, int inclusive)
 
 static inline void touch(population *p, uint32_t i)
 {
+    if (p->qu_t) /* input: the bound is for the state before it */
+        p->qu_t[i] = NAN;
     if (!p->in_sweep[i]) {
         p->in_sweep[i] = 1;
         p->sweep[p->n_sweep++] = i;
@@ -2451,7 +2467,7 @@ static void sweep_arrivals(norn_sim *s, population *p, uint32_t pi, double t_end
     }
 }
 
-static void sweep(norn_sim *s, double t_end)
+static void sweep(norn_sim *s, double t_end, int last)
 {
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
@@ -2474,6 +2490,23 @@ static void sweep(norn_sim *s, double t_end)
         uint32_t keep = 0;
         for (uint32_t k = 0; k < p->n_sweep; k++) {
             uint32_t i = p->sweep[k];
+            if (p->qu && !last) {
+                /* cannot reach threshold by t_end: left where it is (its
+                 * state a pure function of the last one, whenever taken;
+                 * at the run's end every one is brought there) */
+                if (!(p->qu_t[i] == p->t_last[i])) {
+                    p->qu[i] = type->quiet_until(&p->mp, i, p->t_last[i]);
+                    p->qu_t[i] = p->t_last[i];
+                }
+                if (p->qu[i] == INFINITY) { /* never without input (as !may_fire) */
+                    p->in_sweep[i] = 0;
+                    continue;
+                }
+                if (p->qu[i] > t_end) {
+                    p->sweep[keep++] = i;
+                    continue;
+                }
+            }
             advance_to(s, p, pi, i, t_end);
             if (type->above(&p->mp, i, t_end) || type->may_fire(&p->mp, i, t_end))
                 p->sweep[keep++] = i;
@@ -2674,6 +2707,19 @@ static norn_status setup_run(norn_sim *s, double duration)
     for (uint32_t pi = 0; pi < s->n_pops; pi++)
         if (s->pops[pi].mp.type->start)
             s->pops[pi].mp.type->start(&s->pops[pi].mp);
+    /* continuous: the sweeps leave out neurons that cannot reach threshold
+     * by the window's end (quiet_until), where the model tells */
+    for (uint32_t pi = 0; pi < s->n_pops && s->cfg.mode == NORN_MODE_CONTINUOUS && !s->cfg.no_lean; pi++) {
+        population *p = &s->pops[pi];
+        if (p->sweep_all || !p->mp.type->quiet_until || p->qu)
+            continue;
+        p->qu = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(double));
+        p->qu_t = norn_malloc_n(p->mp.n ? p->mp.n : 1, sizeof(double));
+        if (!p->qu || !p->qu_t)
+            return NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot allocate the sweep bounds of %u neurons", p->mp.n);
+        for (uint32_t i = 0; i < p->mp.n; i++)
+            p->qu_t[i] = NAN;
+    }
     /* every neuron that may fire on its own is swept from the start */
     for (uint32_t pi = 0; pi < s->n_pops; pi++) {
         population *p = &s->pops[pi];
@@ -3709,7 +3755,7 @@ static norn_status run_windows(norn_sim *s, double t_stop, norn_progress_fn prog
                 return s->fail;
         }
         sample(s, t1, last);
-        sweep(s, t1);
+        sweep(s, t1, last);
         if (last)
             final_check(s, t1);
         if (s->fail != NORN_OK)

@@ -72,7 +72,8 @@ typedef struct {
      * norn__lif_lean_advance (models/lif.h); and, in continuous mode, an
      * iaf_delta population fed by static tables and one Poisson drive
      * advanced by the general path instead of its short form (engine/sim.c,
-     * cfast) */
+     * cfast), and every neuron of a sweep list advanced at every window's
+     * end (not left out by the model's quiet_until) */
     int no_lean;
     /* testing: no vector code (AVX2) even where the CPU has it; the results
      * are the same bits either way */
@@ -93,7 +94,12 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
                                     uint32_t n, const double *params, const char *where,
                                     uint32_t *out_index, norn_err *err);
 uint32_t norn_sim_n_populations(const norn_sim *s);
-/* State array of variable var (the model's state table index), [n]. */
+/* State array of variable var (the model's state table index), [n]. While
+ * a run goes on (between norn_sim_advance calls), each neuron's state is at
+ * the time it was last advanced to: a neuron that needed no update since
+ * keeps an earlier one (its inputs, its samples, and window ends where it
+ * might reach threshold advance it); at the run's end every neuron that may
+ * reach threshold on its own is at the end. */
 double *norn_sim_state(norn_sim *s, uint32_t pop, int var);
 const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop);

@@ -138,6 +138,11 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
     return ub >= mp->p[P_V_TH];
 }
 
+static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
+{
+    return norn__psc_quiet_until(mp, i, t0);
+}
+
 static int driven(const norn_model_pop *mp, uint32_t i)
 {
     return mp->p[P_E_L] + (mp->p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0)) * mp->c[C_R] >= mp->p[P_V_TH];
@@ -289,4 +294,5 @@ const norn_model_type norn_model_lif = {
     .may_fire = may_fire,
     .grid_step = grid_step,
     .driven = driven,
+    .quiet_until = quiet_until,
 };

@@ -188,6 +188,14 @@ typedef struct norn_model_type {
      * the population whole (grid_step) when windows are one step long
      * (lif_cond with grid_substeps >= 1). */
     int (*fixed_grid)(const norn_model_pop *mp);
+    /* Optional (may be NULL), continuous mode: from the state at t0 (the
+     * neuron's last time), with no more input, a time before which V cannot
+     * reach threshold (a conservative bound: never after the first
+     * crossing; t0 when it may cross at once, INFINITY when never). A pure
+     * function of the state, so that the engine may keep it until the state
+     * changes: it then leaves the neuron out of the window-end sweeps up
+     * to that time. */
+    double (*quiet_until)(const norn_model_pop *mp, uint32_t i, double t0);
 } norn_model_type;
 
 /* Registry (models/registry.c). NULL if unknown. */

@@ -258,6 +258,51 @@ static inline void norn__psc_commit(norn_model_pop *mp, uint32_t i, const norn__
         mp->st[NORN__PSC_S_TH][i] *= r->eth;
 }
 
+/* The model's quiet_until() (models/model.h) without an adaptive
+ * threshold. From the state at t0 (or, refractory, V_reset at its end, the
+ * currents only smaller by then) with V0 = V_inf + dv, V(s) = V_inf +
+ * dv e^(-s/tau_m) + qe K_e(s) + qi K_i(s), 0 <= K(s) <= min(kmax, s), is
+ * below both
+ *   U1(s) = V_inf + dv e^(-s/tau_m) + B,  B = qe+ kmax_e + qi+ kmax_i, and
+ *   U2(s) = V0 + s (max(-dv, 0)/tau_m + qe+ + qi+)  (e^-x >= 1 - x),
+ * (q+ = max(q, 0)); V cannot reach V_th before the later of the times each
+ * reaches it. Against V_th less 1e-9 of it, the result less 1e-12 of
+ * itself and of t0: far more than the rounding of V, of this arithmetic
+ * and of the phase. */
+static inline double norn__psc_quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
+{
+    const double *p = mp->p, *c = mp->c;
+    const double vth = p[NORN__PSC_V_TH] - 1e-9 * (1.0 + fabs(p[NORN__PSC_V_TH]));
+    double start = t0, v0 = mp->st[NORN__PSC_S_V][i];
+    if (mp->ref_until[i] > t0) {
+        start = mp->ref_until[i];
+        v0 = p[NORN__PSC_V_RESET];
+    }
+    if (!(v0 < vth)) /* also NaN */
+        return t0;
+    const double I = p[NORN__PSC_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
+    const double vinf = p[NORN__PSC_E_L] + I * c[NORN__PSC_C_R], dv = v0 - vinf, tm = p[NORN__PSC_TAU_M];
+    const double qe = fmax(mp->st[NORN__PSC_S_IEX][i] / p[NORN__PSC_C_M], 0.0);
+    const double qi = fmax(mp->st[NORN__PSC_S_IIN][i] / p[NORN__PSC_C_M], 0.0);
+    const double m = vth - vinf - (qe * c[NORN__PSC_C_KMAX_EX] + qi * c[NORN__PSC_C_KMAX_IN]);
+    double s1; /* U1 < V_th while dv e^(-s/tau_m) < m */
+    if (!(dv < m))
+        s1 = 0.0;
+    else if (dv >= 0.0 || m >= 0.0)
+        s1 = INFINITY; /* U1 falls from below V_th, or rises to V_inf + B <= V_th */
+    else
+        s1 = tm * log(dv / m);
+    double slope = fmax(-dv, 0.0) / tm + qe + qi;
+    double s2 = slope > 0.0 ? (vth - v0) / slope : INFINITY;
+    double s = s1 > s2 ? s1 : s2;
+    if (!(s > 0.0)) /* also NaN */
+        return t0;
+    if (s == INFINITY)
+        return INFINITY;
+    double q = start + s * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
+    return q > t0 ? q : t0;
+}
+
 /* The model's advance() (models/model.h): exact from t0 to t1, stopping at
  * the first crossing of V_th (+ theta): exactly in continuous mode, at the
  * first grid point where V is above it in grid mode. While refractory V is

@@ -59,7 +59,9 @@ static int same_outputs(const char *a, const char *b)
 /* continuous / grid: NEST STDP (ee), Tsodyks-Markram (ei), Poisson drive,
  * heterogeneous delays, two models, all recorders; q: iaf_delta with only
  * static input and one drive (continuous: its neurons in the short form
- * within windows, inputs added ahead of arrivals; grid: stepped lean). Windows of 15 steps, so
+ * within windows, inputs added ahead of arrivals; grid: stepped lean); d:
+ * lif driven by I_e alone (continuous: left out of the window-end sweeps
+ * while it cannot reach threshold). Windows of 15 steps, so
  * cuts fall after odd and even numbers of steps (grid: exc is stepped lean,
  * its Poisson numbers come in pairs, the second kept from the first). */
 static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode: %s, seed: 7, name: ck}\n"
@@ -69,6 +71,8 @@ static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode
                                "  inh: {model: lif, size: 80, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10, t_ref: 2}}\n"
                                "  q: {model: iaf_delta, size: 100, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10,"
                                " t_ref: 2, C_m: 250}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
+                               "  d: {model: lif, size: 60, params: {tau_m: 20, E_L: 0, V_th: 20, V_reset: 10, t_ref: 2,"
+                               " I_e: 1100}, initial: {V_m: {dist: uniform, low: 0, high: 20}}}\n"
                                "stimuli:\n"
                                "  - {type: poisson, rate: 20000, to: [exc, q], weight: 0.1}\n"
                                "  - {type: poisson, rate: 50000, to: [inh], weight: 20}\n"
@@ -85,6 +89,10 @@ static const char *nest_desc = "simulation: {duration: %d, resolution: 0.1, mode
                                " delay: {dist: uniform, low: 1.5, high: 2.5}}\n"
                                "  - {name: qi, from: q, to: inh, connect: {rule: fixed_indegree, indegree: 10}, weight: 5,"
                                " delay: 2}\n"
+                               "  - {name: ed, from: exc, to: d, connect: {rule: fixed_indegree, indegree: 20}, weight: 40,"
+                               " delay: 1.5}\n"
+                               "  - {name: dq, from: d, to: q, connect: {rule: fixed_indegree, indegree: 5}, weight: 0.2,"
+                               " delay: 1.7}\n"
                                "record:\n"
                                "  spikes: all\n"
                                "  state: {population: inh, variables: all, neurons: [0, 1, 2], interval: 1}\n"

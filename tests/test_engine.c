@@ -1132,6 +1132,132 @@ START_TEST(test_dense_lif_equals_lazy)
 }
 END_TEST
 
+/* Continuous lif in sweep lists (cuba's case: driven above threshold,
+ * windows of 0.1 ms; a second population below threshold, swept by arrival
+ * of a slow Poisson drive, with a DC step and a spike train): the sweeps
+ * leave out neurons that cannot reach threshold by the window's end
+ * (quiet_until), against every swept neuron advanced every window
+ * (no_lean): the same spikes to 1e-9 ms and V to 1e-9 mV at the samples and
+ * at the end; not bit for bit (the advances are cut elsewhere), which shows
+ * the bound was used. A bound later than a crossing delays or loses
+ * spikes. */
+static void quiet_lif(int no_lean, uint64_t *n_sp, double **t_out, uint32_t **g_out, double *st_end,
+                      float **rec_out, uint64_t *n_rec)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_CONTINUOUS, .seed = 9, .no_lean = no_lean};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    const norn_model_type *ty = norn_model_find("lif");
+    double p[NORN_MAX_PARAMS];
+    for (int k = 0; k < ty->n_params; k++)
+        p[k] = ty->params[k].def;
+    p[norn_model_param_index(ty, "E_L")] = -49;
+    p[norn_model_param_index(ty, "V_th")] = -50;
+    p[norn_model_param_index(ty, "V_reset")] = -60;
+    p[norn_model_param_index(ty, "C_m")] = 200;
+    p[norn_model_param_index(ty, "tau_m")] = 20;
+    p[norn_model_param_index(ty, "t_ref")] = 5;
+    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
+    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
+    uint32_t a, b, c;
+    ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 400, p, "test", &a, &err), NORN_OK);
+    p[norn_model_param_index(ty, "E_L")] = -60;
+    ck_assert_int_eq(norn_sim_add_population(s, "b", ty, 200, p, "test", &b, &err), NORN_OK);
+    /* c: driven from V_reset (threshold in 22 ms) and sampled every 5 ms,
+     * at window ends, where a spike train's kick then comes at the time the
+     * sample brought it to: the bound from before the kick must go */
+    p[norn_model_param_index(ty, "I_e")] = 150;
+    ck_assert_int_eq(norn_sim_add_population(s, "c", ty, 50, p, "test", &c, &err), NORN_OK);
+    double kt[] = {10.0, 40.0, 65.0};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, c, 3, kt, NULL, 2000.0, &err), NORN_OK);
+    connect(s, c, b, NORN_CONN_FIXED_INDEGREE, 5, 300.0, 0.1, 3);
+    /* b is swept by arrival: a neuron its arrival brought to a window's end
+     * has its bound from there, when a kick comes at that time */
+    double bt[] = {20.0, 60.0, 140.0, 180.0};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, b, 4, bt, NULL, 2500.0, &err), NORN_OK);
+    connect(s, b, a, NORN_CONN_FIXED_INDEGREE, 10, 60.0, 0.1, 4);
+    connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 20, 16.2, 0.1, 0);
+    connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 5, -139.0, 0.1, 1);
+    connect(s, a, b, NORN_CONN_FIXED_INDEGREE, 20, 40.0, 0.3, 2);
+    ck_assert_int_eq(norn_sim_add_poisson(s, b, 300, 150.0, 0, INFINITY, &err), NORN_OK);
+    double dt[] = {50.0, 120.0}, da[] = {150.0, 0.0};
+    ck_assert_int_eq(norn_sim_add_dc(s, b, 2, dt, da, &err), NORN_OK);
+    double tt[] = {30.0, 30.0, 99.95};
+    ck_assert_int_eq(norn_sim_add_spike_train(s, a, 3, tt, NULL, 400.0, &err), NORN_OK);
+    double *v = norn_sim_state(s, a, 0);
+    norn_rng r = norn_rng_stream(5, 1000, 0);
+    for (uint32_t k = 0; k < 400; k++)
+        v[k] = -60 + 10 * norn_rng_uniform(&r);
+    norn_sim_record_spikes(s, a, 1);
+    norn_sim_record_spikes(s, b, 1);
+    norn_sim_record_spikes(s, c, 1);
+    int vars[] = {0};
+    uint32_t who[] = {1, 2, 399}, rec;
+    ck_assert_int_eq(norn_sim_record_state(s, a, vars, 1, who, 3, 0.5, &rec, &err), NORN_OK);
+    uint32_t who_b[] = {1, 2, 199};
+    ck_assert_int_eq(norn_sim_record_state(s, b, vars, 1, who_b, 3, 0.7, &rec, &err), NORN_OK);
+    uint32_t who_c[50];
+    for (uint32_t k = 0; k < 50; k++)
+        who_c[k] = k;
+    ck_assert_int_eq(norn_sim_record_state(s, c, vars, 1, who_c, 50, 5.0, &rec, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
+    take_spikes(s, n_sp, t_out, g_out);
+    take_recordings(s, rec_out, n_rec);
+    memcpy(st_end, norn_sim_state(s, a, 0), sizeof(double) * 400);
+    memcpy(st_end + 400, norn_sim_state(s, b, 0), sizeof(double) * 200);
+    norn_sim_destroy(s);
+}
+
+START_TEST(test_quiet_lif_equals_swept)
+{
+    uint64_t n[2], nr[2];
+    double *t[2];
+    uint32_t *g[2];
+    float *rec[2];
+    static double st[2][600];
+    for (int k = 0; k < 2; k++)
+        quiet_lif(k, &n[k], &t[k], &g[k], st[k], &rec[k], &nr[k]);
+    printf("lif continuous, sweeps with and without bounds: %llu spikes\n", (unsigned long long)n[0]);
+    ck_assert_msg(n[0] > 2000, "only %llu spikes", (unsigned long long)n[0]);
+    for (uint64_t k = 0; k < n[0] && k < n[1]; k++)
+        if (g[0][k] != g[1][k] || fabs(t[0][k] - t[1][k]) > 1e-9) {
+            printf("first diff %llu: %u %.17g vs %u %.17g\n", (unsigned long long)k, g[0][k], t[0][k], g[1][k], t[1][k]);
+            for (uint64_t q = k > 3 ? k - 3 : 0; q < k + 4 && q < n[0] && q < n[1]; q++)
+                printf("  %llu: %u %.17g | %u %.17g\n", (unsigned long long)q, g[0][q], t[0][q], g[1][q], t[1][q]);
+            break;
+        }
+    ck_assert_uint_eq(n[0], n[1]);
+    int b_spikes = 0, bits = 0;
+    for (uint64_t k = 0; k < n[0]; k++) {
+        ck_assert_uint_eq(g[0][k], g[1][k]);
+        ck_assert_msg(fabs(t[0][k] - t[1][k]) < 1e-9, "spike %llu: %.17g vs %.17g", (unsigned long long)k, t[0][k],
+                      t[1][k]);
+        b_spikes += g[0][k] >= 400 && g[0][k] < 600;
+        bits += t[0][k] != t[1][k];
+    }
+    ck_assert_msg(b_spikes > 20, "b: %d spikes", b_spikes);
+    int c_spikes = 0;
+    for (uint64_t k = 0; k < n[0]; k++)
+        c_spikes += g[0][k] >= 600;
+    ck_assert_msg(c_spikes > 100, "c: %d spikes", c_spikes);
+    ck_assert_uint_eq(nr[0], nr[1]);
+    for (uint64_t k = 0; k < nr[0]; k++)
+        ck_assert_msg(fabsf(rec[0][k] - rec[1][k]) <= 1e-5f * fabsf(rec[1][k]), "sample %llu: %.9g vs %.9g",
+                      (unsigned long long)k, rec[0][k], rec[1][k]);
+    for (int j = 0; j < 400; j++) { /* a's at the end (b's at their last times, not the same) */
+        ck_assert_msg(fabs(st[0][j] - st[1][j]) < 1e-9, "V %d: %.17g vs %.17g", j, st[0][j], st[1][j]);
+        bits += st[0][j] != st[1][j];
+    }
+    ck_assert_msg(bits > 0, "the same bits: the bounds were not used");
+    for (int k = 0; k < 2; k++) {
+        free(t[k]);
+        free(g[k]);
+        free(rec[k]);
+    }
+}
+END_TEST
+
 /* Lean lif (cuba's case: driven above threshold, windows of one step, no
  * Poisson drive, no state recorder) against the dense grid_step (no_lean)
  * and the lazy path (no_dense): the same spikes, the currents bit for bit
@@ -1396,6 +1522,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dense_equals_lazy);
     tcase_add_test(tc, test_grid_poisson_counts);
     tcase_add_test(tc, test_dense_lif_equals_lazy);
+    tcase_add_test(tc, test_quiet_lif_equals_swept);
     tcase_add_test(tc, test_lean_equals_lazy);
     tcase_add_test(tc, test_uniform_tables);
     tcase_add_test(tc, test_narrowed_targets);

@@ -180,6 +180,63 @@ START_TEST(test_psp_lif)
 }
 END_TEST
 
+/* lif's quiet_until: from random states (V below and above V_inf,
+ * currents of both signs, refractory or not, driven above threshold or
+ * not), no crossing of V_th comes before the bound (the model's own exact
+ * advance finds the first one); with no synaptic current it is the exact
+ * crossing time tau_m ln(dv / (V_th - V_inf)) to within its margins; and
+ * it says "never" only where no crossing comes in 1 s. */
+START_TEST(test_quiet_until_lif)
+{
+    norn_model_pop mp = make_pop("lif", 5.0, 10.0);
+    const norn_model_type *ty = mp.type;
+    const int ie = norn_model_param_index(ty, "I_e");
+    norn_rng r = norn_rng_stream(3, 1000, 0);
+    int crossed = 0, useful = 0, never = 0;
+    for (int it = 0; it < 40000; it++) {
+        mp.p[ie] = it % 2 ? 400.0 : 0.0; /* 400 pA: V_inf -54 mV, above V_th -55 */
+        double v = -75 + 21 * norn_rng_uniform(&r);
+        double iex = norn_rng_uniform(&r) < 0.8 ? 900 * norn_rng_uniform(&r) : 0.0;
+        double iin = norn_rng_uniform(&r) < 0.5 ? -900 * norn_rng_uniform(&r) : 0.0;
+        if (norn_rng_uniform(&r) < 0.05)
+            iin = -iin; /* a positive current in the inhibitory channel: still bounded */
+        mp.st[0][0] = v;
+        mp.st[1][0] = iex;
+        mp.st[2][0] = iin;
+        mp.st[ty->n_state][0] = 0.0; /* the phase */
+        mp.ref_until[0] = norn_rng_uniform(&r) < 0.2 ? 5.0 + 2 * norn_rng_uniform(&r) : -INFINITY;
+        double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
+        ck_assert(q >= 5.0);
+        int hit = ty->advance(&mp, 0, 5.0, 1005.0, &tc);
+        if (hit) {
+            crossed++;
+            ck_assert_msg(tc >= q, "V %.6g Ie %.6g Ii %.6g I_e %g: crossing at %.12g before the bound %.12g", v, iex,
+                          iin, mp.p[ie], tc, q);
+            useful += q > 5.0 + 0.5 * (tc - 5.0);
+        } else {
+            never += q == INFINITY;
+        }
+    }
+    printf("quiet_until: %d of 40000 crossed, the bound past half way to %d of them; %d never\n", crossed, useful,
+           never);
+    ck_assert_int_gt(crossed, 10000);
+    ck_assert_int_gt(useful, crossed / 4);
+    ck_assert_int_gt(never, 5000);
+    /* no current, driven: the exact crossing time (margins ~1e-7 ms) */
+    mp.p[ie] = 400.0;
+    for (int k = 0; k < 50; k++) {
+        double v = -75 + 0.4 * k, tc = 0;
+        mp.st[0][0] = v;
+        mp.st[1][0] = mp.st[2][0] = 0.0;
+        mp.ref_until[0] = -INFINITY;
+        double q = ty->quiet_until(&mp, 0, 2.0);
+        ck_assert_int_eq(ty->advance(&mp, 0, 2.0, 500.0, &tc), 1);
+        ck_assert_msg(q <= tc && tc - q < 1e-6, "V0 %g: bound %.12g, crossing %.12g", v, q, tc);
+    }
+    free_pop(&mp);
+}
+END_TEST
+
 START_TEST(test_psp_delta)
 {
     norn_model_pop mp = make_pop("iaf_delta", 0, 0);
@@ -458,6 +515,7 @@ static Suite *suite(void)
     tc = tcase_create("psp");
     tcase_add_loop_test(tc, test_psp_lif, 0, 4);
     tcase_add_test(tc, test_psp_delta);
+    tcase_add_test(tc, test_quiet_until_lif);
     tcase_add_test(tc, test_brief_excursion);
     suite_add_tcase(s, tc);
     tc = tcase_create("precise");
