@@ -575,6 +575,42 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
     return !(M + push + margin < p[P_V_TH]);
 }
 
+/* quiet_until (models/model.h; continuous mode). From V0 (V_reset at the
+ * end of refractoriness, the conductances only smaller by then), with no
+ * input the conductances only decay, so for V >= V0 the right-hand side is
+ * at most its value at V0 with the conductances now,
+ *   a = (g_L (E_L - V0) + g_ex (E_ex - V0)^+ + g_in (E_in - V0)^+ + I) / C_m,
+ * and V stays below V0 + a s: V_th is not reached before (V_th - V0) / a;
+ * never where a <= 0 or may_fire's bound is below V_th. Against V_th less
+ * 1e-6 of it (the adaptive step's error is ~1e-10 mV a step). */
+static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
+{
+    const double *p = mp->p;
+    double ge = mp->st[S_GEX][i], gi = mp->st[S_GIN][i];
+    if (!(ge >= 0) || !(gi >= 0))
+        return t0; /* negative conductances set by hand: no bound */
+    const double vth = p[P_V_TH] - 1e-6 * (1.0 + fabs(p[P_V_TH]));
+    double start = t0, v0 = mp->st[S_V][i];
+    if (mp->ref_until[i] > t0) {
+        start = mp->ref_until[i];
+        v0 = p[P_V_RESET];
+    }
+    if (!(v0 < vth)) /* also NaN */
+        return t0;
+    double I = p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
+    double M = fmax(v0, p[P_E_L] + I / p[P_G_L]);
+    if (gi > 0)
+        M = fmax(M, p[P_E_IN]);
+    if (M + ge * p[P_TAU_EX] * fmax(p[P_E_EX] - M, 0.0) / p[P_C_M] < vth)
+        return INFINITY;
+    double a = (p[P_G_L] * (p[P_E_L] - v0) + ge * fmax(p[P_E_EX] - v0, 0.0) + gi * fmax(p[P_E_IN] - v0, 0.0) + I) /
+               p[P_C_M];
+    if (!(a > 0.0))
+        return a <= 0.0 ? INFINITY : t0;
+    double q = start + (vth - v0) / a * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
+    return q > t0 ? q : t0;
+}
+
 const norn_model_type norn_model_lif_cond = {
     .name = "lif_cond",
     .doc = "leaky integrate-and-fire, exponential conductances (weight in nS), as NEST iaf_cond_exp",
@@ -595,4 +631,5 @@ const norn_model_type norn_model_lif_cond = {
     .grid_step = grid_step,
     .driven = driven,
     .fixed_grid = fixed_grid,
+    .quiet_until = quiet_until,
 };

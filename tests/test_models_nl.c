@@ -1527,6 +1527,49 @@ START_TEST(test_may_fire)
 }
 END_TEST
 
+/* lif_cond's quiet_until (continuous): from random states (conductances
+ * up to coba's and beyond, V from below E_in to V_th, refractory or not,
+ * coba's parameters, I_e 0 or driving), no crossing of V_th comes before the bound (the
+ * adaptive advance finds the first one), and the bound is of use: past
+ * half the way to the crossing in some, "never" where no spike comes. */
+START_TEST(test_lif_cond_quiet_until)
+{
+    for (int c = 0; c < 2; c++) {
+        kv o[] = {{"I_e", c ? 150.0 : 0.0}, {"g_L", 10},        {"C_m", 200},      {"E_L", -60},
+                  {"V_th", -50},              {"V_reset", -60},   {"t_ref", 5},      {"E_in", -80},
+                  {"tau_syn_ex", 5},          {"tau_syn_in", 10}}; /* coba's, and driven */
+        norn_model_pop mp = make_pop("lif_cond", NORN_MODE_CONTINUOUS, 0.1, o, 10);
+        const norn_model_type *ty = mp.type;
+        norn_rng r = norn_rng_stream(98, 1, c);
+        int crossed = 0, useful = 0, never = 0;
+        for (int k = 0; k < 3000; k++) {
+            double u = norn_rng_uniform(&r);
+            mp.st[0][0] = -90 + 35 * norn_rng_uniform(&r);
+            mp.st[1][0] = 60 * u * u;
+            mp.st[2][0] = norn_rng_uniform(&r) < 0.5 ? 200 * norn_rng_uniform(&r) : 0.0;
+            mp.st[ty->n_state][0] = 0.0; /* the step hint */
+            mp.ref_until[0] = k % 5 == 0 ? 5.0 + 2 * norn_rng_uniform(&r) : -INFINITY;
+            double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
+            ck_assert(q >= 5.0);
+            if (ty->advance(&mp, 0, 5.0, 505.0, &tc)) {
+                crossed++;
+                ck_assert_msg(tc >= q, "I_e %g state %d: crossing at %.12g before the bound %.12g", o[0].v, k, tc, q);
+                useful += q > 5.0 + 0.5 * (tc - 5.0);
+            } else {
+                never += q == INFINITY;
+            }
+        }
+        printf("lif_cond quiet_until, I_e %g: %d of 3000 crossed, the bound past half way to %d; %d never\n", o[0].v,
+               crossed, useful, never);
+        ck_assert_int_gt(crossed, 300);
+        ck_assert_int_gt(useful, crossed / 10);
+        if (c == 0)
+            ck_assert_int_gt(never, 300);
+        free_pop(&mp);
+    }
+}
+END_TEST
+
 /* ======================================================== bad params */
 
 typedef struct {
@@ -1653,6 +1696,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("may_fire");
     tcase_add_test(tc, test_may_fire);
+    tcase_add_test(tc, test_lif_cond_quiet_until);
     tcase_set_timeout(tc, 600); /* the references integrate with tiny steps */
     suite_add_tcase(s, tc);
     tc = tcase_create("params");
