@@ -161,6 +161,27 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 
 static int driven(const norn_model_pop *mp, uint32_t i) { return v_inf(mp, i) > mp->p[P_V_TH]; }
 
+/* quiet_until (models/model.h; continuous): from V0 (V_reset at the end of
+ * refractoriness) V relaxes to V_inf; it reaches V_th only where V_inf is
+ * above, at tau_m ln((V0 - V_inf) / (V_th - V_inf)). Against V_th less 1e-9
+ * of it, less 1e-12 of the result: the rounding of V and of the phase. */
+static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
+{
+    const double *p = mp->p;
+    const double vth = p[P_V_TH] - 1e-9 * (1.0 + fabs(p[P_V_TH])), vinf = v_inf(mp, i);
+    double start = t0, v0 = mp->st[S_V][i];
+    if (mp->ref_until[i] > t0) {
+        start = mp->ref_until[i];
+        v0 = p[P_V_RESET];
+    }
+    if (!(v0 < vth)) /* also NaN */
+        return t0;
+    if (!(vinf > vth))
+        return INFINITY; /* V stays below max(V0, V_inf) */
+    double q = start + p[P_TAU_M] * log((v0 - vinf) / (vth - vinf)) * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
+    return q > t0 ? q : t0;
+}
+
 const norn_model_type norn_model_iaf_delta = {
     .name = "iaf_delta",
     .doc = "leaky integrate-and-fire, delta synapses (weight in mV), as NEST iaf_psc_delta",
@@ -182,4 +203,5 @@ const norn_model_type norn_model_iaf_delta = {
     .grid_step = grid_step,
     .driven = driven,
     .may_fire_is_driven = 1,
+    .quiet_until = quiet_until,
 };

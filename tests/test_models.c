@@ -20,6 +20,7 @@
 #include "engine/mem.h"
 #include "engine/rng.h"
 #include "engine/sim.h"
+#include "models/iaf_delta.h"
 #include "models/model.h"
 #include "testutil.h"
 
@@ -232,6 +233,32 @@ START_TEST(test_quiet_until_lif)
         double q = ty->quiet_until(&mp, 0, 2.0);
         ck_assert_int_eq(ty->advance(&mp, 0, 2.0, 500.0, &tc), 1);
         ck_assert_msg(q <= tc && tc - q < 1e-6, "V0 %g: bound %.12g, crossing %.12g", v, q, tc);
+    }
+    free_pop(&mp);
+}
+END_TEST
+
+/* iaf_delta's quiet_until: the exact crossing time of a driven neuron (to
+ * its margins, never after it), from V below and at reset after
+ * refractoriness; never where not driven. */
+START_TEST(test_quiet_until_delta)
+{
+    norn_model_pop mp = make_pop("iaf_delta", 0, 0);
+    const norn_model_type *ty = mp.type;
+    const int ie = norn_model_param_index(ty, "I_e");
+    norn_rng r = norn_rng_stream(4, 1000, 0);
+    for (int it = 0; it < 2000; it++) {
+        mp.p[ie] = it % 3 ? 300 + 600 * norn_rng_uniform(&r) : 200 * norn_rng_uniform(&r);
+        mp.st[0][0] = -80 + 24.9 * norn_rng_uniform(&r);
+        mp.ref_until[0] = it % 4 == 0 ? 5.0 + 3 * norn_rng_uniform(&r) : -INFINITY;
+        mp.st[NORN__IAFD_H_E][0] = norn__iafd_clock_at(&mp, 5.0).inv; /* the state is at 5 ms */
+        mp.st[NORN__IAFD_PH][0] = 0.0;
+        double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
+        int hit = ty->advance(&mp, 0, 5.0, 2005.0, &tc);
+        if (hit)
+            ck_assert_msg(q <= tc && tc - q < 1e-4, "I_e %g: bound %.12g, crossing %.12g", mp.p[ie], q, tc);
+        else
+            ck_assert_msg(q == INFINITY, "I_e %g: bound %.12g, no crossing", mp.p[ie], q);
     }
     free_pop(&mp);
 }
@@ -516,6 +543,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_psp_lif, 0, 4);
     tcase_add_test(tc, test_psp_delta);
     tcase_add_test(tc, test_quiet_until_lif);
+    tcase_add_test(tc, test_quiet_until_delta);
     tcase_add_test(tc, test_brief_excursion);
     suite_add_tcase(s, tc);
     tc = tcase_create("precise");
