@@ -43,6 +43,10 @@
 
 #include "engine/mem.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum { VAL_CONST, VAL_DRAW, VAL_ARRAY };
 
 /* Sampling p >= this tests every pair (one u64 per pair); below it, skips
@@ -876,21 +880,25 @@ static norn_status fill_by_target(build *b, norn_csr *c, uint32_t **ds, uint64_t
  * constant weight and delay, where nnz is known before drawing. Sources are
  * drawn once, straight into the weight array (used as uint32 scratch), and
  * counted per row; then they are scattered into the rows, and the weight is
- * filled in. Every row comes out in the order of fill_by_target, ascending
- * target (the order within a target does not show: its sources are
- * distinct, or equal synapses with multapses), so finish() need not look.
+ * filled in (or, with spec.uniform_ok, the weight array is freed: the
+ * table's one weight is w_const). Every row comes out in the order of
+ * fill_by_target, ascending target (the order within a target does not
+ * show: its sources are distinct, or equal synapses with multapses), so
+ * finish() need not look.
  *
- * Without multapses (Brunel's case) each target's sources are drawn in
- * ascending order (choose_sorted) and scattered tile by tile
- * (scatter_tiled). With multapses they come in the order drawn; with few
- * sources they are scattered into the rows directly; with many,
- * radix-partitioned first by source block into a temporary source array (4
- * bytes per synapse, the budget csr.h allows) and the target array
- * (sequential writes to at most QUICK_BLOCKS block cursors), then each
- * block is scattered into the rows of its sources, which lie in a
- * cache-sized window; if that array cannot be had, the direct scatter is
- * used (slower, no extra memory). That scatter writes into the weight
- * array's memory, so target and weight swap pointers at the end. */
+ * Up to DIRECT_SRC sources without multapses, each target's sources are
+ * drawn in ascending order (choose_sorted) into the bit matrix or scattered
+ * tile by tile (scatter_tiled); with multapses they come in the order drawn
+ * and are scattered into the rows directly. Above DIRECT_SRC sources (brunel
+ * at 100k and 1M) they are radix-partitioned by block of rows into the
+ * target array, packed (quick_packed), and each block is then scattered into
+ * its rows, which lie in a cache-sized window. Where targets do not fit the
+ * packed form, the partition goes through a temporary source array (4 bytes
+ * per synapse, the budget csr.h allows) and the target array (sequential
+ * writes to at most QUICK_BLOCKS block cursors); if that array cannot be
+ * had, the direct scatter is used (slower, no extra memory). These scatters
+ * write into the weight array's memory, so target and weight swap pointers
+ * at the end. */
 static int quick_fill_ok(const build *b)
 {
     return (b->rule == NORN_CONN_FIXED_INDEGREE || b->rule == NORN_CONN_FIXED_TOTAL_NUMBER) &&
@@ -900,7 +908,13 @@ static int quick_fill_ok(const build *b)
 /* Sources up to which rows are filled straight from the draw: their cursors
  * (one cache line each) stay in L2. */
 #define DIRECT_SRC 16384u
-#define QUICK_BLOCKS 256u /* partition fan-out: 2 write streams per block */
+/* Partition fan-out. The packed partition gathers each block's entries
+ * in a line of its own (32 KB in all) and each block's rows' entries too
+ * (64 bytes per row: 1,600 rows at a million sources); 256 to 1,024
+ * measured alike at 320,000 and 800,000 sources. The partition through a
+ * source array (multapses without room for the packed form) keeps two
+ * write streams per block. */
+#define QUICK_BLOCKS 512u
 
 static inline uint64_t n_of(const build *b, uint32_t t)
 {
@@ -1179,6 +1193,179 @@ static norn_status fill_prob_bits(build *b, norn_csr *c, uint32_t **ds, uint64_t
     return NORN_OK;
 }
 
+/* log2 of the rows in a block of the partition: the fewest that make at
+ * most QUICK_BLOCKS blocks. */
+static unsigned quick_shift(uint32_t n_src)
+{
+    unsigned shift = 0;
+    while (n_src && ((uint64_t)n_src - 1) >> shift >= QUICK_BLOCKS)
+        shift++;
+    return shift;
+}
+
+/* 64 bytes from an aligned line in cache to an aligned line in memory,
+ * past the cache. */
+static inline void stream_line(uint32_t *to, const uint32_t *from)
+{
+#ifdef __SSE2__
+    const __m128i *f = (const __m128i *)(const void *)from;
+    __m128i *d = (__m128i *)(void *)to;
+    _mm_stream_si128(d, _mm_load_si128(f));
+    _mm_stream_si128(d + 1, _mm_load_si128(f + 1));
+    _mm_stream_si128(d + 2, _mm_load_si128(f + 2));
+    _mm_stream_si128(d + 3, _mm_load_si128(f + 3));
+#else
+    memcpy(to, from, 64);
+#endif
+}
+
+/* Block [lo, hi) of the partition (entries packed as partition_wc writes
+ * them) into its rows in dst: rk[r] the start of row r of the block (its
+ * end afterwards), st[r] a copy of it; the rows' entries gathered in lines
+ * wc[r] and streamed out whole, as partition_wc does. */
+static void scatter_wc(const uint32_t *tg, uint64_t lo, uint64_t hi, uint32_t *dst, uint64_t *rk,
+                       const uint64_t *st, uint32_t (*wc)[16], uint64_t rows, unsigned shift, uint32_t t_lo)
+{
+    uint32_t mask = (uint32_t)(((uint64_t)1 << shift) - 1);
+    int aligned = ((uintptr_t)dst & 63) == 0;
+    for (uint64_t q = lo; q < hi; q++) {
+        uint32_t e = tg[q], r = e & mask;
+        uint64_t p = rk[r]++;
+        wc[r][p & 15] = t_lo + (e >> shift);
+        if ((p & 15) == 15) {
+            if (p - 15 >= st[r] && aligned) {
+                stream_line(dst + p - 15, wc[r]);
+            } else {
+                for (uint64_t x = p - 15 < st[r] ? st[r] : p - 15; x <= p; x++)
+                    dst[x] = wc[r][x & 15];
+            }
+        }
+    }
+#ifdef __SSE2__
+    _mm_sfence();
+#endif
+    for (uint64_t r = 0; r < rows; r++) {
+        uint64_t p = rk[r], l = p & ~(uint64_t)15;
+        for (uint64_t x = l < st[r] ? st[r] : l; x < p; x++)
+            dst[x] = wc[r][x & 15];
+    }
+}
+
+/* The partition itself: synapse j of target t (src[j], in target order)
+ * goes to tg[cur[block]++] as (t - t_lo) << shift | row in block. The
+ * entries of a block are gathered in a cache line of their own (wc, 64
+ * bytes per block, in L1) and written out a whole line at a time, past
+ * the cache (streaming stores): the target array is not read for
+ * ownership, and the writes do not evict the lines being gathered. Lines
+ * at a block's ends, shared with the next block, are written plainly. */
+static void partition_wc(const build *b, const uint32_t *src, uint32_t *tg, uint64_t *cur,
+                         uint32_t nblk, unsigned shift)
+{
+    uint32_t t_lo = b->t_lo, t_hi = b->t_hi, mask = (uint32_t)(((uint64_t)1 << shift) - 1);
+    uint64_t *first = cur + nblk + 1; /* block starts: cur[-1 .. nblk - 1] before */
+    uint32_t(*wc)[16] = (uint32_t(*)[16])(void *)(((uintptr_t)(first + nblk) + 63) & ~(uintptr_t)63);
+    for (uint32_t k = 0; k < nblk; k++)
+        first[k] = cur[k];
+    int aligned = ((uintptr_t)tg & 63) == 0;
+    uint64_t off = 0;
+    for (uint32_t t = t_lo; t < t_hi; t++) {
+        uint64_t n = n_of(b, t);
+        uint32_t hi = (t - t_lo) << shift;
+        for (uint64_t j = 0; j < n; j++) {
+            uint32_t s = src[off + j], k = s >> shift;
+            uint64_t p = cur[k]++;
+            wc[k][p & 15] = hi | (s & mask);
+            if ((p & 15) == 15) { /* line [p - 15, p] is complete */
+                uint32_t *to = tg + p - 15, *from = wc[k];
+                if (p - 15 >= first[k] && aligned) {
+                    stream_line(to, from);
+                } else {
+                    for (uint64_t q = p - 15 < first[k] ? first[k] : p - 15; q <= p; q++)
+                        tg[q] = wc[k][q & 15];
+                }
+            }
+        }
+        off += n;
+    }
+#ifdef __SSE2__
+    _mm_sfence();
+#endif
+    for (uint32_t k = 0; k < nblk; k++) { /* the last, partial lines */
+        uint64_t p = cur[k], lo = p & ~(uint64_t)15;
+        for (uint64_t q = lo < first[k] ? first[k] : lo; q < p; q++)
+            tg[q] = wc[k][q & 15];
+    }
+}
+
+/* The packed radix partition (more than DIRECT_SRC sources; targets fit in
+ * 32 - shift bits): every target's sources are drawn once into src (the
+ * weight array's memory), counted per block of 2^shift rows only (a few
+ * hundred counters, in L1, where counting per row would miss the cache
+ * once per synapse at a million rows); the synapses are partitioned by
+ * block into the target array as (target - t_lo, row in block), packed in
+ * 32 bits; then each block's rows are counted (its cursors, 8 bytes per
+ * row, fit in L1), their starts set, and the block scattered into them in
+ * src. Rows come out in ascending target order, as fill_by_target's.
+ * c->target and c->weight swap memory; the caller fills the weights. */
+static norn_status quick_packed(build *b, norn_csr *c, unsigned shift, uint64_t *lmax)
+{
+    uint32_t n_src = c->n_src, t_lo = b->t_lo, t_hi = b->t_hi;
+    uint32_t nblk = (uint32_t)((((uint64_t)n_src - 1) >> shift) + 1), mask = (uint32_t)(((uint64_t)1 << shift) - 1);
+    /* cur: nblk + 1 counters, nblk block starts, nblk lines of 64 bytes
+     * (partition_wc) and room to align them */
+    uint64_t *rp = c->row_ptr, *cur = norn_calloc_n((size_t)nblk * 11 + 9, sizeof *cur);
+    uint32_t *src = (uint32_t *)(void *)c->weight, *tg = c->target, *keep = b->buf;
+    if (!cur)
+        return nomem(b, "the partition's cursors", ((double)nblk * 11 + 9) * 8);
+    uint64_t off = 0;
+    for (uint32_t t = t_lo; t < t_hi; t++) {
+        b->buf = src + off;
+        uint64_t n = gen(b, t);
+        for (uint64_t j = 0; j < n; j++)
+            cur[(src[off + j] >> shift) + 1]++;
+        off += n;
+    }
+    b->buf = keep;
+    for (uint32_t k = 0; k < nblk; k++)
+        cur[k + 1] += cur[k];
+    partition_wc(b, src, tg, cur, nblk, shift);
+    /* cur[k]: the end of block k. rp[r0] holds the start of the block's
+     * first row (the end of the block before); its rows' counts go into
+     * rp[r + 1], their starts follow, and the scatter leaves rp[r] at the
+     * end of row r. */
+    uint64_t lo = 0, lm = 0, rows = (uint64_t)mask + 1;
+    /* scatter_wc's row starts and lines (72 bytes per row of a block); the
+     * plain scatter without them */
+    uint64_t *rbuf = norn_malloc_n(rows * 9 + 8, sizeof *rbuf), *rst = rbuf;
+    uint32_t(*rwc)[16] = rbuf ? (uint32_t(*)[16])(void *)(((uintptr_t)(rbuf + rows) + 63) & ~(uintptr_t)63) : NULL;
+    for (uint32_t k = 0; k < nblk; k++) {
+        uint64_t hi = cur[k], r0 = (uint64_t)k << shift;
+        uint64_t r1 = r0 + mask + 1 < n_src ? r0 + mask + 1 : n_src, *rk = rp + r0;
+        for (uint64_t p = lo; p < hi; p++)
+            rk[(tg[p] & mask) + 1]++;
+        for (uint64_t r = 0; r < r1 - r0; r++) {
+            if (rk[r + 1] > lm)
+                lm = rk[r + 1];
+            rk[r + 1] += rk[r];
+        }
+        if (rwc) {
+            memcpy(rst, rk, (r1 - r0) * sizeof *rst);
+            scatter_wc(tg, lo, hi, src, rk, rst, rwc, r1 - r0, shift, t_lo);
+        } else {
+            for (uint64_t p = lo; p < hi; p++)
+                src[rk[tg[p] & mask]++] = t_lo + (tg[p] >> shift);
+        }
+        lo = hi;
+    }
+    norn_free(rbuf);
+    norn_free(cur);
+    *lmax = lm;
+    b->rows_sorted = 1;
+    c->target = src;
+    c->weight = (float *)(void *)tg;
+    return NORN_OK;
+}
+
 static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lmax)
 {
     const norn_proj_spec *sp = b->sp;
@@ -1206,9 +1393,15 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         bits_read_out(b, c, M, S, lmax);
         goto weights;
     }
+    int sorted = quick_sorted_ok(b, nnz);
+    unsigned shift = quick_shift(n_src);
+    if (!sorted && n_src > DIRECT_SRC && (uint64_t)(t_hi - t_lo) <= (uint64_t)1 << (32 - shift)) {
+        if ((st = quick_packed(b, c, shift, lmax)))
+            return st;
+        goto weights;
+    }
     /* Draw: sources of target t at src[off .. off + n), counted per row. */
     uint32_t *src = (uint32_t *)(void *)c->weight, *keep = b->buf;
-    int sorted = quick_sorted_ok(b, nnz);
     uint64_t off = 0;
     for (uint32_t t = t_lo; t < t_hi; t++) {
         uint64_t n = n_of(b, t);
@@ -1242,43 +1435,7 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
     }
     uint32_t *tg = c->target, *bs = NULL;
     uint64_t *cur = NULL;
-    unsigned shift = 0;
-    while (n_src && ((uint64_t)n_src - 1) >> shift >= QUICK_BLOCKS)
-        shift++;
     uint32_t nblk = n_src ? (uint32_t)((((uint64_t)n_src - 1) >> shift) + 1) : 0;
-    /* The partition can pack (target - t_lo, source within its block) into
-     * the target array's 32 bits, and needs no source array, when targets
-     * fit in 32 - shift bits (n_tgt * n_src < ~2^40). */
-    int packed = n_src > DIRECT_SRC && (uint64_t)(t_hi - t_lo) <= (uint64_t)1 << (32 - shift);
-    if (packed) {
-        cur = norn_malloc_n(nblk, sizeof *cur);
-        if (!cur)
-            return nomem(b, "the partition's cursors", (double)nblk * 8);
-        for (uint32_t k = 0; k < nblk; k++)
-            cur[k] = rp[(uint64_t)k << shift];
-        uint32_t mask = (uint32_t)(((uint64_t)1 << shift) - 1);
-        off = 0;
-        for (uint32_t t = t_lo; t < t_hi; t++) {
-            uint64_t n = n_of(b, t);
-            uint32_t hi = (t - t_lo) << shift;
-            for (uint64_t j = 0; j < n; j++) {
-                uint32_t s = src[off + j];
-                tg[cur[s >> shift]++] = hi | (s & mask);
-            }
-            off += n;
-        }
-        uint64_t lo = 0;
-        for (uint32_t k = 0; k < nblk; k++) {
-            uint64_t hi = cur[k], *rk = rp + ((uint64_t)k << shift);
-            for (uint64_t p = lo; p < hi; p++)
-                src[rk[tg[p] & mask]++] = t_lo + (tg[p] >> shift);
-            lo = hi;
-        }
-        norn_free(cur);
-        c->target = src;
-        c->weight = (float *)(void *)tg;
-        goto weights;
-    }
     if (n_src > DIRECT_SRC) {
         /* Without room for the partition, the direct scatter does (slower). */
         bs = norn_malloc_n((size_t)(nnz ? nnz : 1), sizeof *bs);
@@ -1326,6 +1483,12 @@ static norn_status fill_quick(build *b, norn_csr *c, uint32_t **ds, uint64_t *lm
         c->weight = (float *)(void *)tg;
     }
 weights:;
+    if (c->weight && b->sp->uniform_ok) { /* the one weight, known: no array */
+        norn_free(c->weight);
+        c->weight = NULL;
+        c->w_uniform = 1;
+        c->w_const = b->w_const;
+    }
     float w = b->w_const, *wt = c->weight;
     for (uint64_t i = 0; wt && i < nnz; i++)
         wt[i] = w;

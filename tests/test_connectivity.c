@@ -603,6 +603,10 @@ static const struct {
 } quick_cases[] = {
     {300, 200, 0, 1, 0},     {300, 200, 0, 1, 1},       {5000, 5000, 1, 0, 0},
     {20000, 300, 0, 1, 0},   {20000, 20000, 1, 0, 0},   {40000, 700, 0, 1, 1},
+    /* the packed partition with rows of several cache lines (~18 and ~22
+     * synapses a row; lines gathered per block and per row, written whole
+     * inside a row, plainly at its ends) */
+    {17000, 9000, 0, 1, 0},  {20000, 11000, 0, 1, 1},
     /* dense enough for the bit matrix (one synapse in 32 pairs or more):
      * autapses excluded, sizes off multiples of 64 */
     {1000, 1000, 1, 0, 0},   {700, 1300, 0, 1, 0},      {1100, 1100, 1, 1, 0},
@@ -630,13 +634,16 @@ START_TEST(quick_path_matches_general)
 END_TEST
 
 /* spec.uniform_ok: where the one-draw path knows every weight is the
- * constant (the bit matrix), the table comes without its weight array,
- * the constant in w_const, the rest the same; elsewhere the weight array
- * is there as without it. */
+ * constant (the bit matrix, the partitions and scatters of fill_quick),
+ * the table comes without its weight array, the constant in w_const, the
+ * rest the same; elsewhere (a drawn delay: the general path) the weight
+ * array is there as without it. 2,000 sources: the sorted draw or the
+ * direct scatter (multapses); 20,000: the packed partition. */
 START_TEST(uniform_weight_table)
 {
-    for (int multi = 0; multi < 2; multi++) {
-        norn_proj_spec sp = spec(2000, 1500, NORN_CONN_FIXED_INDEGREE);
+    for (int v = 0; v < 4; v++) {
+        int multi = v & 1;
+        norn_proj_spec sp = spec(v < 2 ? 2000 : 20000, 1500, NORN_CONN_FIXED_INDEGREE);
         sp.conn.allow_multapses = multi;
         sp.conn.indegree = 200;
         sp.weight = norn_dist_const(0.25);
@@ -653,17 +660,19 @@ START_TEST(uniform_weight_table)
         ck_assert_int_eq(memcmp(a.target, b.target, a.nnz * 4), 0);
         ck_assert_uint_eq(a.nseg, b.nseg);
         ck_assert_int_eq(memcmp(a.seg_start, b.seg_start, a.nseg * 8), 0);
-        if (multi) { /* the partition path: the weight array as before */
-            ck_assert_int_eq(b.w_uniform, 0);
-            ck_assert_int_eq(memcmp(a.weight, b.weight, a.nnz * 4), 0);
-        } else {
-            ck_assert_int_eq(b.w_uniform, 1);
-            ck_assert_ptr_null(b.weight);
-            ck_assert_float_eq(b.w_const, 0.25f);
-            ck_assert_uint_eq(norn_csr_bytes(&b), norn_csr_bytes(&a) - a.nnz * 4);
-        }
+        ck_assert_int_eq(b.w_uniform, 1);
+        ck_assert_ptr_null(b.weight);
+        ck_assert_float_eq(b.w_const, 0.25f);
+        ck_assert_uint_eq(norn_csr_bytes(&b), norn_csr_bytes(&a) - a.nnz * 4);
+        norn_csr g;
+        sp.delay_ms = dist_of(NORN_DIST_UNIFORM, 0.99, 1.01); /* one step, drawn */
+        build_ok(&sp, &g);
+        ck_assert_int_eq(g.w_uniform, 0);
+        ck_assert_ptr_nonnull(g.weight);
+        ck_assert_int_eq(memcmp(a.target, g.target, a.nnz * 4), 0);
         norn_csr_free(&a);
         norn_csr_free(&b);
+        norn_csr_free(&g);
     }
 }
 END_TEST
