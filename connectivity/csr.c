@@ -1341,8 +1341,10 @@ static norn_status quick_packed(build *b, norn_csr *c, unsigned shift, uint64_t 
     for (uint32_t k = 0; k < nblk; k++) {
         uint64_t hi = cur[k], r0 = (uint64_t)k << shift;
         uint64_t r1 = r0 + mask + 1 < n_src ? r0 + mask + 1 : n_src, *rk = rp + r0;
-        for (uint64_t p = lo; p < hi; p++)
+        for (uint64_t p = lo; p < hi; p++) {
+            __builtin_prefetch(tg + p + 256); /* streamed out by the partition: not cached */
             rk[(tg[p] & mask) + 1]++;
+        }
         for (uint64_t r = 0; r < r1 - r0; r++) {
             if (rk[r + 1] > lm)
                 lm = rk[r + 1];
