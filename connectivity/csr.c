@@ -274,12 +274,13 @@ static uint64_t choose(build *b, uint32_t o, uint64_t k)
             i++;
         }
     }
-    if (!multi)
-        for (uint64_t i = 0; i < k; i++) {
-            uint64_t x = buf[i];
-            bits[x >> 6] &= ~(1ULL << (x & 63));
-            buf[i] = map(b, o, x);
-        }
+    if (!multi) { /* clear the set; buf[i] = map(x) (x itself with autapses) */
+        for (uint64_t i = 0; i < k; i++)
+            bits[buf[i] >> 6] = 0;
+        if (b->excl_self)
+            for (uint64_t i = 0; i < k; i++)
+                buf[i] += buf[i] >= o;
+    }
     return k;
 }
 
