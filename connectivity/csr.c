@@ -1263,7 +1263,7 @@ static void partition_wc(const build *b, const uint32_t *src, uint32_t *tg, uint
                          uint32_t nblk, unsigned shift)
 {
     uint32_t t_lo = b->t_lo, t_hi = b->t_hi, mask = (uint32_t)(((uint64_t)1 << shift) - 1);
-    uint64_t *first = cur + nblk + 1; /* block starts: cur[-1 .. nblk - 1] before */
+    uint64_t *first = cur + nblk + 1; /* first[k]: block k's start (cur[k] on entry) */
     uint32_t(*wc)[16] = (uint32_t(*)[16])(void *)(((uintptr_t)(first + nblk) + 63) & ~(uintptr_t)63);
     for (uint32_t k = 0; k < nblk; k++)
         first[k] = cur[k];
@@ -1306,18 +1306,23 @@ static void partition_wc(const build *b, const uint32_t *src, uint32_t *tg, uint
  * block into the target array as (target - t_lo, row in block), packed in
  * 32 bits; then each block's rows are counted (its cursors, 8 bytes per
  * row, fit in L1), their starts set, and the block scattered into them in
- * src. Rows come out in ascending target order, as fill_by_target's.
- * c->target and c->weight swap memory; the caller fills the weights. */
+ * src (scatter_wc). Rows come out in ascending target order, as
+ * fill_by_target's. c->target and c->weight swap memory; the caller fills
+ * the weights or frees their array. */
 static norn_status quick_packed(build *b, norn_csr *c, unsigned shift, uint64_t *lmax)
 {
     uint32_t n_src = c->n_src, t_lo = b->t_lo, t_hi = b->t_hi;
     uint32_t nblk = (uint32_t)((((uint64_t)n_src - 1) >> shift) + 1), mask = (uint32_t)(((uint64_t)1 << shift) - 1);
     /* cur: nblk + 1 counters, nblk block starts, nblk lines of 64 bytes
-     * (partition_wc) and room to align them */
-    uint64_t *rp = c->row_ptr, *cur = norn_calloc_n((size_t)nblk * 11 + 9, sizeof *cur);
+     * (partition_wc) and room to align them; then rst, a block's row
+     * starts, and rwc, its rows' lines (scatter_wc) */
+    uint64_t rows = (uint64_t)mask + 1, words = (uint64_t)nblk * 11 + 9 + rows * 9 + 8;
+    uint64_t *rp = c->row_ptr, *cur = norn_calloc_n((size_t)words, sizeof *cur);
     uint32_t *src = (uint32_t *)(void *)c->weight, *tg = c->target, *keep = b->buf;
     if (!cur)
-        return nomem(b, "the partition's cursors", ((double)nblk * 11 + 9) * 8);
+        return nomem(b, "the partition's cursors", (double)words * 8);
+    uint64_t *rst = cur + (uint64_t)nblk * 11 + 9;
+    uint32_t(*rwc)[16] = (uint32_t(*)[16])(void *)(((uintptr_t)(rst + rows) + 63) & ~(uintptr_t)63);
     uint64_t off = 0;
     for (uint32_t t = t_lo; t < t_hi; t++) {
         b->buf = src + off;
@@ -1334,11 +1339,7 @@ static norn_status quick_packed(build *b, norn_csr *c, unsigned shift, uint64_t 
      * first row (the end of the block before); its rows' counts go into
      * rp[r + 1], their starts follow, and the scatter leaves rp[r] at the
      * end of row r. */
-    uint64_t lo = 0, lm = 0, rows = (uint64_t)mask + 1;
-    /* scatter_wc's row starts and lines (72 bytes per row of a block); the
-     * plain scatter without them */
-    uint64_t *rbuf = norn_malloc_n(rows * 9 + 8, sizeof *rbuf), *rst = rbuf;
-    uint32_t(*rwc)[16] = rbuf ? (uint32_t(*)[16])(void *)(((uintptr_t)(rbuf + rows) + 63) & ~(uintptr_t)63) : NULL;
+    uint64_t lo = 0, lm = 0;
     for (uint32_t k = 0; k < nblk; k++) {
         uint64_t hi = cur[k], r0 = (uint64_t)k << shift;
         uint64_t r1 = r0 + mask + 1 < n_src ? r0 + mask + 1 : n_src, *rk = rp + r0;
@@ -1351,16 +1352,10 @@ static norn_status quick_packed(build *b, norn_csr *c, unsigned shift, uint64_t 
                 lm = rk[r + 1];
             rk[r + 1] += rk[r];
         }
-        if (rwc) {
-            memcpy(rst, rk, (r1 - r0) * sizeof *rst);
-            scatter_wc(tg, lo, hi, src, rk, rst, rwc, r1 - r0, shift, t_lo);
-        } else {
-            for (uint64_t p = lo; p < hi; p++)
-                src[rk[tg[p] & mask]++] = t_lo + (tg[p] >> shift);
-        }
+        memcpy(rst, rk, (r1 - r0) * sizeof *rst);
+        scatter_wc(tg, lo, hi, src, rk, rst, rwc, r1 - r0, shift, t_lo);
         lo = hi;
     }
-    norn_free(rbuf);
     norn_free(cur);
     *lmax = lm;
     b->rows_sorted = 1;
