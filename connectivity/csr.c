@@ -18,15 +18,18 @@
  * fixed_outdegree knows its row sizes up front and fills rows in one pass.
  * fixed_indegree and fixed_total_number with constant weight and delay
  * (Brunel's case) draw once instead (fill_quick): their nnz is known and the
- * sources go into the weight array. Without multapses each target's sources
- * go into a bit matrix (target x source, in 64 x 64 blocks) that is
- * transposed block by block and read out row after row (bits_rows), or,
- * where the matrix would be larger than a source list, are read back sorted
- * from Floyd's bitmap and scattered into the rows tile by tile (chunks of
- * targets times blocks of rows, so that the rows being filled stay cached);
- * with multapses a radix partition by source block
- * makes the scatter cache-friendly. The table is the same either way, and
- * the same as before these paths existed (tests pin it).
+ * sources go into the weight array. Up to DIRECT_SRC sources without
+ * multapses each target's sources go into a bit matrix (target x source, in
+ * 64 x 64 blocks) that is transposed block by block and read out row after
+ * row (bits_rows), or, where the matrix would be larger than a source list,
+ * are read back sorted from Floyd's bitmap and scattered into the rows tile
+ * by tile (chunks of targets times blocks of rows, so that the rows being
+ * filled stay cached); with multapses they are scattered into the rows
+ * directly. Above DIRECT_SRC sources (brunel_100k, brunel_1m) a radix
+ * partition by block of rows makes the scatter cache-friendly (quick_packed:
+ * counted per block, then per row within a block; whole cache lines written
+ * past the cache). The table is the same
+ * either way, and the same as before these paths existed (tests pin it).
  * fixed_total_number first splits `total` among targets with the projection's
  * TOTAL stream (multinomial with multapses, multivariate hypergeometric
  * without), then each target draws its sources like fixed_indegree.
