@@ -849,6 +849,8 @@ norn_status norn_sim_set_stdp(norn_sim *s, uint32_t table, const norn_stdp_spec 
     norn_status st = norn_stdp_create(spec, &tb->csr, &tb->stdp, err);
     if (st != NORN_OK)
         post->n_stdp_in--;
+    else
+        norn_stdp_set_simd(tb->stdp, !s->cfg.no_simd);
     return st;
 }
 
@@ -857,6 +859,15 @@ void norn__sim_stdp_reference(norn_sim *s, int on)
     for (uint32_t k = 0; k < s->n_tables; k++)
         if (s->tables[k].stdp)
             norn__stdp_set_reference(s->tables[k].stdp, on);
+}
+
+int norn__sim_stdp_simd(norn_sim *s, int on)
+{
+    int any = 0;
+    for (uint32_t k = 0; k < s->n_tables; k++)
+        if (s->tables[k].stdp)
+            any |= norn_stdp_set_simd(s->tables[k].stdp, on && !s->cfg.no_simd);
+    return any;
 }
 
 const double *norn_sim_table_weights(const norn_sim *s, uint32_t table)

@@ -195,6 +195,10 @@ const double *norn_sim_table_weights(const norn_sim *s, uint32_t table);
  * (norn__stdp_set_reference) and delivers its spikes after the update, in
  * a second pass; the fast paths must give the same bits. Before a run. */
 void norn__sim_stdp_reference(norn_sim *s, int on);
+/* Tests: on = 0 keeps NEST STDP's additive stdp_synapse off its AVX-512
+ * kernel (as cfg.no_simd), on = 1 lets it take it where the CPU has it.
+ * Returns 1 when some table takes it. Before a run. */
+int norn__sim_stdp_simd(norn_sim *s, int on);
 
 /* Takes over the table (*csr is zeroed). Delays are in resolution steps. */
 norn_status norn_sim_add_synapses(norn_sim *s, uint32_t src_pop, uint32_t tgt_pop, norn_csr *csr,

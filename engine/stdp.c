@@ -23,6 +23,11 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* update_pair's AVX-512 kernel (pair_add_x8), taken when the CPU has it */
+#define NORN_STDP_X8 1
+#endif
 
 #define STDP_EPS 1e-6
 
@@ -79,6 +84,7 @@ struct norn_stdp {
     double inv_tp, inv_tm, inv_tx, inv_ty, inv_wmax;
     int nearest_m;     /* K- of the nearest spike only */
     int reference;     /* tests: every synapse through potentiate() and trace_before() */
+    int x8;            /* AVX-512F: additive stdp_synapse eight synapses at a time (pair_add_x8) */
 };
 
 const char *norn_stdp_rule_name(int rule)
@@ -203,6 +209,7 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     st->max_delay_ms = 0; /* set by the first settle */
     st->next_settle = -1;
     st->prev_cutoff = -INFINITY;
+    norn_stdp_set_simd(st, 1);
     *out = st;
     return NORN_OK;
 }
@@ -241,6 +248,17 @@ uint64_t norn_stdp_bytes(const norn_stdp *st)
 const double *norn_stdp_weights(const norn_stdp *st) { return st->w; }
 
 void norn__stdp_set_reference(norn_stdp *st, int on) { st->reference = on != 0; }
+
+int norn_stdp_set_simd(norn_stdp *st, int on)
+{
+#if defined(NORN_STDP_X8)
+    st->x8 = on && __builtin_cpu_supports("avx512f");
+#else
+    (void)on;
+    st->x8 = 0;
+#endif
+    return st->x8;
+}
 
 int norn__stdp_reference(const norn_stdp *st) { return st->reference; }
 
@@ -549,6 +567,171 @@ static __attribute__((noinline)) void pair_three(double *W, const pair_k *c, con
 }
 #endif
 
+#if defined(NORN_STDP_X8)
+
+/* One synapse k (target j) of additive stdp_synapse that pair_add does not
+ * take: out of line, for pair_add_x8's rare lanes. */
+static __attribute__((noinline)) void pair_lane(norn_stdp *st, const pair_k *c, const pre_log *L, uint64_t k,
+                                                uint32_t j, double T2, double F1, double f)
+{
+    st->w[k] = pair_one(st, c, L, k, j, T2, F1, f, 1, 1);
+}
+
+#define X8_TARGET __attribute__((target("avx512f")))
+
+/* The newest spikes of eight targets, one line each, transposed: f[q] is
+ * field q (t, a, p, t2, a2, p2, t3, p3) of the eight, lane i of target i.
+ * Loads and shuffles: a gather of eight lines costs more here. */
+X8_TARGET static inline __attribute__((always_inline)) void x8_fields(const newest *nw, const uint32_t *j, __m512d f[8])
+{
+    __m512d r[8], u[8], v[8];
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm512_loadu_pd((const double *)&nw[j[i]]);
+    for (int i = 0; i < 8; i += 2) {
+        u[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);     /* fields 0 2 4 6 of i, i + 1 */
+        u[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]); /* fields 1 3 5 7 */
+    }
+    for (int h = 0; h < 8; h += 4)
+        for (int o = 0; o < 2; o++) {
+            /* fields (0, 4) or (1, 5) then (2, 6) or (3, 7) of targets h .. h + 3 */
+            v[h + 2 * o] = _mm512_shuffle_f64x2(u[h + o], u[h + 2 + o], _MM_SHUFFLE(2, 0, 2, 0));
+            v[h + 2 * o + 1] = _mm512_shuffle_f64x2(u[h + o], u[h + 2 + o], _MM_SHUFFLE(3, 1, 3, 1));
+        }
+    /* v[0]: fields 0, 4 of targets 0-3; v[1]: 2, 6; v[2]: 1, 5; v[3]: 3, 7; v[4..7] the same of 4-7 */
+    static const int lo_field[4] = {0, 2, 1, 3};
+    for (int g = 0; g < 4; g++) {
+        f[lo_field[g]] = _mm512_shuffle_f64x2(v[g], v[g + 4], _MM_SHUFFLE(2, 0, 2, 0));
+        f[lo_field[g] + 4] = _mm512_shuffle_f64x2(v[g], v[g + 4], _MM_SHUFFLE(3, 1, 3, 1));
+    }
+}
+
+/* Additive stdp_synapse through synapses lo.., eight at a time (AVX-512):
+ * pair_three's operations on eight lanes (so pair_add's where the third
+ * newest spike is not in the window: that step is masked off), the
+ * targets' newest spikes read whole (x8_fields). Lanes whose targets'
+ * newest three spikes do not tell everything (the fourth newest in the
+ * window, or the newest at or after T2 - eps) go through pair_lane (the
+ * general code) once the others are stored; then the eight go to the sink
+ * in synapse order (emit()'s sums). Returns where it stopped (fewer than
+ * eight synapses left). The same weights as update_pair's SSE2 loop, bit
+ * for bit: the same operations, in the same order, per synapse. */
+X8_TARGET static inline __attribute__((always_inline)) uint64_t
+pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_log *L, const pair_k *c, uint64_t lo,
+              uint64_t hi, double T2, double F1, double f, norn_stdp_sink *sink, const int SINK, const int PEND)
+{
+    const newest *nw = st->nw;
+    const double *t4 = st->t4;
+    double *W = st->w;
+    double *acc = SINK ? sink->acc : NULL;
+    uint8_t *mark = SINK ? sink->mark : NULL;
+    uint32_t *pend = PEND ? sink->pend : NULL;
+    uint32_t np = SINK ? sink->n_pend : 0;
+    const __m512d IW = _mm512_set1_pd(c->iw), LAM = _mm512_set1_pd(c->lam), WM = _mm512_set1_pd(c->wmax);
+    const __m512d FK = _mm512_set1_pd(c->fk), LIM = _mm512_set1_pd(c->lim), HIE = _mm512_set1_pd(c->hi_eps);
+    const __m512d HIP = _mm512_set1_pd(c->hi_p), DKB = _mm512_set1_pd(c->dk), BB = _mm512_set1_pd(c->B);
+    const __m512d ONE = _mm512_set1_pd(1.0);
+    uint64_t k = lo;
+    for (; k + 8 <= hi; k += 8) {
+        /* the weights 64 ahead, the targets 192 ahead (a row starts
+         * anywhere: the hardware prefetcher is slow to pick it up), the
+         * targets' lines 16 ahead (random, in a table about the size of L2) */
+        _mm_prefetch((const char *)&W[k + 64 < hi ? k + 64 : k], _MM_HINT_T0);
+        if (t16)
+            _mm_prefetch((const char *)&t16[k + 192 < hi ? k + 192 : k], _MM_HINT_T0);
+        else
+            _mm_prefetch((const char *)&tg[k + 192 < hi ? k + 192 : k], _MM_HINT_T0);
+        for (uint64_t q = k + 16, qe = k + 24 < hi ? k + 24 : hi; q < qe; q++)
+            _mm_prefetch((const char *)&nw[t16 ? t16[q] : tg[q]], _MM_HINT_T0);
+        uint32_t jj[8];
+        for (int i = 0; i < 8; i++)
+            jj[i] = t16 ? t16[k + i] : tg[k + i];
+        __m512d F[8]; /* t, a, p, t2, a2, p2, t3, p3 */
+        x8_fields(nw, jj, F);
+        const __m512d t1 = F[0], t2 = F[3], t3 = F[6];
+        /* the third newest pairs (t3 in the window) only where the fourth
+         * newest is before it; t2 < T2 - eps, or the general code */
+        __mmask8 m3 = _mm512_cmp_pd_mask(LIM, t3, _CMP_LT_OQ), good = _mm512_cmp_pd_mask(t2, HIE, _CMP_LT_OQ);
+        if (m3) /* a branch: t4 is in another line, rarely needed */
+            for (unsigned i = 0; i < 8; i++)
+                if ((m3 >> i & 1) && !(t4[jj[i]] <= c->lim))
+                    good &= (__mmask8)~(1u << i);
+        __m512d w = _mm512_loadu_pd(&W[k]);
+        /* w/Wmax + lambda (f kp) p, capped at 1 (min: v < 1 ? v : 1), times
+         * Wmax, for the spikes in the window: the third newest, the second
+         * newest, the newest (<= T2 + eps) */
+        __m512d v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[7])));
+        w = _mm512_mask_mov_pd(w, m3, _mm512_mul_pd(_mm512_min_pd(v, ONE), WM));
+        v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[5])));
+        w = _mm512_mask_mov_pd(w, _mm512_cmp_pd_mask(LIM, t2, _CMP_LT_OQ), _mm512_mul_pd(_mm512_min_pd(v, ONE), WM));
+        v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[2])));
+        __mmask8 in1 = _mm512_cmp_pd_mask(LIM, t1, _CMP_LT_OQ) & _mm512_cmp_pd_mask(t1, HIP, _CMP_LE_OQ);
+        w = _mm512_mask_mov_pd(w, in1, _mm512_mul_pd(_mm512_min_pd(v, ONE), WM));
+        /* depression by the trace of the newest spike before T2 - eps: a
+         * if t1 < T2 - eps, else a2; v > 0 ? v Wmax : 0 */
+        __m512d a = _mm512_mask_mov_pd(F[4], _mm512_cmp_pd_mask(t1, HIE, _CMP_LT_OQ), F[1]);
+        v = _mm512_sub_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(DKB, _mm512_mul_pd(a, BB)));
+        w = _mm512_maskz_mul_pd(_mm512_cmp_pd_mask(_mm512_setzero_pd(), v, _CMP_LT_OQ), v, WM);
+        if (__builtin_expect(good != 0xff, 0)) {
+            _mm512_mask_storeu_pd(&W[k], good, w);
+            for (unsigned i = 0; i < 8; i++)
+                if (!(good >> i & 1))
+                    pair_lane(st, c, L, k + i, t16 ? t16[k + i] : tg[k + i], T2, F1, f);
+        } else {
+            _mm512_storeu_pd(&W[k], w);
+        }
+        if (!SINK)
+            continue;
+        for (unsigned i = 0; i < 8; i++) {
+            uint32_t j = t16 ? t16[k + i] : tg[k + i];
+            if (PEND) {
+                if (!mark[j]) {
+                    mark[j] = 1;
+                    pend[np++] = j;
+                }
+            } else {
+                mark[j] = 1;
+            }
+            acc[j] += W[k + i];
+        }
+    }
+    if (SINK)
+        sink->n_pend = np;
+    return k;
+}
+
+/* One instance per sink kind and target width. */
+#define X8_INSTANCE(name, TG, T16, SINK, PEND)                                                                         \
+    X8_TARGET static __attribute__((noinline)) uint64_t name(norn_stdp *st, const uint32_t *tg, const uint16_t *t16,  \
+                                                             const pre_log *L, const pair_k *c, uint64_t lo,          \
+                                                             uint64_t hi, double T2, double F1, double f,             \
+                                                             norn_stdp_sink *sink)                                    \
+    {                                                                                                                  \
+        (void)tg;                                                                                                      \
+        (void)t16;                                                                                                     \
+        return pair_add_x8_m(st, TG, T16, L, c, lo, hi, T2, F1, f, sink, SINK, PEND);                                  \
+    }
+X8_INSTANCE(x8_16_none, NULL, t16, 0, 0)
+X8_INSTANCE(x8_16_dense, NULL, t16, 1, 0)
+X8_INSTANCE(x8_16_pend, NULL, t16, 1, 1)
+X8_INSTANCE(x8_32_none, tg, NULL, 0, 0)
+X8_INSTANCE(x8_32_dense, tg, NULL, 1, 0)
+X8_INSTANCE(x8_32_pend, tg, NULL, 1, 1)
+#undef X8_INSTANCE
+
+static uint64_t pair_add_x8(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_log *L,
+                            const pair_k *c, uint64_t lo, uint64_t hi, double T2, double F1, double f,
+                            norn_stdp_sink *sink)
+{
+    if (t16)
+        return !sink ? x8_16_none(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+               : sink->pend ? x8_16_pend(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+                            : x8_16_dense(st, tg, t16, L, c, lo, hi, T2, F1, f, sink);
+    return !sink ? x8_32_none(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+           : sink->pend ? x8_32_pend(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+                        : x8_32_dense(st, tg, t16, L, c, lo, hi, T2, F1, f, sink);
+}
+#endif
+
 /* stdp_synapse (the common case, one tight loop): the newest three
  * postsynaptic spikes of a target, one cache line (newest), tell
  * everything for most synapses; the others go through potentiate() and
@@ -570,6 +753,15 @@ static inline __attribute__((always_inline)) void update_pair(norn_stdp *st, con
     uint32_t *pend = sink ? sink->pend : NULL;
     uint32_t np = sink ? sink->n_pend : 0;
     uint64_t k = lo;
+#if defined(NORN_STDP_X8)
+    if (additive && fast && st->x8 && hi - lo >= 8) {
+        if (sink)
+            sink->n_pend = np;
+        k = pair_add_x8(st, tg, t16, L, &c, lo, hi, T2, F1, f, sink);
+        if (sink)
+            np = sink->n_pend;
+    }
+#endif
 #if defined(__SSE2__)
     if (additive && fast) {
         const newest *nw = st->nw;

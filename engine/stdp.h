@@ -129,6 +129,12 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, ui
 int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, double resolution_ms, double now,
                      int force);
 
+/* on = 0: no AVX-512 kernel (norn_sim's no_simd); on = 1 (the default):
+ * additive stdp_synapse takes eight synapses at a time when the CPU has
+ * AVX-512F. The same weights either way, bit for bit. Returns 1 when the
+ * kernel is on. */
+int norn_stdp_set_simd(norn_stdp *st, int on);
+
 /* Tests: on = 1 takes every synapse of stdp_synapse through the general
  * code (the whole spike history), which the fast paths must equal bit for
  * bit. */

@@ -50,6 +50,9 @@ typedef struct {
 /* set: run_net takes the STDP tables through their general code
  * (norn__sim_stdp_reference) */
 static int run_reference;
+/* set: run_net keeps additive stdp_synapse off its AVX-512 kernel
+ * (norn__sim_stdp_simd); x8_used: some run took it */
+static int run_no_simd, x8_used;
 
 static norn_sim *run_net(const char *mode, double duration, int n_pre, const train *pre, int n_post, const train *post,
                          const char *weight, const char *delay, const char *plast, norn_desc **dout)
@@ -96,6 +99,7 @@ static norn_sim *run_net(const char *mode, double duration, int n_pre, const tra
     ck_assert_msg(st == NORN_OK, "%s: %s", e.where, e.msg);
     if (run_reference)
         norn__sim_stdp_reference(s, 1);
+    x8_used |= norn__sim_stdp_simd(s, !run_no_simd) && !run_reference;
     st = norn_sim_run(s, d->duration_ms, NULL, NULL, &e);
     ck_assert_msg(st == NORN_OK, "%s: %s", e.where, e.msg);
     free(b.buf);
@@ -728,7 +732,10 @@ END_TEST
  * code over the whole spike history, delivered in a second pass: the same
  * weights bit for bit. Bursty trains on the grid make postsynaptic spikes
  * fall exactly on T2 = t_pre - d (the eps band), three or more in a
- * window, and silent stretches (settle); 41 targets: odd segments. */
+ * window, and silent stretches (settle); 41 targets: odd segments (five
+ * blocks of the AVX-512 kernel and a remainder). Three runs: the fast
+ * paths with the AVX-512 kernel (where the CPU has it), without it (the
+ * SSE2 loop, cfg.no_simd), and the general code. */
 static void fast_vs_reference(const char *mode, const char *plast, uint64_t seed)
 {
     enum { NP = 30, NQ = 41 };
@@ -740,26 +747,31 @@ static void fast_vs_reference(const char *mode, const char *plast, uint64_t seed
         P[i] = make_train(&x, t_end - 40, grid);
     for (int i = 0; i < NQ; i++)
         Q[i] = make_train(&x, t_end - 1, grid);
-    norn_sim *s[2];
-    norn_desc *d[2];
-    for (int r = 0; r < 2; r++) {
-        run_reference = r;
+    norn_sim *s[3];
+    norn_desc *d[3];
+    for (int r = 0; r < 3; r++) {
+        run_reference = r == 1;
+        run_no_simd = r == 2;
         s[r] = run_net(mode, t_end, NP, P, NQ, Q, "{dist: uniform, low: 1, high: 99}", "1.0", plast, &d[r]);
     }
-    run_reference = 0;
+    run_reference = run_no_simd = 0;
     const norn_csr *c = norn_sim_table_csr(s[0], 0);
     const double *W0 = norn_sim_table_weights(s[0], 0), *W1 = norn_sim_table_weights(s[1], 0);
+    const double *W2 = norn_sim_table_weights(s[2], 0);
     ck_assert_uint_eq(c->nnz, NP * NQ);
     uint64_t same = 0, moved = 0;
     for (uint64_t k = 0; k < c->nnz; k++) {
         ck_assert_msg(memcmp(&W0[k], &W1[k], sizeof(double)) == 0, "%s %s synapse %llu: %.17g, general code %.17g",
                       mode, plast, (unsigned long long)k, W0[k], W1[k]);
+        ck_assert_msg(memcmp(&W2[k], &W1[k], sizeof(double)) == 0,
+                      "%s %s synapse %llu, no AVX-512: %.17g, general code %.17g", mode, plast, (unsigned long long)k,
+                      W2[k], W1[k]);
         same++;
         moved += W0[k] == 0.0 || W0[k] == 100.0 || fabs(W0[k] - 50.0) > 5.0;
     }
     ck_assert_uint_eq(same, c->nnz);
     ck_assert_msg(moved > 0, "no weight moved far: the pairings did not happen");
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; r < 3; r++) {
         norn_sim_destroy(s[r]);
         norn_desc_free(d[r]);
     }
@@ -778,6 +790,8 @@ START_TEST(fast_paths_equal_general_code)
     fast_vs_reference("grid", mult, 13);
     fast_vs_reference("continuous", add, 14);
     fast_vs_reference("continuous", mult, 15);
+    /* where the CPU has AVX-512F, the kernel was taken (and so compared) */
+    ck_assert_msg(x8_used || !__builtin_cpu_supports("avx512f"), "the AVX-512 kernel was not taken");
 }
 END_TEST
 
@@ -800,36 +814,47 @@ static void recurrent_case(const char *dc)
              "delay: 1.5,\n     plasticity: {rule: stdp, lambda: 0.05, alpha: 1.05, mu_plus: 0, mu_minus: 0, "
              "Wmax: 0.3}}\n",
              dc);
-    norn_sim *s[2];
-    norn_desc *d[2];
-    for (int r = 0; r < 2; r++) {
+    /* 0: the fast paths (with the AVX-512 kernel where the CPU has it),
+     * 1: the general code, 2: the fast paths without the AVX-512 kernel */
+    norn_sim *s[3];
+    norn_desc *d[3];
+    for (int r = 0; r < 3; r++) {
         norn_err e;
         norn_err_clear(&e);
         ck_assert_msg(norn_desc_parse(y, strlen(y), "rec.yaml", &d[r], &e) == NORN_OK, "%s: %s", e.where, e.msg);
         norn_build_info info;
         ck_assert_msg(norn_build(d[r], &s[r], &info, &e) == NORN_OK, "%s", e.msg);
-        if (r)
+        if (r == 1)
             norn__sim_stdp_reference(s[r], 1);
+        int x8 = norn__sim_stdp_simd(s[r], r != 2);
+        if (r == 0)
+            x8_used |= x8;
         ck_assert_msg(norn_sim_run(s[r], 300, NULL, NULL, &e) == NORN_OK, "%s", e.msg);
     }
-    const double *t[2];
-    const uint32_t *g[2];
-    uint64_t n0 = norn_sim_spikes(s[0], &t[0], &g[0]), n1 = norn_sim_spikes(s[1], &t[1], &g[1]);
-    ck_assert_msg(n0 == n1, "%s: %llu spikes, general code %llu", *dc ? "dc" : "dense", (unsigned long long)n0,
-                  (unsigned long long)n1);
-    ck_assert_msg(n0 > 400 * 300 / 1000 * 5, "%llu spikes: too quiet to test", (unsigned long long)n0);
-    ck_assert(memcmp(t[0], t[1], n0 * sizeof(double)) == 0 && memcmp(g[0], g[1], n0 * sizeof(uint32_t)) == 0);
+    const double *t[3];
+    const uint32_t *g[3];
+    uint64_t n1 = norn_sim_spikes(s[1], &t[1], &g[1]);
+    for (int r = 0; r < 3; r += 2) {
+        uint64_t n0 = norn_sim_spikes(s[r], &t[r], &g[r]);
+        ck_assert_msg(n0 == n1, "%s, run %d: %llu spikes, general code %llu", *dc ? "dc" : "dense", r,
+                      (unsigned long long)n0, (unsigned long long)n1);
+        ck_assert_msg(n0 > 400 * 300 / 1000 * 5, "%llu spikes: too quiet to test", (unsigned long long)n0);
+        ck_assert(memcmp(t[r], t[1], n0 * sizeof(double)) == 0 && memcmp(g[r], g[1], n0 * sizeof(uint32_t)) == 0);
+    }
     const norn_csr *c = norn_sim_table_csr(s[0], 0);
     const double *W0 = norn_sim_table_weights(s[0], 0), *W1 = norn_sim_table_weights(s[1], 0);
+    const double *W2 = norn_sim_table_weights(s[2], 0);
     uint64_t changed = 0;
     for (uint64_t k = 0; k < c->nnz; k++) {
         ck_assert_msg(memcmp(&W0[k], &W1[k], sizeof(double)) == 0, "synapse %llu: %.17g, general code %.17g",
                       (unsigned long long)k, W0[k], W1[k]);
+        ck_assert_msg(memcmp(&W2[k], &W1[k], sizeof(double)) == 0,
+                      "synapse %llu, no AVX-512: %.17g, general code %.17g", (unsigned long long)k, W2[k], W1[k]);
         changed += W0[k] != 0.1;
     }
     ck_assert_msg(changed > c->nnz / 2, "only %llu of %llu weights changed", (unsigned long long)changed,
                   (unsigned long long)c->nnz);
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; r < 3; r++) {
         norn_sim_destroy(s[r]);
         norn_desc_free(d[r]);
     }
@@ -839,6 +864,7 @@ START_TEST(fast_paths_equal_general_code_recurrent)
 {
     recurrent_case("");
     recurrent_case("  - {type: dc, amplitude: 5, to: exc}\n");
+    ck_assert_msg(x8_used || !__builtin_cpu_supports("avx512f"), "the AVX-512 kernel was not taken");
 }
 END_TEST
 
