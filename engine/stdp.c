@@ -651,16 +651,17 @@ pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_
         /* the third newest pairs (t3 in the window) only where the fourth
          * newest is before it; t2 < T2 - eps, or the general code */
         __mmask8 m3 = _mm512_cmp_pd_mask(LIM, t3, _CMP_LT_OQ), good = _mm512_cmp_pd_mask(t2, HIE, _CMP_LT_OQ);
-        if (m3) /* a branch: t4 is in another line, rarely needed */
-            for (unsigned i = 0; i < 8; i++)
-                if ((m3 >> i & 1) && !(t4[jj[i]] <= c->lim))
-                    good &= (__mmask8)~(1u << i);
-        __m512d w = _mm512_loadu_pd(&W[k]);
         /* w/Wmax + lambda (f kp) p, capped at 1 (min: v < 1 ? v : 1), times
          * Wmax, for the spikes in the window: the third newest, the second
          * newest, the newest (<= T2 + eps) */
-        __m512d v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[7])));
-        w = _mm512_mask_mov_pd(w, m3, _mm512_mul_pd(_mm512_min_pd(v, ONE), WM));
+        __m512d w = _mm512_loadu_pd(&W[k]), v;
+        if (m3) { /* a branch: t4 is in another line, rarely needed */
+            for (unsigned m = m3; m; m &= m - 1)
+                if (!(t4[jj[__builtin_ctz(m)]] <= c->lim))
+                    good &= (__mmask8)~(m & -m);
+            v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[7])));
+            w = _mm512_mask_mov_pd(w, m3, _mm512_mul_pd(_mm512_min_pd(v, ONE), WM));
+        }
         v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[5])));
         w = _mm512_mask_mov_pd(w, _mm512_cmp_pd_mask(LIM, t2, _CMP_LT_OQ), _mm512_mul_pd(_mm512_min_pd(v, ONE), WM));
         v = _mm512_add_pd(_mm512_mul_pd(w, IW), _mm512_mul_pd(LAM, _mm512_mul_pd(FK, F[2])));
