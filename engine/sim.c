@@ -2082,7 +2082,8 @@ static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
     population *p = &s->pops[tb->tgt];
     s->events += hi - lo;
     if (s->cfg.mode != NORN_MODE_CONTINUOUS && p->mp.type->n_channels == 1 && !norn__stdp_reference(tb->stdp)) {
-        norn_stdp_sink sink = {p->acc, p->mark, p->dense ? NULL : p->pend, p->n_pend};
+        /* a lean population's step reads every sum and no mark (as sum_synapses_dense) */
+        norn_stdp_sink sink = {p->acc, p->mark, p->dense ? NULL : p->pend, p->n_pend, p->lean};
         norn_stdp_update(tb->stdp, c, tb->tg16, e->b, lo, hi, d_ms, &sink);
         p->n_pend = sink.n_pend;
         return;

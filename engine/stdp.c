@@ -617,7 +617,8 @@ X8_TARGET static inline __attribute__((always_inline)) void x8_fields(const newe
  * for bit: the same operations, in the same order, per synapse. */
 X8_TARGET static inline __attribute__((always_inline)) uint64_t
 pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_log *L, const pair_k *c, uint64_t lo,
-              uint64_t hi, double T2, double F1, double f, norn_stdp_sink *sink, const int SINK, const int PEND)
+              uint64_t hi, double T2, double F1, double f, norn_stdp_sink *sink, const int SINK, const int PEND,
+              const int MARK)
 {
     const newest *nw = st->nw;
     const double *t4 = st->t4;
@@ -689,7 +690,7 @@ pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_
                     mark[j] = 1;
                     pend[np++] = j;
                 }
-            } else {
+            } else if (MARK) {
                 mark[j] = 1;
             }
             acc[j] += W[k + i];
@@ -700,8 +701,9 @@ pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_
     return k;
 }
 
-/* One instance per sink kind and target width. */
-#define X8_INSTANCE(name, TG, T16, SINK, PEND)                                                                         \
+/* One instance per sink kind (none, sums only, marks, list) and target
+ * width. */
+#define X8_INSTANCE(name, TG, T16, SINK, PEND, MARK)                                                                       \
     X8_TARGET static __attribute__((noinline)) uint64_t name(norn_stdp *st, const uint32_t *tg, const uint16_t *t16,  \
                                                              const pre_log *L, const pair_k *c, uint64_t lo,          \
                                                              uint64_t hi, double T2, double F1, double f,             \
@@ -709,14 +711,16 @@ pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_
     {                                                                                                                  \
         (void)tg;                                                                                                      \
         (void)t16;                                                                                                     \
-        return pair_add_x8_m(st, TG, T16, L, c, lo, hi, T2, F1, f, sink, SINK, PEND);                                  \
+        return pair_add_x8_m(st, TG, T16, L, c, lo, hi, T2, F1, f, sink, SINK, PEND, MARK);                            \
     }
-X8_INSTANCE(x8_16_none, NULL, t16, 0, 0)
-X8_INSTANCE(x8_16_dense, NULL, t16, 1, 0)
-X8_INSTANCE(x8_16_pend, NULL, t16, 1, 1)
-X8_INSTANCE(x8_32_none, tg, NULL, 0, 0)
-X8_INSTANCE(x8_32_dense, tg, NULL, 1, 0)
-X8_INSTANCE(x8_32_pend, tg, NULL, 1, 1)
+X8_INSTANCE(x8_16_none, NULL, t16, 0, 0, 0)
+X8_INSTANCE(x8_16_sums, NULL, t16, 1, 0, 0)
+X8_INSTANCE(x8_16_dense, NULL, t16, 1, 0, 1)
+X8_INSTANCE(x8_16_pend, NULL, t16, 1, 1, 1)
+X8_INSTANCE(x8_32_none, tg, NULL, 0, 0, 0)
+X8_INSTANCE(x8_32_sums, tg, NULL, 1, 0, 0)
+X8_INSTANCE(x8_32_dense, tg, NULL, 1, 0, 1)
+X8_INSTANCE(x8_32_pend, tg, NULL, 1, 1, 1)
 #undef X8_INSTANCE
 
 static uint64_t pair_add_x8(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_log *L,
@@ -724,12 +728,14 @@ static uint64_t pair_add_x8(norn_stdp *st, const uint32_t *tg, const uint16_t *t
                             norn_stdp_sink *sink)
 {
     if (t16)
-        return !sink ? x8_16_none(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
-               : sink->pend ? x8_16_pend(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
-                            : x8_16_dense(st, tg, t16, L, c, lo, hi, T2, F1, f, sink);
-    return !sink ? x8_32_none(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
-           : sink->pend ? x8_32_pend(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
-                        : x8_32_dense(st, tg, t16, L, c, lo, hi, T2, F1, f, sink);
+        return !sink           ? x8_16_none(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+               : sink->pend    ? x8_16_pend(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+               : sink->no_mark ? x8_16_sums(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+                               : x8_16_dense(st, tg, t16, L, c, lo, hi, T2, F1, f, sink);
+    return !sink           ? x8_32_none(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+           : sink->pend    ? x8_32_pend(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+           : sink->no_mark ? x8_32_sums(st, tg, t16, L, c, lo, hi, T2, F1, f, sink)
+                           : x8_32_dense(st, tg, t16, L, c, lo, hi, T2, F1, f, sink);
 }
 #endif
 

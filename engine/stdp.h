@@ -109,6 +109,7 @@ typedef struct {
     uint8_t *mark;
     uint32_t *pend; /* NULL: mark only */
     uint32_t n_pend;
+    int no_mark;    /* with pend NULL: marks may be left out (a lean population reads every sum, no mark) */
 } norn_stdp_sink;
 
 /* The delivery of logged spike `seq` through synapses lo..hi-1 (one delay

@@ -797,10 +797,11 @@ END_TEST
 
 /* A recurrent network driven by Poisson input, where the weights decide
  * the spikes: the same spikes and weights as through the general code
- * (delivered in a second pass). Densely stepped (the fused delivery's
- * mark-only sink), or with a DC current, which keeps it on the per-neuron
- * path (the sink's list of touched neurons). */
-static void recurrent_case(const char *dc)
+ * (delivered in a second pass). Densely stepped and lean (the fused
+ * delivery's sums-only sink), densely stepped with a second Poisson drive
+ * (not lean: the sink marks), or with a DC current, which keeps it on the
+ * per-neuron path (the sink's list of touched neurons). */
+static void recurrent_case(const char *name, const char *dc, int dense)
 {
     char y[1024];
     snprintf(y, sizeof y,
@@ -830,13 +831,14 @@ static void recurrent_case(const char *dc)
         if (r == 0)
             x8_used |= x8;
         ck_assert_msg(norn_sim_run(s[r], 300, NULL, NULL, &e) == NORN_OK, "%s", e.msg);
+        ck_assert_msg(norn_sim_pop_dense(s[r], 0) == dense, "%s: dense %d", name, norn_sim_pop_dense(s[r], 0));
     }
     const double *t[3];
     const uint32_t *g[3];
     uint64_t n1 = norn_sim_spikes(s[1], &t[1], &g[1]);
     for (int r = 0; r < 3; r += 2) {
         uint64_t n0 = norn_sim_spikes(s[r], &t[r], &g[r]);
-        ck_assert_msg(n0 == n1, "%s, run %d: %llu spikes, general code %llu", *dc ? "dc" : "dense", r,
+        ck_assert_msg(n0 == n1, "%s, run %d: %llu spikes, general code %llu", name, r,
                       (unsigned long long)n0, (unsigned long long)n1);
         ck_assert_msg(n0 > 400 * 300 / 1000 * 5, "%llu spikes: too quiet to test", (unsigned long long)n0);
         ck_assert(memcmp(t[r], t[1], n0 * sizeof(double)) == 0 && memcmp(g[r], g[1], n0 * sizeof(uint32_t)) == 0);
@@ -862,8 +864,9 @@ static void recurrent_case(const char *dc)
 
 START_TEST(fast_paths_equal_general_code_recurrent)
 {
-    recurrent_case("");
-    recurrent_case("  - {type: dc, amplitude: 5, to: exc}\n");
+    recurrent_case("lean", "", 1);
+    recurrent_case("dense", "  - {type: poisson, rate: 2000, to: exc, weight: 0.05}\n", 1);
+    recurrent_case("dc", "  - {type: dc, amplitude: 5, to: exc}\n", 0);
     ck_assert_msg(x8_used || !__builtin_cpu_supports("avx512f"), "the AVX-512 kernel was not taken");
 }
 END_TEST
