@@ -631,18 +631,30 @@ pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_
     const __m512d FK = _mm512_set1_pd(c->fk), LIM = _mm512_set1_pd(c->lim), HIE = _mm512_set1_pd(c->hi_eps);
     const __m512d HIP = _mm512_set1_pd(c->hi_p), DKB = _mm512_set1_pd(c->dk), BB = _mm512_set1_pd(c->B);
     const __m512d ONE = _mm512_set1_pd(1.0);
+    const __m512i NWB = _mm512_set1_epi64((long long)(uintptr_t)nw);
     uint64_t k = lo;
     for (; k + 8 <= hi; k += 8) {
         /* the weights 64 ahead, the targets 192 ahead (a row starts
          * anywhere: the hardware prefetcher is slow to pick it up), the
-         * targets' lines 16 ahead (random, in a table about the size of L2) */
+         * targets' lines 16 ahead (random, in a table about the size of
+         * L2; their addresses computed eight at a time, which costs a
+         * third of the instructions of a scalar loop) */
         _mm_prefetch((const char *)&W[k + 64 < hi ? k + 64 : k], _MM_HINT_T0);
         if (t16)
             _mm_prefetch((const char *)&t16[k + 192 < hi ? k + 192 : k], _MM_HINT_T0);
         else
             _mm_prefetch((const char *)&tg[k + 192 < hi ? k + 192 : k], _MM_HINT_T0);
-        for (uint64_t q = k + 16, qe = k + 24 < hi ? k + 24 : hi; q < qe; q++)
-            _mm_prefetch((const char *)&nw[t16 ? t16[q] : tg[q]], _MM_HINT_T0);
+        if (k + 24 <= hi) {
+            __m512i q = t16 ? _mm512_cvtepu16_epi64(_mm_loadu_si128((const __m128i *)&t16[k + 16]))
+                            : _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)&tg[k + 16]));
+            uint64_t qa[8];
+            _mm512_storeu_si512(qa, _mm512_add_epi64(_mm512_slli_epi64(q, 6), NWB));
+            for (int i = 0; i < 8; i++)
+                _mm_prefetch((const char *)(uintptr_t)qa[i], _MM_HINT_T0);
+        } else {
+            for (uint64_t q = k + 16; q < hi; q++)
+                _mm_prefetch((const char *)&nw[t16 ? t16[q] : tg[q]], _MM_HINT_T0);
+        }
         uint32_t jj[8];
         for (int i = 0; i < 8; i++)
             jj[i] = t16 ? t16[k + i] : tg[k + i];
