@@ -75,8 +75,9 @@ typedef struct {
      * cfast), and every neuron of a sweep list advanced at every window's
      * end (not left out by the model's quiet_until) */
     int no_lean;
-    /* testing: no vector code (AVX2) even where the CPU has it; the results
-     * are the same bits either way */
+    /* testing: no vector code (AVX2, AVX-512: the lean passes, the Poisson
+     * counts, the STDP update) even where the CPU has it; the results are
+     * the same bits either way */
     int no_simd;
     /* MPI (engine/par.h): this rank and the number of ranks (0 and 0 or 1:
      * one process). Each population's neurons are cut into `ranks` blocks,
