@@ -1880,80 +1880,99 @@ static void cfast_settle(norn_sim *s, population *p, uint32_t pi, uint32_t i, do
     cfast_leave(s, p, i, t, e);
 }
 
-/* Synapses lo..hi-1 of a static table into a cfast population at time t:
- * a neuron in the short form takes its input as u += w / E(t), ahead of
- * its pending arrivals where they cannot reach threshold (see above),
- * else after them; it goes to the general form at t when the input puts
- * it at or above threshold (its test waits, as every test at t). A
- * neuron in the general form is advanced and given the input as
- * advance_to and norn__iafd_input do, then enters the short form if it
- * is quiet. */
+/* One input of weight w at t (w / E(t) = wj) to neuron j of a cfast
+ * population: a neuron in the short form takes it as u += wj, ahead of its
+ * pending arrivals where they cannot reach threshold (see above), else
+ * after them; it goes to the general form at t when the input puts it at
+ * or above threshold (its test waits, as every test at t). A neuron in the
+ * general form is advanced and given the input as advance_to and
+ * norn__iafd_input do, then enters the short form if it is quiet. */
+static __attribute__((noinline)) void cfast_input(norn_sim *s, population *p, uint32_t pi, uint32_t j, double w,
+                                                  double t)
+{
+    norn_model_pop *mp = &p->mp;
+    double *c = p->cf + 4 * (size_t)j;
+    const double vinf = norn__iafd_v_inf(mp, 0), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
+    norn__iafd_clock e = cfast_clock(p, t);
+    const double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, thrk = p->cf_q * e.inv, wj = w * e.inv;
+    double g = c[1];
+    if (t < c[2] && c[0] + wj < thrk) { /* ahead of the pending arrivals (see cfast_deliver) */
+        c[0] += wj;
+        c[3] = t;
+        return;
+    }
+    if (t < g || (g >= 0 && !cfast_arrivals(s, p, pi, j, t, e.inv))) {
+        /* no arrival pending (or all taken up to t) */
+        double u = c[0] + wj;
+        u = u < umin ? umin : u;
+        c[0] = u;
+        if (u >= thrk) /* V since hk was drawn: not all below the bound */
+            c[2] = -INFINITY;
+        if (u >= thr)
+            cfast_leave(s, p, j, t, e);
+        return;
+    }
+    if (g == -1.0 && t <= c[0])
+        return; /* refractory: dropped */
+    /* the general form (or a spike at an arrival just now) */
+    if (t > p->t_last[j])
+        advance_to_iafd(s, p, pi, j, t);
+    norn__iafd_input(mp, j, t, w);
+    cfast_enter(s, p, j);
+}
+
+/* Synapses lo..hi-1 of a static table into a cfast population at time t
+ * (cfast_input for each). The common case, an input added ahead of the
+ * target's pending arrivals (fewer than cf_k of them before t, and V low
+ * enough: see above), is taken without a branch; the others (~1 in 5 in
+ * brunel, a branch that went either way) are kept in a list and given to
+ * cfast_input after each chunk of synapses: every input of the chunk is at
+ * t, so their order does not matter (their sums differ in rounding only,
+ * and only for a target twice in the chunk). */
+enum { CFAST_CHUNK = 256 };
 static inline __attribute__((always_inline)) void cfast_deliver(norn_sim *s, population *p, uint32_t pi,
                                                                 const uint32_t *tg, const uint16_t *t16,
                                                                 uint64_t lo, uint64_t hi, const float *wt,
                                                                 const int hom, double wh, double t)
 {
-    norn_model_pop *mp = &p->mp;
     double *restrict cf = p->cf;
-    const norn_rng *prng = s->poisson[p->poisson[0]].rng;
-    const double vinf = norn__iafd_v_inf(mp, 0), vth = mp->p[NORN__IAFD_V_TH], vmin = mp->p[NORN__IAFD_V_MIN];
-    norn__iafd_clock e = cfast_clock(p, t);
-    double base = mp->c[NORN__IAFD_C_BASE];
-    double thr = (vth - vinf) * e.inv, umin = (vmin - vinf) * e.inv, wi = wh * e.inv, thrk = p->cf_q * e.inv;
-    for (uint64_t k = lo; k < hi; k++) {
-        uint32_t j = t16 ? t16[k] : tg[k];
-        if (k + 16 < hi) { /* the slot of the target 16 ahead (its line is mostly in L2, not L1) */
-            uint32_t jn = t16 ? t16[k + 16] : tg[k + 16];
-            __builtin_prefetch(cf + 4 * (size_t)jn, 1);
-            __builtin_prefetch(prng + jn, 1);
-        }
-        double w = hom ? wh : wt[k];
-        if (w == 0.0)
-            continue;
-        double *c = cf + 4 * (size_t)j;
-        double g = c[1], wj = hom ? wi : w * e.inv;
-        if (t < c[2] && c[0] + wj < thrk) {
-            /* fewer than cf_k arrivals pending (maybe none: hk >= ta), V
-             * low enough: ahead of them (tacc = t is void when none is
-             * pending: every one is after t) */
-            c[0] += wj;
-            c[3] = t;
-            continue;
-        }
-        if (t < g) { /* no arrival pending */
-            double u = c[0] + wj;
-            u = u < umin ? umin : u;
-            c[0] = u;
-            if (u >= thrk) /* V since hk was drawn: not all below the bound */
-                c[2] = -INFINITY;
-            if (u >= thr)
-                cfast_leave(s, p, j, t, e);
-            continue;
-        }
-        if (g >= 0) {
-            if (!cfast_arrivals(s, p, pi, j, t, e.inv)) {
-                double u = c[0] + wj;
-                u = u < umin ? umin : u;
-                c[0] = u;
-                if (u >= thrk)
-                    c[2] = -INFINITY;
-                if (u >= thr)
-                    cfast_leave(s, p, j, t, e);
+    uint32_t later[CFAST_CHUNK];
+    for (uint64_t k0 = lo; k0 < hi; k0 += CFAST_CHUNK) {
+        uint64_t k1 = hi - k0 > CFAST_CHUNK ? k0 + CFAST_CHUNK : hi;
+        norn__iafd_clock e = cfast_clock(p, t); /* again after a chunk: a general advance may rebase */
+        const double ei = e.inv, thrk = p->cf_q * e.inv;
+        uint32_t n = 0;
+#if defined(__SSE2__)
+        const __m128d T = _mm_set_sd(t), THRK = _mm_set_sd(thrk);
+#endif
+        for (uint64_t k = k0; k < k1; k++) {
+            uint32_t j = t16 ? t16[k] : tg[k];
+            if (k + 16 < hi) /* the slot of the target 16 ahead (its line is mostly in L2, not L1) */
+                __builtin_prefetch(cf + 4 * (size_t)(t16 ? t16[k + 16] : tg[k + 16]), 1);
+            double w = hom ? wh : wt[k];
+            if (!hom && w == 0.0)
                 continue;
+            double *c = cf + 4 * (size_t)j;
+#if defined(__SSE2__)
+            __m128d WJ = _mm_set_sd(w * ei), C0 = _mm_load_sd(c);
+            __m128d ok = _mm_and_pd(_mm_cmplt_sd(T, _mm_load_sd(c + 2)), _mm_cmplt_sd(_mm_add_sd(C0, WJ), THRK));
+            _mm_store_sd(c, _mm_add_sd(C0, _mm_and_pd(ok, WJ)));
+            _mm_store_sd(c + 3, _mm_or_pd(_mm_and_pd(ok, T), _mm_andnot_pd(ok, _mm_load_sd(c + 3))));
+            later[n] = (uint32_t)(k - k0);
+            n += (uint32_t)(~_mm_movemask_pd(ok) & 1);
+#else
+            double wj = w * ei;
+            if (t < c[2] && c[0] + wj < thrk) {
+                c[0] += wj;
+                c[3] = t;
+            } else {
+                later[n++] = (uint32_t)(k - k0);
             }
-        } else if (g == -1.0 && t <= c[0])
-            continue; /* refractory: dropped */
-        if (t > p->t_last[j])
-            advance_to_iafd(s, p, pi, j, t);
-        norn__iafd_input(mp, j, t, w);
-        cfast_enter(s, p, j);
-        if (mp->c[NORN__IAFD_C_BASE] != base) { /* rebased by a general advance (u too, by cfast_enter) */
-            e = cfast_clock(p, t);
-            base = mp->c[NORN__IAFD_C_BASE];
-            thr = (vth - vinf) * e.inv;
-            umin = (vmin - vinf) * e.inv;
-            wi = wh * e.inv;
-            thrk = p->cf_q * e.inv;
+#endif
+        }
+        for (uint32_t q = 0; q < n; q++) {
+            uint64_t k = k0 + later[q];
+            cfast_input(s, p, pi, t16 ? t16[k] : tg[k], hom ? wh : wt[k], t);
         }
     }
 }
