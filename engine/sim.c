@@ -1638,13 +1638,15 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
  *       (the general advance gives the same state however it is cut while
  *       V is clamped);
  *   [2] hk: the time of its cf_k-th arrival not yet taken (ta the first),
- *       or -inf: not known or not of use (always in the general form);
+ *       or ta itself where that is not known or not of use (an input
+ *       before ta is then ahead of no arrival: nothing to bound), or -inf
+ *       in the general form;
  *   [3] tacc: inputs up to tacc were added before arrivals not yet taken.
  * Arrivals are taken lazily: an input at t with arrivals pending (t >=
  * ta) is added at once when fewer than cf_k of them come before t
  * (t < hk) and V without them, after the input, is below V_th by cf_k - 1
  * arrivals' weight, as it has been at every input since hk was drawn
- * (else hk is -inf) and when it was: their sum cannot reach V_th at any
+ * (else hk is ta) and when it was: their sum cannot reach V_th at any
  * time up to t, as V without them is largest at its inputs (or V_inf). The arrivals are taken later, in
  * order, in one loop (sums commute; a test is needed only after tacc).
  * (No V_min then: clamping does not commute; cf_k = 1 turns it off.)
@@ -1722,7 +1724,7 @@ static inline void cfast_enter(const norn_sim *s, population *p, uint32_t i)
     }
     c[0] = (v - norn__iafd_v_inf(mp, i)) * mp->st[NORN__IAFD_H_E][i];
     c[1] = s->poisson[p->poisson[0]].next_a[i];
-    c[2] = -INFINITY;
+    c[2] = c[1]; /* inputs before the first arrival are ahead of none */
     c[3] = -INFINITY;
 }
 
@@ -1826,7 +1828,7 @@ static inline __attribute__((always_inline)) int cfast_arrivals_k(norn_sim *s, p
     r->ctr = ctr;
     c[0] = u;
     c[1] = ta;
-    double hk = -INFINITY;
+    double hk = ta; /* without the draws ahead: inputs before ta are ahead of none */
     if (ahead && u < p->cf_q * einv) { /* far enough below V_th at t: worth knowing hk */
         uint64_t c2 = ctr;
         hk = ta;
@@ -1906,8 +1908,8 @@ static __attribute__((noinline)) void cfast_input(norn_sim *s, population *p, ui
         double u = c[0] + wj;
         u = u < umin ? umin : u;
         c[0] = u;
-        if (u >= thrk) /* V since hk was drawn: not all below the bound */
-            c[2] = -INFINITY;
+        if (u >= thrk) /* V since hk was drawn: not all below the bound (ahead of none, then) */
+            c[2] = c[1];
         if (u >= thr)
             cfast_leave(s, p, j, t, e);
         return;
