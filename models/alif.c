@@ -132,6 +132,14 @@ static void fire(norn_model_pop *mp, uint32_t i, double t)
         norn__psc_fire_continuous(mp, i, t, mp->p[P_T_REF]);
 }
 
+/* quiet_until (continuous): lif's, against the lowest the threshold goes:
+ * theta decays toward 0 from where it is, so V_th + min(theta, 0). */
+static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
+{
+    double th = mp->st[S_TH][i];
+    return th == th ? norn__psc_quiet_until(mp, i, t0, th < 0 ? th : 0.0) : t0;
+}
+
 /* V's bound as lif's; the threshold never goes below V_th + min(theta, 0). */
 static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 {
@@ -165,4 +173,5 @@ const norn_model_type norn_model_alif = {
     .above = above,
     .fire = fire,
     .may_fire = may_fire,
+    .quiet_until = quiet_until,
 };

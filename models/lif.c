@@ -140,7 +140,7 @@ static int may_fire(const norn_model_pop *mp, uint32_t i, double t)
 
 static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
 {
-    return norn__psc_quiet_until(mp, i, t0);
+    return norn__psc_quiet_until(mp, i, t0, 0.0);
 }
 
 static int driven(const norn_model_pop *mp, uint32_t i)

@@ -258,8 +258,9 @@ static inline void norn__psc_commit(norn_model_pop *mp, uint32_t i, const norn__
         mp->st[NORN__PSC_S_TH][i] *= r->eth;
 }
 
-/* The model's quiet_until() (models/model.h) without an adaptive
- * threshold. From the state at t0 (or, refractory, V_reset at its end, the
+/* The model's quiet_until() (models/model.h), against V_th + dth (alif:
+ * the lowest its threshold goes, V_th + min(theta, 0); lif: V_th). From
+ * the state at t0 (or, refractory, V_reset at its end, the
  * currents only smaller by then) with V0 = V_inf + dv, V(s) = V_inf +
  * dv e^(-s/tau_m) + qe K_e(s) + qi K_i(s), 0 <= K(s) <= min(kmax, s), is
  * below both
@@ -269,10 +270,10 @@ static inline void norn__psc_commit(norn_model_pop *mp, uint32_t i, const norn__
  * reaches it. Against V_th less 1e-9 of it, the result less 1e-12 of
  * itself and of t0: far more than the rounding of V, of this arithmetic
  * and of the phase. */
-static inline double norn__psc_quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
+static inline double norn__psc_quiet_until(const norn_model_pop *mp, uint32_t i, double t0, double dth)
 {
     const double *p = mp->p, *c = mp->c;
-    const double vth = p[NORN__PSC_V_TH] - 1e-9 * (1.0 + fabs(p[NORN__PSC_V_TH]));
+    const double vth = (p[NORN__PSC_V_TH] + dth) - 1e-9 * (1.0 + fabs(p[NORN__PSC_V_TH] + dth));
     double start = t0, v0 = mp->st[NORN__PSC_S_V][i];
     if (mp->ref_until[i] > t0) {
         start = mp->ref_until[i];

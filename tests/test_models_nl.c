@@ -1527,6 +1527,40 @@ START_TEST(test_may_fire)
 }
 END_TEST
 
+/* alif's quiet_until (continuous): from random states, theta of both
+ * signs (the threshold V_th + theta relaxes to V_th), no crossing of the
+ * threshold comes before the bound. */
+START_TEST(test_alif_quiet_until)
+{
+    kv o[] = {{"q_theta", 1.5}, {"tau_theta", 50.0}, {"I_e", 300.0}};
+    norn_model_pop mp = make_pop("alif", NORN_MODE_CONTINUOUS, 0.1, o, 3);
+    const norn_model_type *ty = mp.type;
+    double *th = state_of(&mp, "theta");
+    norn_rng r = norn_rng_stream(97, 1, 0);
+    int crossed = 0, useful = 0;
+    for (int k = 0; k < 4000; k++) {
+        mp.p[norn_model_param_index(ty, "I_e")] = k % 2 ? 500.0 : 0.0; /* 500 pA: V_inf -50 mV */
+        mp.st[0][0] = -75 + 20 * norn_rng_uniform(&r);
+        mp.st[1][0] = norn_rng_uniform(&r) < 0.7 ? 800 * norn_rng_uniform(&r) : 0.0;
+        mp.st[2][0] = norn_rng_uniform(&r) < 0.5 ? -800 * norn_rng_uniform(&r) : 0.0;
+        th[0] = -4 + 10 * norn_rng_uniform(&r);
+        mp.st[ty->n_state][0] = 0.0; /* the phase */
+        mp.ref_until[0] = k % 5 == 0 ? 5.0 + 2 * norn_rng_uniform(&r) : -INFINITY;
+        double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
+        ck_assert(q >= 5.0);
+        if (ty->advance(&mp, 0, 5.0, 505.0, &tc)) {
+            crossed++;
+            ck_assert_msg(tc >= q, "state %d: crossing at %.12g before the bound %.12g", k, tc, q);
+            useful += q > 5.0 + 0.5 * (tc - 5.0);
+        }
+    }
+    printf("alif quiet_until: %d of 4000 crossed, the bound past half way to %d\n", crossed, useful);
+    ck_assert_int_gt(crossed, 1000);
+    ck_assert_int_gt(useful, crossed / 10);
+    free_pop(&mp);
+}
+END_TEST
+
 /* lif_cond's quiet_until (continuous): from random states (conductances
  * up to coba's and beyond, V from below E_in to V_th, refractory or not,
  * coba's parameters, I_e 0 or driving), no crossing of V_th comes before the bound (the
@@ -1697,6 +1731,7 @@ static Suite *suite(void)
     tc = tcase_create("may_fire");
     tcase_add_test(tc, test_may_fire);
     tcase_add_test(tc, test_lif_cond_quiet_until);
+    tcase_add_test(tc, test_alif_quiet_until);
     tcase_set_timeout(tc, 600); /* the references integrate with tiny steps */
     suite_add_tcase(s, tc);
     tc = tcase_create("params");
