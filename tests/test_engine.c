@@ -1059,6 +1059,24 @@ START_TEST(test_cfast_long_rebases) { cfast_check(240, 60, 5, 4000, 2000); }
 END_TEST
 
 
+/* lif's defaults with cuba's changes (driven above threshold: E_L -49 mV,
+ * V_th -50 mV; V_reset -60 mV; tau_syn 5 and 10 ms) and the given C_m and
+ * t_ref, into p; the model. */
+static const norn_model_type *cuba_lif(double *p, double C_m, double t_ref)
+{
+    const norn_model_type *ty = norn_model_find("lif");
+    for (int k = 0; k < ty->n_params; k++)
+        p[k] = ty->params[k].def;
+    p[norn_model_param_index(ty, "E_L")] = -49;
+    p[norn_model_param_index(ty, "V_th")] = -50;
+    p[norn_model_param_index(ty, "V_reset")] = -60;
+    p[norn_model_param_index(ty, "C_m")] = C_m;
+    p[norn_model_param_index(ty, "t_ref")] = t_ref;
+    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
+    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
+    return ty;
+}
+
 /* The same for lif (two channels) driven above threshold with windows of
  * one step (cuba's case): every neuron is advanced every step either way;
  * Poisson drives of both signs, recording, spike trains. */
@@ -1068,17 +1086,8 @@ static void dense_lif(int no_dense, uint64_t *n_sp, double **t_out, uint32_t **g
     norn_sim *s = NULL;
     norn_err err;
     ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
-    const norn_model_type *ty = norn_model_find("lif");
     double p[NORN_MAX_PARAMS];
-    for (int k = 0; k < ty->n_params; k++)
-        p[k] = ty->params[k].def;
-    p[norn_model_param_index(ty, "E_L")] = -49;
-    p[norn_model_param_index(ty, "V_th")] = -50;
-    p[norn_model_param_index(ty, "V_reset")] = -60;
-    p[norn_model_param_index(ty, "C_m")] = 20;
-    p[norn_model_param_index(ty, "t_ref")] = 5;
-    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
-    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
+    const norn_model_type *ty = cuba_lif(p, 20, 5);
     uint32_t a;
     ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 400, p, "test", &a, &err), NORN_OK);
     connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 30, 1.6, 0.1, 0);
@@ -1148,18 +1157,9 @@ static void quiet_lif(int no_lean, uint64_t *n_sp, double **t_out, uint32_t **g_
     norn_sim *s = NULL;
     norn_err err;
     ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
-    const norn_model_type *ty = norn_model_find("lif");
     double p[NORN_MAX_PARAMS];
-    for (int k = 0; k < ty->n_params; k++)
-        p[k] = ty->params[k].def;
-    p[norn_model_param_index(ty, "E_L")] = -49;
-    p[norn_model_param_index(ty, "V_th")] = -50;
-    p[norn_model_param_index(ty, "V_reset")] = -60;
-    p[norn_model_param_index(ty, "C_m")] = 200;
+    const norn_model_type *ty = cuba_lif(p, 200, 5);
     p[norn_model_param_index(ty, "tau_m")] = 20;
-    p[norn_model_param_index(ty, "t_ref")] = 5;
-    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
-    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
     uint32_t a, b, c;
     ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 400, p, "test", &a, &err), NORN_OK);
     p[norn_model_param_index(ty, "E_L")] = -60;
@@ -1273,17 +1273,8 @@ static norn_sim *lean_lif_build(int how, double t_ref)
     norn_sim *s = NULL;
     norn_err err;
     ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
-    const norn_model_type *ty = norn_model_find("lif");
     double p[NORN_MAX_PARAMS];
-    for (int k = 0; k < ty->n_params; k++)
-        p[k] = ty->params[k].def;
-    p[norn_model_param_index(ty, "E_L")] = -49;
-    p[norn_model_param_index(ty, "V_th")] = -50;
-    p[norn_model_param_index(ty, "V_reset")] = -60;
-    p[norn_model_param_index(ty, "C_m")] = 20;
-    p[norn_model_param_index(ty, "t_ref")] = t_ref;
-    p[norn_model_param_index(ty, "tau_syn_ex")] = 5;
-    p[norn_model_param_index(ty, "tau_syn_in")] = 10;
+    const norn_model_type *ty = cuba_lif(p, 20, t_ref);
     uint32_t a, b;
     ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 300, p, "test", &a, &err), NORN_OK);
     ck_assert_int_eq(norn_sim_add_population(s, "b", ty, 100, p, "test", &b, &err), NORN_OK);
