@@ -3045,6 +3045,27 @@ static ALWAYS_INLINE uint32_t lean_pass(const lean_step *g, const int ADV, const
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define NORN_LEAN_AVX2 1
+/* The vector passes' shared pieces: neurons i + b for each bit b of m
+ * appended to fired (nf so far; the new count), and the scalar pass over
+ * the neurons from i on (fired there), its count. */
+static ALWAYS_INLINE uint32_t lean_fired(uint32_t *fired, uint32_t nf, uint32_t i, unsigned m)
+{
+    while (m) {
+        fired[nf++] = i + (uint32_t)__builtin_ctz(m);
+        m &= m - 1;
+    }
+    return nf;
+}
+
+static ALWAYS_INLINE uint32_t lean_pass_from(const lean_step *g, uint32_t i, uint32_t *fired, const int ADV,
+                                             const int DRAW, const int TEST, const int SYNC)
+{
+    lean_step rest = *g;
+    rest.lo = i;
+    rest.fired = fired;
+    return lean_pass(&rest, ADV, DRAW, TEST, SYNC);
+}
+
 /* lean_pass four neurons at a time with AVX2: the same operations in the
  * same order on each lane (no FMA: -ffp-contract=off, and the products
  * and sums are separate intrinsics), so the same bits as lean_pass; the
@@ -3082,10 +3103,7 @@ __attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t lean_pass_avx2_m(c
             x = _mm256_blendv_pd(x, y, _mm256_and_pd(open, _mm256_cmp_pd(a, zero, _CMP_NEQ_UQ)));
             _mm256_storeu_pd(acc + i, zero);
             unsigned m = (unsigned)_mm256_movemask_pd(_mm256_and_pd(open, _mm256_cmp_pd(x, vth, _CMP_GE_OQ)));
-            while (m) {
-                fired[nf++] = i + (uint32_t)__builtin_ctz(m);
-                m &= m - 1;
-            }
+            nf = lean_fired(fired, nf, i, m);
         }
         _mm256_storeu_pd(v + i, x);
         if (SYNC) {
@@ -3093,10 +3111,7 @@ __attribute__((target("avx2"))) static ALWAYS_INLINE uint32_t lean_pass_avx2_m(c
             _mm256_storeu_pd(g->he + i, einv);
         }
     }
-    lean_step rest = *g;
-    rest.lo = i;
-    rest.fired = fired + nf;
-    return nf + lean_pass(&rest, ADV, DRAW, TEST, SYNC);
+    return nf + lean_pass_from(g, i, fired + nf, ADV, DRAW, TEST, SYNC);
 }
 
 __attribute__((target("avx2"))) static uint32_t lean_pass_avx2(const lean_step *g, int draw, int what)
@@ -3148,10 +3163,7 @@ lean_pass_avx512_m(const lean_step *g, const int ADV, const int DRAW, const int 
             x = _mm512_mask_blend_pd(open & _mm512_cmp_pd_mask(a, zero, _CMP_NEQ_UQ), x, y);
             _mm512_storeu_pd(acc + i, zero);
             unsigned m = open & _mm512_cmp_pd_mask(x, vth, _CMP_GE_OQ);
-            while (m) {
-                fired[nf++] = i + (uint32_t)__builtin_ctz(m);
-                m &= m - 1;
-            }
+            nf = lean_fired(fired, nf, i, m);
         }
         _mm512_storeu_pd(v + i, x);
         if (SYNC) {
@@ -3159,10 +3171,7 @@ lean_pass_avx512_m(const lean_step *g, const int ADV, const int DRAW, const int 
             _mm512_storeu_pd(g->he + i, einv);
         }
     }
-    lean_step rest = *g;
-    rest.lo = i;
-    rest.fired = fired + nf;
-    return nf + lean_pass(&rest, ADV, DRAW, TEST, SYNC);
+    return nf + lean_pass_from(g, i, fired + nf, ADV, DRAW, TEST, SYNC);
 }
 
 __attribute__((target("avx512f,avx512dq"))) static uint32_t lean_pass_avx512(const lean_step *g, int draw,
