@@ -206,17 +206,7 @@ START_TEST(test_quiet_until_lif)
         mp.st[2][0] = iin;
         mp.st[ty->n_state][0] = 0.0; /* the phase */
         mp.ref_until[0] = norn_rng_uniform(&r) < 0.2 ? 5.0 + 2 * norn_rng_uniform(&r) : -INFINITY;
-        double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
-        ck_assert(q >= 5.0);
-        int hit = ty->advance(&mp, 0, 5.0, 1005.0, &tc);
-        if (hit) {
-            crossed++;
-            ck_assert_msg(tc >= q, "V %.6g Ie %.6g Ii %.6g I_e %g: crossing at %.12g before the bound %.12g", v, iex,
-                          iin, mp.p[ie], tc, q);
-            useful += q > 5.0 + 0.5 * (tc - 5.0);
-        } else {
-            never += q == INFINITY;
-        }
+        tu_quiet_check(&mp, 5.0, 1005.0, &crossed, &useful, &never);
     }
     printf("quiet_until: %d of 40000 crossed, the bound past half way to %d of them; %d never\n", crossed, useful,
            never);

@@ -1537,7 +1537,7 @@ START_TEST(test_alif_quiet_until)
     const norn_model_type *ty = mp.type;
     double *th = state_of(&mp, "theta");
     norn_rng r = norn_rng_stream(97, 1, 0);
-    int crossed = 0, useful = 0;
+    int crossed = 0, useful = 0, never = 0;
     for (int k = 0; k < 4000; k++) {
         mp.p[norn_model_param_index(ty, "I_e")] = k % 2 ? 500.0 : 0.0; /* 500 pA: V_inf -50 mV */
         mp.st[0][0] = -75 + 20 * norn_rng_uniform(&r);
@@ -1546,13 +1546,7 @@ START_TEST(test_alif_quiet_until)
         th[0] = -4 + 10 * norn_rng_uniform(&r);
         mp.st[ty->n_state][0] = 0.0; /* the phase */
         mp.ref_until[0] = k % 5 == 0 ? 5.0 + 2 * norn_rng_uniform(&r) : -INFINITY;
-        double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
-        ck_assert(q >= 5.0);
-        if (ty->advance(&mp, 0, 5.0, 505.0, &tc)) {
-            crossed++;
-            ck_assert_msg(tc >= q, "state %d: crossing at %.12g before the bound %.12g", k, tc, q);
-            useful += q > 5.0 + 0.5 * (tc - 5.0);
-        }
+        tu_quiet_check(&mp, 5.0, 505.0, &crossed, &useful, &never);
     }
     printf("alif quiet_until: %d of 4000 crossed, the bound past half way to %d\n", crossed, useful);
     ck_assert_int_gt(crossed, 1000);
@@ -1583,15 +1577,7 @@ START_TEST(test_lif_cond_quiet_until)
             mp.st[2][0] = norn_rng_uniform(&r) < 0.5 ? 200 * norn_rng_uniform(&r) : 0.0;
             mp.st[ty->n_state][0] = 0.0; /* the step hint */
             mp.ref_until[0] = k % 5 == 0 ? 5.0 + 2 * norn_rng_uniform(&r) : -INFINITY;
-            double q = ty->quiet_until(&mp, 0, 5.0), tc = 0;
-            ck_assert(q >= 5.0);
-            if (ty->advance(&mp, 0, 5.0, 505.0, &tc)) {
-                crossed++;
-                ck_assert_msg(tc >= q, "I_e %g state %d: crossing at %.12g before the bound %.12g", o[0].v, k, tc, q);
-                useful += q > 5.0 + 0.5 * (tc - 5.0);
-            } else {
-                never += q == INFINITY;
-            }
+            tu_quiet_check(&mp, 5.0, 505.0, &crossed, &useful, &never);
         }
         printf("lif_cond quiet_until, I_e %g: %d of 3000 crossed, the bound past half way to %d; %d never\n", o[0].v,
                crossed, useful, never);

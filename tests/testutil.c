@@ -1,7 +1,9 @@
 #include "testutil.h"
 
 #include "engine/mem.h"
+#include "models/model.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,4 +202,18 @@ size_t tu_mem_read(void *ctx, void *p, size_t n)
     memcpy(p, m->b + m->pos, k);
     m->pos += k;
     return k;
+}
+
+void tu_quiet_check(struct norn_model_pop *mp, double t0, double t1, int *crossed, int *useful, int *never)
+{
+    const norn_model_type *ty = mp->type;
+    double v = mp->st[ty->v_index][0], q = ty->quiet_until(mp, 0, t0), tc = 0;
+    ck_assert_msg(q >= t0, "%s: bound %.12g before t0 %g", ty->name, q, t0);
+    if (ty->advance(mp, 0, t0, t1, &tc)) {
+        (*crossed)++;
+        ck_assert_msg(tc >= q, "%s from V %.9g: crossing at %.12g before the bound %.12g", ty->name, v, tc, q);
+        *useful += q > t0 + 0.5 * (tc - t0);
+    } else {
+        *never += q == INFINITY;
+    }
 }

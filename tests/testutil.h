@@ -43,4 +43,13 @@ size_t tu_mem_read(void *ctx, void *p, size_t n);
 /* Runs a suite with CK_NORMAL output; returns the process exit code. */
 int tu_main(Suite *s);
 
+/* A model's quiet_until (models/model.h) against its own advance, for
+ * neuron 0 of mp in its present state: the bound at t0 is at least t0, and
+ * no crossing comes before it up to t1. Counts in *crossed the states that
+ * cross, in *useful those whose bound is past half way to the crossing,
+ * in *never those with no crossing that the bound says never reach it.
+ * Advances the neuron. */
+struct norn_model_pop;
+void tu_quiet_check(struct norn_model_pop *mp, double t0, double t1, int *crossed, int *useful, int *never);
+
 #endif
