@@ -56,6 +56,18 @@ static int same_outputs(const char *a, const char *b)
     return n;
 }
 
+/* The checkpoint ckpt copied into dir/res and resumed there (its outputs
+ * go to dir/res). */
+static void resume_in_res(const char *dir, const char *ckpt)
+{
+    char cmd[4096], *err = NULL;
+    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    snprintf(cmd, sizeof cmd, "resume %s/res/checkpoint.nrc -q", dir);
+    ck_assert_int_eq(tu_norn(cmd, NULL, &err), 0);
+    free(err);
+}
+
 /* continuous / grid: NEST STDP (ee), Tsodyks-Markram (ei), Poisson drive,
  * heterogeneous delays, two models, all recorders; q: iaf_delta with only
  * static input and one drive (continuous: its neurons in the short form
@@ -174,11 +186,7 @@ START_TEST(resume_equals_uninterrupted)
     snprintf(full, sizeof full, "%s/full", dir);
     ck_assert_int_ge(same_outputs(full, args), m == 2 ? 9 : 10);
     /* the last checkpoint, resumed elsewhere */
-    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
-    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
-    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
-    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
-    free(err);
+    resume_in_res(dir, ckpt);
     snprintf(args, sizeof args, "%s/res", dir);
     ck_assert_int_ge(same_outputs(full, args), m == 2 ? 9 : 10);
     snprintf(cmd, sizeof cmd, "%s/res/run.json", dir);
@@ -196,7 +204,7 @@ static void resumed_equals_full(const char *y, int every, int n_min)
 {
     char *dir = tu_tmpdir();
     free(tu_write(dir, "net.yaml", y));
-    char args[4096], cmd[4096], full[1024], ckpt[1024], *err = NULL;
+    char args[4096], full[1024], ckpt[1024], *err = NULL;
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/full", dir, dir);
     ck_assert_int_eq(tu_norn(args, NULL, NULL), 0);
     snprintf(args, sizeof args, "run %s/net.yaml -q -o %s/ck --checkpoint-every %d", dir, dir, every);
@@ -204,11 +212,7 @@ static void resumed_equals_full(const char *y, int every, int n_min)
     free(err);
     snprintf(ckpt, sizeof ckpt, "%s/ck/checkpoint.nrc", dir);
     ck_assert(tu_exists(ckpt));
-    snprintf(cmd, sizeof cmd, "mkdir %s/res && cp %s %s/res/", dir, ckpt, dir);
-    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
-    snprintf(args, sizeof args, "resume %s/res/checkpoint.nrc -q", dir);
-    ck_assert_int_eq(tu_norn(args, NULL, &err), 0);
-    free(err);
+    resume_in_res(dir, ckpt);
     snprintf(full, sizeof full, "%s/full", dir);
     snprintf(args, sizeof args, "%s/res", dir);
     ck_assert_int_ge(same_outputs(full, args), n_min);
