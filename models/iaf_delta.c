@@ -168,18 +168,13 @@ static int driven(const norn_model_pop *mp, uint32_t i) { return v_inf(mp, i) > 
 static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
 {
     const double *p = mp->p;
-    const double vth = p[P_V_TH] - 1e-9 * (1.0 + fabs(p[P_V_TH])), vinf = v_inf(mp, i);
-    double start = t0, v0 = mp->st[S_V][i];
-    if (mp->ref_until[i] > t0) {
-        start = mp->ref_until[i];
-        v0 = p[P_V_RESET];
-    }
+    const double vth = norn__quiet_vth(p[P_V_TH], 1e-9), vinf = v_inf(mp, i);
+    double start, v0 = norn__quiet_from(mp, i, t0, S_V, p[P_V_RESET], &start);
     if (!(v0 < vth)) /* also NaN */
         return t0;
     if (!(vinf > vth))
         return INFINITY; /* V stays below max(V0, V_inf) */
-    double q = start + p[P_TAU_M] * log((v0 - vinf) / (vth - vinf)) * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
-    return q > t0 ? q : t0;
+    return norn__quiet_at(t0, start, p[P_TAU_M] * log((v0 - vinf) / (vth - vinf)));
 }
 
 const norn_model_type norn_model_iaf_delta = {

@@ -589,12 +589,8 @@ static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
     double ge = mp->st[S_GEX][i], gi = mp->st[S_GIN][i];
     if (!(ge >= 0) || !(gi >= 0))
         return t0; /* negative conductances set by hand: no bound */
-    const double vth = p[P_V_TH] - 1e-6 * (1.0 + fabs(p[P_V_TH]));
-    double start = t0, v0 = mp->st[S_V][i];
-    if (mp->ref_until[i] > t0) {
-        start = mp->ref_until[i];
-        v0 = p[P_V_RESET];
-    }
+    const double vth = norn__quiet_vth(p[P_V_TH], 1e-6);
+    double start, v0 = norn__quiet_from(mp, i, t0, S_V, p[P_V_RESET], &start);
     if (!(v0 < vth)) /* also NaN */
         return t0;
     double I = p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
@@ -607,8 +603,7 @@ static double quiet_until(const norn_model_pop *mp, uint32_t i, double t0)
                p[P_C_M];
     if (!(a > 0.0))
         return a <= 0.0 ? INFINITY : t0;
-    double q = start + (vth - v0) / a * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
-    return q > t0 ? q : t0;
+    return norn__quiet_at(t0, start, (vth - v0) / a);
 }
 
 const norn_model_type norn_model_lif_cond = {

@@ -198,6 +198,32 @@ typedef struct norn_model_type {
     double (*quiet_until)(const norn_model_pop *mp, uint32_t i, double t0);
 } norn_model_type;
 
+/* quiet_until's common parts. The threshold a bound is held against: V_th
+ * less rel of it (rel covers the rounding of V, or an integrator's error). */
+static inline double norn__quiet_vth(double vth, double rel) { return vth - rel * (1.0 + fabs(vth)); }
+
+/* Where the bound starts: V at t0, or, refractory, V_reset at the end of
+ * refractoriness (*start: that time). */
+static inline double norn__quiet_from(const norn_model_pop *mp, uint32_t i, double t0, int v_index, double v_reset,
+                                      double *start)
+{
+    if (mp->ref_until[i] > t0) {
+        *start = mp->ref_until[i];
+        return v_reset;
+    }
+    *start = t0;
+    return mp->st[v_index][i];
+}
+
+/* The bound's time start + s (s >= 0, INFINITY: never), less 1e-12 of s
+ * and of start (the rounding of this arithmetic and of the phase), never
+ * before t0. */
+static inline double norn__quiet_at(double t0, double start, double s)
+{
+    double q = start + s * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
+    return q > t0 ? q : t0;
+}
+
 /* Registry (models/registry.c). NULL if unknown. */
 const norn_model_type *norn_model_find(const char *name);
 /* Comma-separated list of known model names, for "known: ..." messages. */

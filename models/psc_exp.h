@@ -273,12 +273,8 @@ static inline void norn__psc_commit(norn_model_pop *mp, uint32_t i, const norn__
 static inline double norn__psc_quiet_until(const norn_model_pop *mp, uint32_t i, double t0, double dth)
 {
     const double *p = mp->p, *c = mp->c;
-    const double vth = (p[NORN__PSC_V_TH] + dth) - 1e-9 * (1.0 + fabs(p[NORN__PSC_V_TH] + dth));
-    double start = t0, v0 = mp->st[NORN__PSC_S_V][i];
-    if (mp->ref_until[i] > t0) {
-        start = mp->ref_until[i];
-        v0 = p[NORN__PSC_V_RESET];
-    }
+    const double vth = norn__quiet_vth(p[NORN__PSC_V_TH] + dth, 1e-9);
+    double start, v0 = norn__quiet_from(mp, i, t0, NORN__PSC_S_V, p[NORN__PSC_V_RESET], &start);
     if (!(v0 < vth)) /* also NaN */
         return t0;
     const double I = p[NORN__PSC_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
@@ -298,10 +294,7 @@ static inline double norn__psc_quiet_until(const norn_model_pop *mp, uint32_t i,
     double s = s1 > s2 ? s1 : s2;
     if (!(s > 0.0)) /* also NaN */
         return t0;
-    if (s == INFINITY)
-        return INFINITY;
-    double q = start + s * (1.0 - 1e-12) - 1e-12 * fmax(1.0, fabs(start));
-    return q > t0 ? q : t0;
+    return norn__quiet_at(t0, start, s);
 }
 
 /* The model's advance() (models/model.h): exact from t0 to t1, stopping at
