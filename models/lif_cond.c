@@ -261,7 +261,8 @@ static int advance_fixed(norn_model_pop *mp, uint32_t i, int64_t k0, int64_t k1,
 
 typedef struct {
     const double *p;
-    double I; /* I_e + I_dc (pA) */
+    double I;      /* I_e + I_dc (pA) */
+    double inv_cm; /* 1 / C_m (1/pF) */
 } rhs_ctx;
 
 static void rhs(const double *y, double *dy, const void *vctx)
@@ -269,7 +270,7 @@ static void rhs(const double *y, double *dy, const void *vctx)
     const rhs_ctx *c = vctx;
     const double *p = c->p;
     double V = y[S_V];
-    dy[S_V] = (-p[P_G_L] * (V - p[P_E_L]) - y[S_GEX] * (V - p[P_E_EX]) - y[S_GIN] * (V - p[P_E_IN]) + c->I) / p[P_C_M];
+    dy[S_V] = (-p[P_G_L] * (V - p[P_E_L]) - y[S_GEX] * (V - p[P_E_EX]) - y[S_GIN] * (V - p[P_E_IN]) + c->I) * c->inv_cm;
 }
 
 static void make_sys(const norn_model_pop *mp, uint32_t i, rhs_ctx *c, norn_ode_sys *s)
@@ -277,6 +278,7 @@ static void make_sys(const norn_model_pop *mp, uint32_t i, rhs_ctx *c, norn_ode_
     memset(s, 0, sizeof *s);
     c->p = mp->p;
     c->I = mp->p[P_I_E] + (mp->i_dc ? mp->i_dc[i] : 0.0);
+    c->inv_cm = 1.0 / mp->p[P_C_M]; /* a product, not a division, in each of the solver's stages */
     s->n = 1; /* V; the conductances decay exactly */
     s->n_decay = 2;
     s->decay_rate[0] = 1.0 / mp->p[P_TAU_EX];
