@@ -240,6 +240,8 @@ struct norn_sim {
     srecorder *srecs;
     uint32_t n_srecs;
     norn_queue q;
+    norn_event *evb; /* deliver_at: the events at one time, taken from the queue together */
+    uint64_t cap_evb;
     int ran;
     double duration;
     /* spikes of the current window */
@@ -415,6 +417,7 @@ void norn_sim_destroy(norn_sim *s)
     norn_free(s->srecs);
     norn_queue_free(&s->q);
     norn_free(s->win);
+    norn_free(s->evb);
     norn_free(s->sp_t);
     norn_free(s->sp_gid);
     norn_free(s->fp);
@@ -3384,19 +3387,55 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
     }
 }
 
-/* Delivers every event at t (inputs summed first). */
+/* A static table's segment event e: where its synapses start (early: a
+ * segment's bounds are a random read of the table's index), or the first
+ * lines of its targets (later: a row starts anywhere, and the hardware
+ * prefetcher needs a few of its lines before it streams the rest). */
+static inline void prefetch_segment(const norn_sim *s, const norn_event *e, int row)
+{
+    if ((e->kind & ((1u << EV_KIND_BITS) - 1)) != EV_SPIKE)
+        return;
+    const table_t *tb = &s->tables[e->kind >> EV_KIND_BITS];
+    if (!row) {
+        __builtin_prefetch(&tb->csr.seg_start[e->b]);
+        __builtin_prefetch(&tb->csr.seg_ptr[e->a + 1]);
+        return;
+    }
+    uint64_t lo = tb->csr.seg_start[e->b];
+    const char *a = tb->tg16 ? (const char *)&tb->tg16[lo] : (const char *)&tb->csr.target[lo];
+    for (int l = 0; l < 4; l++)
+        __builtin_prefetch(a + 64 * l);
+}
+
+/* Delivers every event at t (inputs summed first): taken from the queue
+ * together (in the queue's order), so that the segments ahead are
+ * prefetched; an event a delivery adds at t itself comes after them, as
+ * the queue would give it. */
 static void deliver_at(norn_sim *s, double t)
 {
-    norn_event e;
     while (norn_queue_peek_time(&s->q) == t) {
-        norn_queue_pop(&s->q, &e);
-        s->queue_events++;
-        switch (e.kind & ((1u << EV_KIND_BITS) - 1)) {
-        case EV_SPIKE: deliver_segment(s, &e); break;
-        case EV_SPIKE_STP: deliver_segment_stp(s, &e); break;
-        case EV_SPIKE_STDP: deliver_segment_stdp(s, &e); break;
-        case EV_TRAIN: deliver_train(s, &e); break;
-        case EV_DC: apply_dc(s, &e); break;
+        uint64_t n = 0;
+        while (norn_queue_peek_time(&s->q) == t) {
+            if (n == s->cap_evb && !grow((void **)&s->evb, &s->cap_evb, n + 1, sizeof *s->evb)) {
+                s->fail = NORN_FAIL(s->err, NORN_ENOMEM, NULL, "cannot grow the event buffer");
+                return;
+            }
+            norn_queue_pop(&s->q, &s->evb[n++]);
+        }
+        s->queue_events += n;
+        for (uint64_t k = 0; k < n; k++) {
+            if (k + 8 < n)
+                prefetch_segment(s, &s->evb[k + 8], 0);
+            if (k + 2 < n)
+                prefetch_segment(s, &s->evb[k + 2], 1);
+            const norn_event *e = &s->evb[k];
+            switch (e->kind & ((1u << EV_KIND_BITS) - 1)) {
+            case EV_SPIKE: deliver_segment(s, e); break;
+            case EV_SPIKE_STP: deliver_segment_stp(s, e); break;
+            case EV_SPIKE_STDP: deliver_segment_stdp(s, e); break;
+            case EV_TRAIN: deliver_train(s, e); break;
+            case EV_DC: apply_dc(s, e); break;
+            }
         }
     }
 }
