@@ -2078,6 +2078,11 @@ static ALWAYS_INLINE void sum_dense_m(population *p, const uint32_t *tg, const u
     uint8_t *mark = p->mark;
     double *acc = p->acc;
     for (uint64_t k = lo; k < hi; k++) {
+        /* 32-bit targets (a population above 65,536): a line 1 KB ahead
+         * each line, which the hardware prefetcher is slow to reach in rows
+         * this long (-11% at 100k neurons; with 16-bit targets it costs) */
+        if (!t16 && !(k & 15))
+            __builtin_prefetch(&tg[k + 256]);
         uint32_t j = t16 ? t16[k] : tg[k];
         if (MARK)
             mark[j] = 1;
