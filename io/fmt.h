@@ -14,7 +14,7 @@ static inline int norn_fmt_double_slow(char *buf, size_t n, double x)
     int len = 0;
     for (int prec = 15; prec <= 17; prec++) {
         len = snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x)
+        if (prec == 17 || strtod(buf, NULL) == x) /* 17 digits always read back */
             break;
     }
     return len;
