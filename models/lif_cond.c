@@ -336,7 +336,8 @@ static int quiet_closed(const norn_model_pop *mp, uint32_t i, double T, double y
             vmax = vi > vmax ? vi : vmax;
             amax = den > amax ? den : amax;
         }
-    if (!(vmax < p[P_V_TH]) || !(T > 0.0))
+    /* (below by a margin: the computed V, within rounding of the bound, stays below too) */
+    if (!(vmax < norn__quiet_vth(p[P_V_TH], 1e-9)) || !(T > 0.0))
         return 0;
     double lam = fmax(amax / C, fmax(re, ri));
     double pieces = ceil(lam * T * 0.5);
