@@ -100,7 +100,10 @@ uint32_t norn_sim_n_populations(const norn_sim *s);
  * the time it was last advanced to: a neuron that needed no update since
  * keeps an earlier one (its inputs, its samples, and window ends where it
  * might reach threshold advance it); at the run's end every neuron that may
- * reach threshold on its own is at the end. */
+ * reach threshold on its own is at the end. Write the state before
+ * norn_sim_begin (or after the run): a write between norn_sim_advance calls
+ * takes effect at each neuron's own last time, which can be earlier than
+ * the pause (a neuron written above threshold would fire then). */
 double *norn_sim_state(norn_sim *s, uint32_t pop, int var);
 const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop);
