@@ -141,6 +141,7 @@ typedef struct {
     double *qu, *qu_t;
     uint32_t n_sweep;
     int sweep_all;        /* Poisson-driven: every neuron, every window */
+    int state_out;        /* norn_sim_state handed out mid-run: its neurons looked at again (sync_written) */
     int iafd;             /* the model is iaf_delta: its lazy advance inlined (advance_to) */
     /* grid mode, swept every window and stepped as a whole: every step,
      * the model's grid_step over all neurons (see window_steps) */
@@ -881,9 +882,13 @@ const double *norn_sim_table_weights(const norn_sim *s, uint32_t table)
 uint32_t norn_sim_n_tables(const norn_sim *s) { return s->n_tables; }
 
 uint32_t norn_sim_n_populations(const norn_sim *s) { return s->n_pops; }
+static void state_to_pause(norn_sim *s, uint32_t pop);
+
 double *norn_sim_state(norn_sim *s, uint32_t pop, int var)
 {
     population *p = &s->pops[pop];
+    if (s->started && !s->done && s->cfg.mode != NORN_MODE_EULER)
+        state_to_pause(s, pop);
     for (uint32_t i = 0; p->qu_t && i < p->mp.n; i++) /* the caller may write: bounds computed again */
         p->qu_t[i] = NAN;
     return p->mp.st[var];
@@ -1619,6 +1624,39 @@ static inline void advance_to(norn_sim *s, population *p, uint32_t pi, uint32_t 
         advance_to_iafd(s, p, pi, i, t);
     else
         advance_to_generic(s, p, pi, i, t);
+}
+
+/* norn_sim_state mid-run: every neuron of the population brought to the
+ * pause first, so that what is read is the state there and a write takes
+ * effect there (a neuron behind the pause cannot reach threshold before
+ * it: it is in no sweep, or its bound is later, so no spike is skipped);
+ * looked at again when the run goes on (state_recheck). Densely stepped
+ * populations are there already. */
+static void state_to_pause(norn_sim *s, uint32_t pop)
+{
+    population *p = &s->pops[pop];
+    if (!p->dense)
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+            advance_to(s, p, pop, i, s->t_reached);
+    p->state_out = 1;
+}
+
+/* At norn_sim_advance: the neurons of a population whose state was handed
+ * out in the pause back in the sweeps where they may fire (a write may
+ * have put one at or above threshold, or driven it). */
+static void state_recheck(norn_sim *s)
+{
+    for (uint32_t pi = 0; pi < s->n_pops; pi++) {
+        population *p = &s->pops[pi];
+        if (!p->state_out)
+            continue;
+        p->state_out = 0;
+        if (p->sweep_all || p->dense)
+            continue; /* every neuron is looked at anyway */
+        for (uint32_t i = p->own_lo; i < p->own_hi; i++)
+            if (p->mp.type->may_fire(&p->mp, i, s->t_reached) || p->mp.type->above(&p->mp, i, s->t_reached))
+                touch(p, i);
+    }
 }
 
 /* ------------------------------------------------- continuous, cfast
@@ -3880,6 +3918,8 @@ norn_status norn_sim_advance(norn_sim *s, double t_stop_ms, norn_progress_fn pro
         return NORN_OK;
     s->err = err;
     s->fail = NORN_OK;
+    if (s->cfg.mode != NORN_MODE_EULER)
+        state_recheck(s);
     norn_status st = s->cfg.mode == NORN_MODE_EULER ? run_euler(s, t_stop_ms, progress, ctx)
                                                     : run_windows(s, t_stop_ms, progress, ctx, err);
     s->err = NULL;

@@ -95,15 +95,16 @@ norn_status norn_sim_add_population(norn_sim *s, const char *name, const norn_mo
                                     uint32_t n, const double *params, const char *where,
                                     uint32_t *out_index, norn_err *err);
 uint32_t norn_sim_n_populations(const norn_sim *s);
-/* State array of variable var (the model's state table index), [n]. While
- * a run goes on (between norn_sim_advance calls), each neuron's state is at
- * the time it was last advanced to: a neuron that needed no update since
- * keeps an earlier one (its inputs, its samples, and window ends where it
- * might reach threshold advance it); at the run's end every neuron that may
- * reach threshold on its own is at the end. Write the state before
- * norn_sim_begin (or after the run): a write between norn_sim_advance calls
- * takes effect at each neuron's own last time, which can be earlier than
- * the pause (a neuron written above threshold would fire then). */
+/* State array of variable var (the model's state table index), [n], to
+ * read or write. Between norn_sim_advance calls, every neuron of the
+ * population is first brought to the pause (norn_sim_time), so the state
+ * is the state there and a write takes effect there (a neuron written
+ * above threshold fires at the pause; the next norn_sim_advance looks at
+ * every neuron of the population again). Bringing them there splits
+ * their exact trajectories at the pause, so a run that looks mid-run can
+ * differ from one that does not in the last bits. At the run's end every
+ * neuron that may reach threshold on its own is at the end; the others
+ * at their last input. */
 double *norn_sim_state(norn_sim *s, uint32_t pop, int var);
 const norn_model_pop *norn_sim_model_pop(const norn_sim *s, uint32_t pop);
 uint32_t norn_sim_first_id(const norn_sim *s, uint32_t pop);

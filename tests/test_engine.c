@@ -1258,6 +1258,85 @@ START_TEST(test_quiet_lif_equals_swept)
 }
 END_TEST
 
+/* norn_sim_state between two norn_sim_advance calls: every neuron is at
+ * the pause, so a write takes effect there. Continuous lif: "a" driven
+ * above threshold (its neurons left out of sweeps until their bounds),
+ * "q" quiet (E_L below V_th, no input: left out of every sweep). At 20 ms
+ * every third neuron of both is written above V_th: those not refractory
+ * fire at 20 ms exactly, with the sweep bounds as without them (no_lean),
+ * and every spike is the same to 1e-9 ms. (Before, a neuron held back
+ * took the write at its own last time and fired before the pause, and a
+ * quiet one never.) */
+static uint64_t written_lif(int no_lean, double **t_out, uint32_t **g_out)
+{
+    norn_sim_config cfg = {.resolution_ms = 0.1, .mode = NORN_MODE_CONTINUOUS, .seed = 3, .no_lean = no_lean};
+    norn_sim *s = NULL;
+    norn_err err;
+    ck_assert_int_eq(norn_sim_create(&cfg, &s, &err), NORN_OK);
+    double p[NORN_MAX_PARAMS];
+    const norn_model_type *ty = cuba_lif(p, 200, 5);
+    uint32_t a, q;
+    ck_assert_int_eq(norn_sim_add_population(s, "a", ty, 60, p, "test", &a, &err), NORN_OK);
+    p[norn_model_param_index(ty, "E_L")] = -70;
+    ck_assert_int_eq(norn_sim_add_population(s, "q", ty, 30, p, "test", &q, &err), NORN_OK);
+    connect(s, a, a, NORN_CONN_FIXED_INDEGREE, 6, 0.5, 0.5, 0);
+    double *v = norn_sim_state(s, a, 0);
+    for (uint32_t j = 0; j < 60; j++)
+        v[j] = -60 + 9.5 * j / 60.0;
+    ck_assert_int_eq(norn_sim_begin(s, 80, &err), NORN_OK);
+    ck_assert_int_eq(norn_sim_advance(s, 20.0, NULL, NULL, &err), NORN_OK);
+    ck_assert(norn_sim_time(s) == 20.0);
+    for (uint32_t pop = 0; pop < 2; pop++) {
+        v = norn_sim_state(s, pop, 0);
+        for (uint32_t j = 0; j < (pop ? 30u : 60u); j += 3)
+            v[j] = -45; /* above V_th */
+    }
+    ck_assert_int_eq(norn_sim_advance(s, INFINITY, NULL, NULL, &err), NORN_OK);
+    const double *t;
+    const uint32_t *g;
+    uint64_t n = norn_sim_spikes(s, &t, &g);
+    *t_out = malloc(n * sizeof **t_out);
+    *g_out = malloc(n * sizeof **g_out);
+    memcpy(*t_out, t, n * sizeof **t_out);
+    memcpy(*g_out, g, n * sizeof **g_out);
+    norn_sim_destroy(s);
+    return n;
+}
+
+START_TEST(test_state_written_mid_run)
+{
+    double *t[2];
+    uint32_t *g[2];
+    uint64_t n[2];
+    for (int k = 0; k < 2; k++)
+        n[k] = written_lif(k, &t[k], &g[k]);
+    int before = 0, at_a = 0, at_q = 0, q_other = 0;
+    for (uint64_t k = 0; k < n[0]; k++) {
+        int written = g[0][k] % 3 == 0;
+        before += written && t[0][k] < 20.0 && t[0][k] > 19.0 && g[0][k] >= 60; /* q: never before */
+        at_a += written && g[0][k] < 60 && t[0][k] == 20.0;
+        at_q += written && g[0][k] >= 60 && t[0][k] == 20.0;
+        q_other += g[0][k] >= 60 && t[0][k] != 20.0;
+    }
+    printf("state written mid-run: %llu spikes; at the pause, %d of a's written neurons, %d of q's\n",
+           (unsigned long long)n[0], at_a, at_q);
+    ck_assert_int_eq(before, 0);
+    ck_assert_int_ge(at_a, 10); /* (the others are refractory) */
+    ck_assert_int_eq(at_q, 10);
+    ck_assert_int_eq(q_other, 0);
+    ck_assert_uint_eq(n[0], n[1]);
+    for (uint64_t k = 0; k < n[0]; k++) {
+        ck_assert_uint_eq(g[0][k], g[1][k]);
+        ck_assert_msg(fabs(t[0][k] - t[1][k]) <= 1e-9, "spike %llu: %.17g vs %.17g", (unsigned long long)k, t[0][k],
+                      t[1][k]);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(t[k]);
+        free(g[k]);
+    }
+}
+END_TEST
+
 /* Lean lif (cuba's case: driven above threshold, windows of one step, no
  * Poisson drive, no state recorder) against the dense grid_step (no_lean)
  * and the lazy path (no_dense): the same spikes, the currents bit for bit
@@ -1514,6 +1593,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_grid_poisson_counts);
     tcase_add_test(tc, test_dense_lif_equals_lazy);
     tcase_add_test(tc, test_quiet_lif_equals_swept);
+    tcase_add_test(tc, test_state_written_mid_run);
     tcase_add_test(tc, test_lean_equals_lazy);
     tcase_add_test(tc, test_uniform_tables);
     tcase_add_test(tc, test_narrowed_targets);
