@@ -141,7 +141,7 @@ typedef struct {
     double *qu, *qu_t;
     uint32_t n_sweep;
     int sweep_all;        /* Poisson-driven: every neuron, every window */
-    int state_out;        /* norn_sim_state handed out mid-run: its neurons looked at again (sync_written) */
+    int state_out;        /* norn_sim_state handed out mid-run: its neurons looked at again (state_recheck) */
     int iafd;             /* the model is iaf_delta: its lazy advance inlined (advance_to) */
     /* grid mode, swept every window and stepped as a whole: every step,
      * the model's grid_step over all neurons (see window_steps) */

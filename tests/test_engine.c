@@ -765,13 +765,8 @@ static uint64_t uniform_net(int uniform, int mode, double **t_out, uint32_t **g_
     norn_sim_record_spikes(s, e, 1);
     norn_sim_record_spikes(s, i, 1);
     ck_assert_int_eq(norn_sim_run(s, 200, NULL, NULL, &err), NORN_OK);
-    const double *t;
-    const uint32_t *g;
-    uint64_t n = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(n * sizeof **t_out + 1);
-    *g_out = malloc(n * sizeof **g_out + 1);
-    memcpy(*t_out, t, n * sizeof **t_out);
-    memcpy(*g_out, g, n * sizeof **g_out);
+    uint64_t n;
+    take_spikes(s, &n, t_out, g_out);
     norn_sim_destroy(s);
     return n;
 }
@@ -1292,13 +1287,8 @@ static uint64_t written_lif(int no_lean, double **t_out, uint32_t **g_out)
             v[j] = -45; /* above V_th */
     }
     ck_assert_int_eq(norn_sim_advance(s, INFINITY, NULL, NULL, &err), NORN_OK);
-    const double *t;
-    const uint32_t *g;
-    uint64_t n = norn_sim_spikes(s, &t, &g);
-    *t_out = malloc(n * sizeof **t_out);
-    *g_out = malloc(n * sizeof **g_out);
-    memcpy(*t_out, t, n * sizeof **t_out);
-    memcpy(*g_out, g, n * sizeof **g_out);
+    uint64_t n;
+    take_spikes(s, &n, t_out, g_out);
     norn_sim_destroy(s);
     return n;
 }
