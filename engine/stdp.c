@@ -50,10 +50,14 @@ typedef struct {
 } hist;
 
 /* A postsynaptic neuron's spike history: entries h0 .. h0+n-1 (mod cap,
- * a power of two; e NULL until the first spike). */
+ * a power of two; e NULL until the first spike). With it, what a pairing
+ * with four spikes needs besides the newest three (newest, t4) and would
+ * otherwise walk the entries for: the fourth newest spike's p and the
+ * fifth newest's time (-inf: none), in the line each spike writes anyway. */
 typedef struct {
     hist *e;
     uint32_t cap, h0, n;
+    double p4, t5;
 } ring;
 
 /* A postsynaptic neuron's newest spikes, what most updates need, in one
@@ -205,6 +209,8 @@ norn_status norn_stdp_create(const norn_stdp_spec *spec, norn_csr *c, norn_stdp 
     for (uint32_t j = 0; j < c->n_tgt; j++) {
         st->nw[j] = (newest){-INFINITY, 0.0, 0.0, -INFINITY, 0.0, 0.0, -INFINITY, 0.0};
         st->t4[j] = -INFINITY;
+        st->h[j].p4 = 0.0;
+        st->h[j].t5 = -INFINITY;
     }
     st->max_delay_ms = 0; /* set by the first settle */
     st->next_settle = -1;
@@ -355,6 +361,8 @@ int norn_stdp_post_spike(norn_stdp *st, uint32_t j, double t)
     st->h[j].n++;
     const newest o = st->nw[j];
     st->nw[j] = (newest){t, e.a, e.p, o.t, o.a, o.p, o.t2, o.p2};
+    st->h[j].p4 = o.p3;
+    st->h[j].t5 = st->t4[j];
     st->t4[j] = o.t3;
     return 1;
 }
@@ -505,11 +513,14 @@ static inline __attribute__((always_inline)) double pair_one(norn_stdp *st, cons
     const norn_stdp_spec *p = &st->p;
     const newest *e = &st->nw[j];
     double w, km;
-    if (__builtin_expect(fast && e->t2 < c->hi_eps && (e->t3 <= c->lim || st->t4[j] <= c->lim), 1)) {
+    if (__builtin_expect(fast && e->t2 < c->hi_eps &&
+                             (e->t3 <= c->lim || st->t4[j] <= c->lim || st->h[j].t5 <= c->lim), 1)) {
         if (additive && e->t3 <= c->lim)
             return pair_add(e, &st->w[k], c);
         w = st->w[k];
-        if (e->t3 > c->lim) /* three spikes pair: t3 < t2 < T2 */
+        if (st->t4[j] > c->lim) /* four spikes pair: t4 < t3 < t2 < T2 */
+            w = fac_pair(p, c->iw, w, c->fk * st->h[j].p4);
+        if (e->t3 > c->lim) /* three spikes pair */
             w = fac_pair(p, c->iw, w, c->fk * e->p3);
         if (e->t2 > c->lim)
             w = fac_pair(p, c->iw, w, c->fk * e->p2);
@@ -610,8 +621,10 @@ X8_TARGET static inline __attribute__((always_inline)) void x8_fields(const newe
  * newest spike is not in the window: that step is masked off), the
  * targets' newest spikes read whole (x8_fields). Lanes whose targets'
  * newest three spikes do not tell everything (the fourth newest in the
- * window, or the newest at or after T2 - eps) go through pair_lane (the
- * general code) once the others are stored; then the eight go to the sink
+ * window, or the newest at or after T2 - eps) go through pair_lane
+ * (pair_one: four pairing spikes from the newest three and the ring's
+ * header, else the general code) once the others are stored; then the
+ * eight go to the sink
  * in synapse order (emit()'s sums). Returns where it stopped (fewer than
  * eight synapses left). The same weights as update_pair's SSE2 loop, bit
  * for bit: the same operations, in the same order, per synapse. */
@@ -947,9 +960,11 @@ static inline void settle_one(norn_stdp *st, const uint32_t *tg, const uint16_t 
     const double lim = sw->lim, hi_p = sw->hi_p, fk = sw->fk;
     if (e->t <= lim) /* no postsynaptic spike since (most): no call */
         return;
-    if (pair && (e->t3 <= lim || st->t4[j] <= lim)) {
-        /* the newest three tell everything, as in update_pair */
+    if (pair && (e->t3 <= lim || st->t4[j] <= lim || st->h[j].t5 <= lim)) {
+        /* the newest four tell everything, as in pair_one */
         double w = st->w[k];
+        if (st->t4[j] > lim && st->t4[j] <= hi_p)
+            w = fac_pair(&st->p, st->inv_wmax, w, fk * st->h[j].p4);
         if (e->t3 > lim && e->t3 <= hi_p)
             w = fac_pair(&st->p, st->inv_wmax, w, fk * e->p3);
         if (e->t2 > lim && e->t2 <= hi_p)
@@ -1072,6 +1087,7 @@ int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *t16, doub
         st->nw[j].p = fmin(st->nw[j].p * fp, 1e300);
         st->nw[j].p2 = fmin(st->nw[j].p2 * fp, 1e300);
         st->nw[j].p3 = fmin(st->nw[j].p3 * fp, 1e300);
+        st->h[j].p4 = fmin(st->h[j].p4 * fp, 1e300);
     }
     st->t0 = cutoff;
     st->prev_cutoff = cutoff;
@@ -1159,11 +1175,14 @@ void norn__stdp_ckpt(norn_stdp *st, norn_ckio *io)
     }
     norn_ckio_f64(io, &st->cut);
     norn_ckio_bytes(io, st->nw, st->n_post * sizeof(newest));
-    /* t4 is not saved: the history has it (or, trimmed, it pairs no more,
-     * as -inf); p3 too, for checkpoints written before it was kept */
+    /* t4, p4 and t5 are not saved: the history has them (or, trimmed, they
+     * pair no more, as -inf); p3 too, for checkpoints written before it
+     * was kept */
     for (uint32_t j = 0; io->loading && io->st == NORN_OK && j < st->n_post; j++) {
         uint32_t n = st->h[j].n;
         st->t4[j] = n >= 4 ? hent(st, j, n - 4)->t : -INFINITY;
+        st->h[j].p4 = n >= 4 ? hent(st, j, n - 4)->p : 0.0;
+        st->h[j].t5 = n >= 5 ? hent(st, j, n - 5)->t : -INFINITY;
         if (n >= 3)
             st->nw[j].p3 = hent(st, j, n - 3)->p;
     }
