@@ -122,11 +122,14 @@ void norn_stdp_update(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, ui
 /* Called at time now, when every spike before now has been delivered and
  * every postsynaptic spike before now - (smallest delay) is known: books
  * the pending potentiation (postsynaptic spikes with t_post + d <= now) of
- * every presynaptic neuron with no spike in flight, and trims histories
- * and the log. Does the work every ~100 ms of simulated time, or at once
- * when force is set (weight snapshots, the end of the run), so reported
- * weights include every pairing that has reached the synapse. Targets as
- * for norn_stdp_update. */
+ * every presynaptic neuron silent for a whole period (the others book
+ * theirs at their next spike soon enough), trims histories and the log,
+ * and moves the traces' epoch to now. Does the work once a period of
+ * simulated time (50 ms, or 4 (largest delay + h) + 10 h where that is
+ * longer), or at once when force is set (weight snapshots, the end of the
+ * run: then for every presynaptic neuron with no spike in flight), so
+ * reported weights include every pairing that has reached the synapse.
+ * Targets as for norn_stdp_update. */
 int norn_stdp_settle(norn_stdp *st, const norn_csr *c, const uint16_t *tg16, double resolution_ms, double now,
                      int force);
 
