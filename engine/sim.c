@@ -3430,24 +3430,25 @@ static void dense_steps(norn_sim *s, int64_t k, double t, int what)
     }
 }
 
-/* Segment event e (a static or a plastic table's), in three stages as it
- * comes nearer, each a random read the next one needs: 0, the row's entry
- * in the table's index (seg_ptr; a plastic event names its segment by its
- * place in the row); 1, the segment's bounds (seg_start, and a plastic
- * one's delay); 2, the first lines of its targets, and of its weights for
- * a plastic table, which the update reads and writes (a row starts
- * anywhere, and the hardware prefetcher needs a few of its lines before it
- * streams the rest). Before the plastic events were prefetched, and with
- * the bounds read one stage after they were prefetched, brunel_stdp's loop
- * took 2.03 s instead of 1.71, brunel's 0.93 instead of 0.86 and
- * brunel_100k's (100 ms) 1.34 instead of 1.01 (loop CPU, medians of
- * alternating runs). */
+/* Segment event e (a static, plastic or short-term plastic table's), in
+ * three stages as it comes nearer, each a random read the next one needs:
+ * 0, the row's entry in the table's index (seg_ptr; a plastic or STP event
+ * names its segment by its place in the row); 1, the segment's bounds
+ * (seg_start, and a plastic one's delay); 2, the first lines of its
+ * targets, and of its weights where they are per synapse (a plastic
+ * table's, which the update reads and writes, or an STP table's) (a row
+ * starts anywhere, and the hardware prefetcher needs a few of its lines
+ * before it streams the rest). Before the plastic events were prefetched,
+ * and with the bounds read one stage after they were prefetched,
+ * brunel_stdp's loop took 2.03 s instead of 1.71, brunel's 0.93 instead of
+ * 0.86 and brunel_100k's (100 ms) 1.34 instead of 1.01 (loop CPU, medians
+ * of alternating runs). */
 static inline void prefetch_segment(const norn_sim *s, const norn_event *e, int stage)
 {
     unsigned kind = e->kind & ((1u << EV_KIND_BITS) - 1);
     const table_t *tb;
     uint64_t seg;
-    if (kind == EV_SPIKE_STDP) {
+    if (kind == EV_SPIKE_STDP || kind == EV_SPIKE_STP) {
         tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
         if (stage == 0) {
             __builtin_prefetch(&tb->csr.seg_ptr[e->a]);
@@ -3478,6 +3479,10 @@ static inline void prefetch_segment(const norn_sim *s, const norn_event *e, int 
         const char *w = (const char *)(norn_stdp_weights(tb->stdp) + lo);
         for (int l = 0; l < 4; l++)
             __builtin_prefetch(w + 64 * l, 1);
+    } else if (kind == EV_SPIKE_STP && !tb->hom && tb->csr.weight) {
+        const char *w = (const char *)(tb->csr.weight + lo);
+        for (int l = 0; l < 4; l++)
+            __builtin_prefetch(w + 64 * l);
     }
 }
 
