@@ -624,10 +624,10 @@ X8_TARGET static inline __attribute__((always_inline)) void x8_fields(const newe
  * window, or the newest at or after T2 - eps) go through pair_lane
  * (pair_one: four pairing spikes from the newest three and the ring's
  * header, else the general code) once the others are stored; then the
- * eight go to the sink
- * in synapse order (emit()'s sums). Returns where it stopped (fewer than
- * eight synapses left). The same weights as update_pair's SSE2 loop, bit
- * for bit: the same operations, in the same order, per synapse. */
+ * eight go to the sink in synapse order (emit()'s sums). Returns where it
+ * stopped (fewer than eight synapses left). The same weights as
+ * update_pair's SSE2 loop, bit for bit: the same operations, in the same
+ * order, per synapse. */
 X8_TARGET static inline __attribute__((always_inline)) uint64_t
 pair_add_x8_m(norn_stdp *st, const uint32_t *tg, const uint16_t *t16, const pre_log *L, const pair_k *c, uint64_t lo,
               uint64_t hi, double T2, double F1, double f, norn_stdp_sink *sink, const int SINK, const int PEND,
