@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/machine.h"
 #include "engine/mem.h"
 #include "engine/queue.h"
 
@@ -582,41 +583,6 @@ static void make_delays(workload *w, uint32_t per_spike, uint32_t max_steps, uin
     }
 }
 
-/* ------------------------------------------------------------- machine */
-
-static void print_machine(void)
-{
-    char line[512], model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        while (fgets(line, sizeof line, f))
-            if (!strncmp(line, "model name", 10)) {
-                char *p = strchr(line, ':');
-                if (p) {
-                    p++;
-                    while (*p == ' ')
-                        p++;
-                    snprintf(model, sizeof model, "%s", p);
-                    model[strcspn(model, "\n")] = 0;
-                }
-                break;
-            }
-        fclose(f);
-    }
-    char load[128] = "unknown";
-    f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fgets(load, sizeof load, f))
-            load[strcspn(load, "\n")] = 0;
-        fclose(f);
-    }
-    time_t t = time(NULL);
-    char date[64];
-    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&t));
-    printf("machine: %s, nproc %ld, loadavg %s, %s\n", model, sysconf(_SC_NPROCESSORS_ONLN), load,
-           date);
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -668,7 +634,7 @@ int main(int argc, char **argv)
     make_spikes(&W[3], 200 * scale, 470, 12500, 0, 5);
     make_delays(&W[3], 20, 100, 6);
 
-    print_machine();
+    bench_print_machine();
     printf("queue_bench: ns per push+pop, median of %d repetitions [min..max]\n", reps);
     printf("%-17s %-40s %8s %15s  %-21s %-21s %-21s\n", "workload", "shape", "pairs",
            "size mean/max", qname[0], qname[1], qname[2]);
