@@ -2057,14 +2057,25 @@ static void flush_inputs(norn_sim *s, double t)
     }
 }
 
+/* An EV_SPIKE_STP or EV_SPIKE_STDP event's table, and its segment (the
+ * event names it by its place in the source's row). */
+static inline table_t *row_event_table(const norn_sim *s, const norn_event *e)
+{
+    return &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
+}
+static inline uint64_t row_event_segment(const norn_csr *c, const norn_event *e)
+{
+    return c->seg_ptr[e->a] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
+}
+
 /* A segment of a table with short-term plasticity: every weight scaled by
  * the spike's efficacy (packed in the event), applied as plain input. */
 static void deliver_segment_stp(norn_sim *s, const norn_event *e)
 {
-    table_t *tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
+    table_t *tb = row_event_table(s, e);
     const norn_csr *c = &tb->csr;
     uint32_t src = e->a;
-    uint64_t seg = c->seg_ptr[src] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
+    uint64_t seg = row_event_segment(c, e);
     double f;
     memcpy(&f, &e->b, sizeof f);
     uint64_t lo = c->seg_start[seg];
@@ -2142,10 +2153,10 @@ static ALWAYS_INLINE void sum_synapses_dense(population *p, const uint32_t *tg, 
  * input channel both in one pass over the synapses (norn_stdp_sink). */
 static void deliver_segment_stdp(norn_sim *s, const norn_event *e)
 {
-    table_t *tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
+    table_t *tb = row_event_table(s, e);
     const norn_csr *c = &tb->csr;
     uint32_t src = e->a;
-    uint64_t seg = c->seg_ptr[src] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
+    uint64_t seg = row_event_segment(c, e);
     uint64_t lo = c->seg_start[seg];
     uint64_t hi = seg + 1 < c->seg_ptr[src + 1] ? c->seg_start[seg + 1] : c->row_ptr[src + 1];
     double d_ms = (double)c->seg_delay[seg] * s->cfg.resolution_ms;
@@ -3449,12 +3460,12 @@ static inline void prefetch_segment(const norn_sim *s, const norn_event *e, int 
     const table_t *tb;
     uint64_t seg;
     if (kind == EV_SPIKE_STDP || kind == EV_SPIKE_STP) {
-        tb = &s->tables[e->kind >> (EV_KIND_BITS + STP_SEG_BITS)];
+        tb = row_event_table(s, e);
         if (stage == 0) {
             __builtin_prefetch(&tb->csr.seg_ptr[e->a]);
             return;
         }
-        seg = tb->csr.seg_ptr[e->a] + ((e->kind >> EV_KIND_BITS) & ((1u << STP_SEG_BITS) - 1));
+        seg = row_event_segment(&tb->csr, e);
     } else if (kind == EV_SPIKE) {
         tb = &s->tables[e->kind >> EV_KIND_BITS];
         seg = e->b;
