@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,13 +24,70 @@ const char *tu_bin(void)
     return s ? s : "./norn";
 }
 
+/* The directories this process made, removed with everything in them when
+ * it exits (a Check test runs in a child of its own: the child removes its
+ * own, never its parent's), unless NORN_KEEP_TMP is set, to look at what a
+ * failing test wrote. Each suite run used to leave them all in /tmp. */
+static struct {
+    char **path;
+    pid_t *owner;
+    size_t n, cap;
+} tmpdirs;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path); /* what cannot be removed stays; the walk goes on */
+    return 0;
+}
+
+static void remove_tmpdirs(void)
+{
+    const char *keep = getenv("NORN_KEEP_TMP");
+    for (size_t k = 0; k < tmpdirs.n; k++) {
+        if (tmpdirs.owner[k] == getpid() && !(keep && *keep)) {
+            nftw(tmpdirs.path[k], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+            tmpdirs.owner[k] = 0;
+        }
+        if (tmpdirs.owner[k] == 0 || tmpdirs.owner[k] == getpid()) {
+            free(tmpdirs.path[k]);
+            tmpdirs.path[k] = NULL;
+        }
+    }
+}
+
 char *tu_tmpdir(void)
 {
     char *t = strdup("/tmp/norn-test-XXXXXX");
-    if (!mkdtemp(t)) {
+    if (!t || !mkdtemp(t)) {
         perror("mkdtemp");
         abort();
     }
+    static pid_t hooked;
+    if (hooked != getpid()) { /* once per process: a forked child hooks its own exit */
+        hooked = getpid();
+        atexit(remove_tmpdirs);
+    }
+    if (tmpdirs.n == tmpdirs.cap) {
+        size_t cap = tmpdirs.cap ? 2 * tmpdirs.cap : 16;
+        char **p = realloc(tmpdirs.path, cap * sizeof *p);
+        if (p)
+            tmpdirs.path = p;
+        pid_t *o = p ? realloc(tmpdirs.owner, cap * sizeof *o) : NULL;
+        if (!o) {
+            perror("tu_tmpdir");
+            abort();
+        }
+        tmpdirs.owner = o;
+        tmpdirs.cap = cap;
+    }
+    if (!(tmpdirs.path[tmpdirs.n] = strdup(t))) {
+        perror("tu_tmpdir");
+        abort();
+    }
+    tmpdirs.owner[tmpdirs.n++] = getpid();
     return t;
 }
 
